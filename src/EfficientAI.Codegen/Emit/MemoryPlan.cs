@@ -1,0 +1,92 @@
+using System;
+using System.Collections.Generic;
+using System.Linq;
+using EfficientAI.Codegen.Ir;
+using EfficientAI.Codegen.Ops;
+
+namespace EfficientAI.Codegen.Emit;
+
+/// <summary>Where one intermediate tensor lives in the arena, and during which steps.</summary>
+internal sealed record ArenaSlot(string Value, int Offset, int Bytes, int FirstStep, int LastStep);
+
+/// <summary>
+/// The static memory plan: every intermediate tensor gets an offset in one arena, assigned at compile time
+/// greedily by size (largest first, lowest free offset among tensors alive at the same time). View ops
+/// (Reshape, Flatten, ...) alias their input and extend its lifetime.
+/// </summary>
+internal sealed class MemoryPlan
+{
+    public const int Alignment = 64;
+
+    public Dictionary<string, ArenaSlot> Slots { get; } = new();
+    /// <summary>value -> the value whose storage it shares (view outputs).</summary>
+    public Dictionary<string, string> Aliases { get; } = new();
+    /// <summary>Nodes emitted as no code because their output aliases their input.</summary>
+    public HashSet<Node> Views { get; } = new();
+    public int ArenaBytes { get; private set; }
+    /// <summary>The largest total of aligned tensor sizes alive at one step: no plan can do better.</summary>
+    public long LowerBound { get; private set; }
+    /// <summary>The sum of all aligned tensor sizes: the arena without any reuse.</summary>
+    public long NoReuse { get; private set; }
+
+    public string Root(string value) => Aliases.TryGetValue(value, out var r) ? Root(r) : value;
+
+    public static MemoryPlan Build(Graph graph)
+    {
+        var plan = new MemoryPlan();
+        var outputs = new HashSet<string>(graph.Outputs);
+        var first = new Dictionary<string, int>();
+        var last = new Dictionary<string, int>();
+        for (int step = 0; step < graph.Nodes.Count; step++)
+        {
+            var node = graph.Nodes[step];
+            var op = OperatorRegistry.Find(node.Domain, node.OpType)!;
+            foreach (var input in node.Inputs)
+            {
+                if (input.Length == 0) continue;
+                var root = plan.Root(input);
+                if (first.ContainsKey(root)) last[root] = step;
+            }
+            if (op.IsView && !outputs.Contains(node.Outputs[0]) && graph.Values[node.Outputs[0]].Constant is null)
+            {
+                plan.Aliases[node.Outputs[0]] = node.Inputs[0];
+                plan.Views.Add(node);
+                continue;
+            }
+            foreach (var output in node.Outputs)
+            {
+                if (output.Length == 0 || outputs.Contains(output) || graph.Values[output].Constant is not null) continue;
+                first[output] = step;
+                last[output] = step;
+            }
+        }
+
+        var items = first.Keys
+            .Select(v => (Value: v, Bytes: Align(checked((long)Shape.Elements(graph.Values[v].RequireShape) * DataTypes.Size(graph.Values[v].Type))), First: first[v], Last: last[v]))
+            .OrderByDescending(x => x.Bytes).ThenBy(x => x.First).ThenBy(x => x.Value, StringComparer.Ordinal)
+            .ToList();
+        var placed = new List<ArenaSlot>();
+        long end = 0;
+        foreach (var item in items)
+        {
+            if (item.Bytes > int.MaxValue) throw new Diagnostics.CompileError(Diagnostics.DiagnosticDescriptors.LimitExceeded, $"tensor '{item.Value}' needs {item.Bytes} bytes; the arena is limited to 2 GiB");
+            long offset = 0;
+            foreach (var other in placed.Where(p => p.FirstStep <= item.Last && item.First <= p.LastStep).OrderBy(p => p.Offset))
+            {
+                if (offset + item.Bytes <= other.Offset) break;
+                offset = Math.Max(offset, other.Offset + (long)other.Bytes);
+            }
+            var slot = new ArenaSlot(item.Value, checked((int)offset), (int)item.Bytes, item.First, item.Last);
+            placed.Add(slot);
+            plan.Slots[item.Value] = slot;
+            end = Math.Max(end, offset + item.Bytes);
+        }
+        plan.ArenaBytes = checked((int)end);
+        plan.NoReuse = items.Sum(i => i.Bytes);
+        for (int step = 0; step < graph.Nodes.Count; step++)
+            plan.LowerBound = Math.Max(plan.LowerBound, placed.Where(p => p.FirstStep <= step && step <= p.LastStep).Sum(p => (long)p.Bytes));
+        return plan;
+    }
+
+    private static long Align(long bytes) => (bytes + Alignment - 1) / Alignment * Alignment;
+}

@@ -1,0 +1,89 @@
+using System.Collections.Generic;
+using EfficientAI.Codegen.Onnx.Proto;
+
+namespace EfficientAI.Codegen.Ir;
+
+/// <summary>A named tensor of the graph: a graph input, a constant, or a node output.</summary>
+internal sealed class Value
+{
+    public Value(string name) => Name = name;
+
+    public string Name { get; }
+    public DataType Type { get; set; }
+    /// <summary>Static shape, null until shape inference has reached this value.</summary>
+    public int[]? Shape { get; set; }
+    /// <summary>Set when the value is known at compile time (initializer, Constant node or folded node).</summary>
+    public Tensor? Constant { get; set; }
+
+    public bool IsKnown => Shape is not null;
+    public int[] RequireShape => Shape ?? throw new System.InvalidOperationException($"shape of '{Name}' is not known yet");
+}
+
+/// <summary>One ONNX node. Missing optional inputs are empty strings, as in ONNX.</summary>
+internal sealed class Node
+{
+    public Node(string opType, string domain, string name, int opset)
+    {
+        OpType = opType;
+        Domain = domain;
+        Name = name;
+        Opset = opset;
+    }
+
+    public string OpType { get; set; }
+    public string Domain { get; set; }
+    public string Name { get; set; }
+    /// <summary>The opset version of the node's domain the model imports.</summary>
+    public int Opset { get; set; }
+    public List<string> Inputs { get; } = new();
+    public List<string> Outputs { get; } = new();
+    public Dictionary<string, AttributeProto> Attributes { get; } = new();
+
+    /// <summary>Fused post-ops (activation epilogues), recorded for the report.</summary>
+    public List<string> Fused { get; } = new();
+
+    /// <summary>"Conv 'conv1'": how messages name a node.</summary>
+    public string Display => string.IsNullOrEmpty(Name) ? OpType : $"{OpType} '{Name}'";
+
+    public bool HasInput(int i) => i < Inputs.Count && Inputs[i].Length > 0;
+}
+
+/// <summary>A computation graph with static shapes. Nodes are kept in topological order.</summary>
+internal sealed class Graph
+{
+    public List<Node> Nodes { get; set; } = new();
+    public Dictionary<string, Value> Values { get; } = new();
+    public List<string> Inputs { get; } = new();
+    public List<string> Outputs { get; } = new();
+    /// <summary>Imported opset version per domain ("" is the default ONNX domain).</summary>
+    public Dictionary<string, int> Opsets { get; } = new();
+
+    public Value Value(string name)
+    {
+        if (!Values.TryGetValue(name, out var v)) Values[name] = v = new Value(name);
+        return v;
+    }
+
+    /// <summary>Map from value name to the nodes that read it.</summary>
+    public Dictionary<string, List<Node>> Consumers()
+    {
+        var map = new Dictionary<string, List<Node>>();
+        foreach (var n in Nodes)
+            foreach (var i in n.Inputs)
+            {
+                if (i.Length == 0) continue;
+                if (!map.TryGetValue(i, out var l)) map[i] = l = new List<Node>();
+                l.Add(n);
+            }
+        return map;
+    }
+
+    public Dictionary<string, Node> Producers()
+    {
+        var map = new Dictionary<string, Node>();
+        foreach (var n in Nodes)
+            foreach (var o in n.Outputs)
+                if (o.Length > 0) map[o] = n;
+        return map;
+    }
+}

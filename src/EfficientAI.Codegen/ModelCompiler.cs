@@ -1,0 +1,105 @@
+using System;
+using System.Collections.Generic;
+using System.Globalization;
+using System.IO;
+using System.Linq;
+using System.Threading;
+using EfficientAI.Codegen.Diagnostics;
+using EfficientAI.Codegen.Emit;
+using EfficientAI.Codegen.Ir;
+using EfficientAI.Codegen.Model;
+using EfficientAI.Codegen.Onnx;
+using EfficientAI.Codegen.Onnx.Proto;
+using EfficientAI.Codegen.Ops;
+using EfficientAI.Codegen.Passes;
+using Google.Protobuf;
+
+namespace EfficientAI.Codegen;
+
+/// <summary>The whole compiler as one function: model bytes and options in, C# sources and diagnostics out. Never throws.</summary>
+internal static class ModelCompiler
+{
+    /// <summary>What a compile produced, with the IR for tools (CLI, report) that need more than the sources.</summary>
+    internal sealed record Result(CompiledModel Output, Graph? Graph, ModelFigures? Figures);
+
+    public static CompiledModel Compile(ModelRequest request, CancellationToken ct) => CompileDetailed(request, ct).Output;
+
+    public static Result CompileDetailed(ModelRequest request, CancellationToken ct)
+    {
+        var path = request.File.Path;
+        var diagnostics = new List<DiagnosticInfo>();
+        DiagnosticInfo Diag(Microsoft.CodeAnalysis.DiagnosticDescriptor d, params string[] args) =>
+            new(d.Id, path, new[] { Path.GetFileName(path) }.Concat(args).ToArray().ToEquatableArray());
+        CompiledModel Fail(params DiagnosticInfo[] extra) =>
+            new(EquatableArray<GeneratedSource>.Empty, diagnostics.Concat(extra).ToEquatableArray());
+
+        if (request.File.ReadError is { } readError)
+            return new Result(Fail(Diag(DiagnosticDescriptors.UnreadableFile, readError)), null, null);
+
+        Graph? graph = null;
+        try
+        {
+            ModelProto model;
+            try
+            {
+                model = ModelProto.Parser.ParseFrom(request.File.Bytes.AsSpan().ToArray());
+            }
+            catch (InvalidProtocolBufferException e)
+            {
+                return new Result(Fail(Diag(DiagnosticDescriptors.MalformedModel, e.Message.TrimEnd('.'))), null, null);
+            }
+            if (model.Graph is null || (model.Graph.Node.Count == 0 && model.Graph.Output.Count == 0))
+                return new Result(Fail(Diag(DiagnosticDescriptors.MalformedModel, request.File.Bytes.Length == 0 ? "the file is empty" : "it contains no graph")), null, null);
+
+            graph = GraphImporter.Import(model, request.Options);
+            var unsupported = Unsupported(graph);
+            if (unsupported.Count > 0) return new Result(Fail(unsupported.Select(u => Diag(DiagnosticDescriptors.UnsupportedOp, u.Op, u.Where)).ToArray()), graph, null);
+
+            graph = PassPipeline.Run(graph, request.Options.ParseDisabledPasses(), ct);
+            var (modelSource, weightsSource, figures) = ModelEmitter.Emit(graph, request.Options, path, ct);
+            var hint = request.Options.Namespace + "." + request.Options.ClassName;
+            diagnostics.Add(Diag(DiagnosticDescriptors.ModelSummary, request.Options.Namespace + "." + request.Options.ClassName, Summary(figures)));
+            var sources = new[]
+            {
+                new GeneratedSource(hint + ".g.cs", modelSource),
+                new GeneratedSource(hint + ".Weights.g.cs", weightsSource),
+            };
+            return new Result(new CompiledModel(sources.ToEquatableArray(), diagnostics.ToEquatableArray()), graph, figures);
+        }
+        catch (OperationCanceledException)
+        {
+            throw;
+        }
+        catch (CompileError e)
+        {
+            return new Result(Fail(Diag(e.Descriptor, e.Arguments ?? new[] { e.Message })), graph, null);
+        }
+        catch (OverflowException e)
+        {
+            return new Result(Fail(Diag(DiagnosticDescriptors.LimitExceeded, "a shape or size overflows: " + e.Message)), graph, null);
+        }
+        catch (Exception e)
+        {
+            return new Result(Fail(Diag(DiagnosticDescriptors.InternalError, "", e.GetType().Name + ": " + e.Message)), graph, null);
+        }
+    }
+
+    /// <summary>Every op the compiler lacks, grouped by type, with node names and the imported opset: one build lists them all.</summary>
+    private static List<(string Op, string Where)> Unsupported(Graph graph)
+    {
+        var list = new List<(string, string)>();
+        foreach (var group in graph.Nodes.Where(n => OperatorRegistry.Find(n.Domain, n.OpType) is null)
+                     .GroupBy(n => (n.Domain, n.OpType)).OrderBy(g => g.Key.Domain, StringComparer.Ordinal).ThenBy(g => g.Key.OpType, StringComparer.Ordinal))
+        {
+            var domain = group.Key.Domain.Length == 0 ? "ai.onnx" : group.Key.Domain;
+            var nodes = string.Join(", ", group.Take(5).Select(n => n.Name.Length > 0 ? "'" + n.Name + "'" : "(unnamed)"));
+            if (group.Count() > 5) nodes += $" and {group.Count() - 5} more";
+            list.Add((group.Key.OpType, $"{domain} opset {group.First().Opset}; nodes {nodes}"));
+        }
+        return list;
+    }
+
+    public static string Summary(ModelFigures f) => string.Format(CultureInfo.InvariantCulture,
+        "{0} nodes, arena {1:N0} B (lower bound {2:N0} B, no reuse {3:N0} B), weights {4:N0} B, {5:N0} MACs per inference",
+        f.Nodes, f.ArenaBytes, f.ArenaLowerBound, f.ArenaNoReuse, f.WeightBytes, f.Macs);
+}

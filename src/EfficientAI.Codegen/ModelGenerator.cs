@@ -1,0 +1,71 @@
+using System;
+using System.IO;
+using EfficientAI.Codegen.Model;
+using Microsoft.CodeAnalysis;
+using Microsoft.CodeAnalysis.Text;
+
+namespace EfficientAI.Codegen;
+
+/// <summary>
+/// The incremental pipeline: every AdditionalFiles item ending in .onnx is read (ReadModel), paired with its
+/// item metadata (ModelOptions) and compiled (CompileModel). Each step's model compares by value, so an
+/// unrelated C# edit re-runs nothing and a model or option edit recompiles only that model.
+/// </summary>
+[Generator(LanguageNames.CSharp)]
+public sealed class ModelGenerator : IIncrementalGenerator
+{
+    public const string ReadModelStep = "ReadModel";
+    public const string ModelOptionsStep = "ModelOptions";
+    public const string CompileModelStep = "CompileModel";
+
+    public void Initialize(IncrementalGeneratorInitializationContext context)
+    {
+        var files = context.AdditionalTextsProvider
+            .Where(static t => t.Path.EndsWith(".onnx", StringComparison.OrdinalIgnoreCase))
+            .Select(static (t, ct) => ReadModel(t.Path))
+            .WithTrackingName(ReadModelStep);
+
+        var requests = files
+            .Combine(context.AnalyzerConfigOptionsProvider)
+            .Select(static (pair, ct) => new ModelRequest(pair.Left,
+                ModelOptions.From(pair.Left.Path, pair.Right.GetOptions(new PathOnlyText(pair.Left.Path)), pair.Right.GlobalOptions)))
+            .WithTrackingName(ModelOptionsStep);
+
+        var compiled = requests
+            .Select(static (request, ct) => ModelCompiler.Compile(request, ct))
+            .WithTrackingName(CompileModelStep);
+
+        context.RegisterSourceOutput(compiled, static (spc, model) =>
+        {
+            foreach (var d in model.Diagnostics) spc.ReportDiagnostic(d.ToDiagnostic());
+            foreach (var s in model.Sources) spc.AddSource(s.HintName, SourceText.From(s.Text, System.Text.Encoding.UTF8));
+        });
+    }
+
+    /// <summary>
+    /// Reads the model losslessly. AdditionalText.GetText() decodes as text and fails on real ONNX files
+    /// (CS2015), so the bytes come from the file itself; the step re-runs whenever the compiler hands us a new
+    /// AdditionalText for the path, i.e. when the file changed.
+    /// </summary>
+#pragma warning disable RS1035 // File IO: binary AdditionalFiles cannot be read through AdditionalText.
+    internal static ModelFile ReadModel(string path)
+    {
+        try
+        {
+            return new ModelFile(path, new EquatableArray<byte>(File.ReadAllBytes(path)), null);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or ArgumentException or NotSupportedException)
+        {
+            return new ModelFile(path, EquatableArray<byte>.Empty, e.Message);
+        }
+    }
+#pragma warning restore RS1035
+
+    /// <summary>Lets options be looked up by path after the AdditionalText itself has left the pipeline.</summary>
+    private sealed class PathOnlyText : AdditionalText
+    {
+        public PathOnlyText(string path) => Path = path;
+        public override string Path { get; }
+        public override SourceText? GetText(System.Threading.CancellationToken cancellationToken = default) => null;
+    }
+}

@@ -1,0 +1,109 @@
+using System;
+using System.Collections.Generic;
+using System.Globalization;
+using System.IO;
+using System.Text;
+using EfficientAI.Codegen.Diagnostics;
+using Microsoft.CodeAnalysis.Diagnostics;
+
+namespace EfficientAI.Codegen;
+
+/// <summary>
+/// Per-model options, read from AdditionalFiles item metadata (and the same names on the command line).
+/// All values are kept as the user wrote them so the record compares by value; parsing happens in the compiler.
+/// </summary>
+internal sealed record ModelOptions(
+    string ClassName,
+    string Namespace,
+    string Dims,
+    string Shapes,
+    string ConstantInputs,
+    string DisabledPasses)
+{
+    /// <summary>The item metadata names, in the order documented. The props file and the CLI both derive from this list.</summary>
+    public static readonly string[] MetadataNames = { "ClassName", "Namespace", "Dims", "Shapes", "ConstantInputs", "DisabledPasses" };
+
+    public static ModelOptions Default(string modelPath) =>
+        new(DefaultClassName(modelPath), "EfficientAI.Generated", "", "", "", "");
+
+    public static ModelOptions From(string modelPath, AnalyzerConfigOptions file, AnalyzerConfigOptions global)
+    {
+        string Get(string name) => file.TryGetValue("build_metadata.AdditionalFiles." + name, out var v) ? v.Trim() : "";
+        var rootNamespace = global.TryGetValue("build_property.RootNamespace", out var ns) && ns.Trim().Length > 0 ? ns.Trim() : "EfficientAI.Generated";
+        var className = Get("ClassName");
+        var nspace = Get("Namespace");
+        return new ModelOptions(
+            className.Length > 0 ? className : DefaultClassName(modelPath),
+            nspace.Length > 0 ? nspace : rootNamespace,
+            Get("Dims"), Get("Shapes"), Get("ConstantInputs"), Get("DisabledPasses"));
+    }
+
+    /// <summary>"hello_deepa.onnx" -> "HelloDeepa"; "face-detection 128.onnx" -> "FaceDetection128".</summary>
+    public static string DefaultClassName(string modelPath)
+    {
+        var stem = Path.GetFileNameWithoutExtension(modelPath);
+        var sb = new StringBuilder();
+        bool upper = true;
+        foreach (var ch in stem)
+        {
+            if (char.IsLetterOrDigit(ch) && ch < 128)
+            {
+                sb.Append(upper ? char.ToUpperInvariant(ch) : ch);
+                upper = false;
+            }
+            else upper = true;
+        }
+        if (sb.Length == 0 || char.IsDigit(sb[0])) sb.Insert(0, "Model");
+        return sb.ToString();
+    }
+
+    /// <summary>"batch=1;sequence=512" -> map. Separators ';' or ','.</summary>
+    public Dictionary<string, int> ParseDims() => ParseMap(Dims, "Dims", v => ParseDim(v, "Dims"));
+
+    /// <summary>"input=1x512;state=2x1x128" -> map of shapes.</summary>
+    public Dictionary<string, int[]> ParseShapes() => ParseMap(Shapes, "Shapes", v =>
+    {
+        if (v.Length == 0) return Array.Empty<int>();
+        var parts = v.Split('x', 'X', '*');
+        var shape = new int[parts.Length];
+        for (int i = 0; i < parts.Length; i++) shape[i] = ParseDim(parts[i], "Shapes");
+        return shape;
+    });
+
+    /// <summary>"sr=16000;mode=1,2,3" -> constant values (as numbers) bound to graph inputs.</summary>
+    public Dictionary<string, double[]> ParseConstantInputs() => ParseMap(ConstantInputs, "ConstantInputs", v =>
+    {
+        var parts = v.Split(new[] { ',', ' ' }, StringSplitOptions.RemoveEmptyEntries);
+        var values = new double[parts.Length];
+        for (int i = 0; i < parts.Length; i++)
+            if (!double.TryParse(parts[i], NumberStyles.Float, CultureInfo.InvariantCulture, out values[i]))
+                throw new CompileError(DiagnosticDescriptors.InvalidOption, $"ConstantInputs: '{parts[i]}' is not a number");
+        return values;
+    });
+
+    public HashSet<string> ParseDisabledPasses()
+    {
+        var set = new HashSet<string>(StringComparer.OrdinalIgnoreCase);
+        foreach (var p in DisabledPasses.Split(new[] { ';', ',' }, StringSplitOptions.RemoveEmptyEntries)) set.Add(p.Trim());
+        return set;
+    }
+
+    private static int ParseDim(string text, string option)
+    {
+        if (!int.TryParse(text.Trim(), NumberStyles.None, CultureInfo.InvariantCulture, out int d) || d < 0)
+            throw new CompileError(DiagnosticDescriptors.InvalidOption, $"{option}: '{text}' is not a non-negative integer size");
+        return d;
+    }
+
+    private static Dictionary<string, T> ParseMap<T>(string text, string option, Func<string, T> parse)
+    {
+        var map = new Dictionary<string, T>(StringComparer.Ordinal);
+        foreach (var entry in text.Split(new[] { ';' }, StringSplitOptions.RemoveEmptyEntries))
+        {
+            int eq = entry.LastIndexOf('=');
+            if (eq <= 0) throw new CompileError(DiagnosticDescriptors.InvalidOption, $"{option}: '{entry.Trim()}' is not of the form name=value");
+            map[entry.Substring(0, eq).Trim()] = parse(entry.Substring(eq + 1).Trim());
+        }
+        return map;
+    }
+}

@@ -1,0 +1,130 @@
+using System;
+using System.Collections.Generic;
+using System.Linq;
+using EfficientAI.Codegen.Diagnostics;
+using EfficientAI.Codegen.Ir;
+using EfficientAI.Codegen.Onnx.Proto;
+
+namespace EfficientAI.Codegen.Onnx;
+
+/// <summary>Turns a parsed ModelProto into the IR: constants read, graph input shapes bound with the options.</summary>
+internal static class GraphImporter
+{
+    public static Graph Import(ModelProto model, ModelOptions options)
+    {
+        if (model.Graph is null) throw new CompileError(DiagnosticDescriptors.MalformedModel, "the file has no graph");
+        var g = new Graph();
+        foreach (var opset in model.OpsetImport)
+        {
+            var domain = opset.Domain == "ai.onnx" ? "" : opset.Domain;
+            g.Opsets[domain] = (int)Math.Min(int.MaxValue, opset.Version);
+        }
+        if (!g.Opsets.ContainsKey("")) g.Opsets[""] = 1;
+
+        var dims = options.ParseDims();
+        var shapes = options.ParseShapes();
+        var constantInputs = options.ParseConstantInputs();
+
+        foreach (var init in model.Graph.Initializer)
+        {
+            var v = g.Value(init.Name);
+            v.Constant = TensorReader.Read(init);
+            v.Type = v.Constant.Type;
+            v.Shape = v.Constant.Shape;
+        }
+
+        foreach (var input in model.Graph.Input)
+        {
+            if (g.Values.TryGetValue(input.Name, out var existing) && existing.Constant is not null) continue; // IR < 4: initializers listed as inputs
+            var v = g.Value(input.Name);
+            var tensorType = input.Type?.TensorType
+                ?? throw new CompileError(DiagnosticDescriptors.UnsupportedType, $"input '{input.Name}' is not a tensor (sequences, maps and optionals are not supported)");
+            v.Type = (DataType)tensorType.ElemType;
+            if (!DataTypes.IsRuntimeType(v.Type))
+                throw new CompileError(DiagnosticDescriptors.UnsupportedType, $"input '{input.Name}' has element type {DataTypes.Name(v.Type)}, which is not supported");
+            v.Shape = BindShape(input.Name, tensorType.Shape, dims, shapes);
+            if (constantInputs.TryGetValue(input.Name, out var values))
+            {
+                var t = Tensor.Create(v.Type, v.Shape);
+                if (values.Length != t.Length && values.Length != 1)
+                    throw new CompileError(DiagnosticDescriptors.InvalidOption, $"ConstantInputs: '{input.Name}' needs {t.Length} values, got {values.Length}");
+                for (int i = 0; i < t.Length; i++) t.Set(i, values[values.Length == 1 ? 0 : i]);
+                v.Constant = t;
+                continue;
+            }
+            g.Inputs.Add(input.Name);
+        }
+
+        foreach (var output in model.Graph.Output) g.Outputs.Add(output.Name);
+        if (g.Outputs.Count == 0) throw new CompileError(DiagnosticDescriptors.MalformedModel, "the graph has no outputs");
+
+        foreach (var np in model.Graph.Node)
+        {
+            var domain = np.Domain == "ai.onnx" ? "" : np.Domain;
+            if (np.OpType == "Constant" && domain.Length == 0)
+            {
+                var v = g.Value(np.Output.Count > 0 ? np.Output[0] : "");
+                v.Constant = ConstantValue(np);
+                v.Type = v.Constant.Type;
+                v.Shape = v.Constant.Shape;
+                continue;
+            }
+            var node = new Node(np.OpType, domain, np.Name, g.Opsets.TryGetValue(domain, out var ver) ? ver : 1);
+            node.Inputs.AddRange(np.Input);
+            node.Outputs.AddRange(np.Output);
+            foreach (var a in np.Attribute) node.Attributes[a.Name] = a;
+            g.Nodes.Add(node);
+        }
+        return g;
+    }
+
+    private static int[] BindShape(string input, TensorShapeProto? proto, Dictionary<string, int> dims, Dictionary<string, int[]> shapes)
+    {
+        if (shapes.TryGetValue(input, out var bound))
+        {
+            if (proto is not null && proto.Dim.Count != bound.Length)
+                throw new CompileError(DiagnosticDescriptors.InvalidOption, $"Shapes: '{input}' has rank {proto.Dim.Count} but the binding {Shape.Format(bound)} has rank {bound.Length}");
+            return bound;
+        }
+        if (proto is null)
+            throw new CompileError(DiagnosticDescriptors.UnboundDimension, new[] { input, "(all)", "no declared shape", $"Shapes=\"{input}=AxBxC\"" });
+        var shape = new int[proto.Dim.Count];
+        for (int i = 0; i < shape.Length; i++)
+        {
+            var d = proto.Dim[i];
+            if (d.ValueCase == TensorShapeProto.Types.Dimension.ValueOneofCase.DimValue && d.DimValue >= 0)
+            {
+                if (d.DimValue > int.MaxValue) throw new CompileError(DiagnosticDescriptors.LimitExceeded, $"input '{input}' has dimension {d.DimValue}");
+                shape[i] = (int)d.DimValue;
+            }
+            else if (d.ValueCase == TensorShapeProto.Types.Dimension.ValueOneofCase.DimParam && dims.TryGetValue(d.DimParam, out var size))
+                shape[i] = size;
+            else
+            {
+                var param = d.ValueCase == TensorShapeProto.Types.Dimension.ValueOneofCase.DimParam ? d.DimParam : "";
+                var index = i.ToString(System.Globalization.CultureInfo.InvariantCulture);
+                throw new CompileError(DiagnosticDescriptors.UnboundDimension, param.Length == 0
+                    ? new[] { input, index, "unnamed", $"Shapes=\"{input}=AxBxC\"" }
+                    : new[] { input, index, $"'{param}'", $"Dims=\"{param}=N\" (or Shapes=\"{input}=AxBxC\")" });
+            }
+        }
+        return shape;
+    }
+
+    /// <summary>The tensor a Constant node produces, from whichever value attribute it has.</summary>
+    public static Tensor ConstantValue(NodeProto np)
+    {
+        foreach (var a in np.Attribute)
+        {
+            switch (a.Name)
+            {
+                case "value": return TensorReader.Read(a.T);
+                case "value_float": return Tensor.FromFloats(Shape.Scalar, new[] { a.F });
+                case "value_floats": return Tensor.FromFloats(new[] { a.Floats.Count }, a.Floats.ToArray());
+                case "value_int": return Tensor.FromLongs(Shape.Scalar, new[] { a.I });
+                case "value_ints": return Tensor.FromLongs(new[] { a.Ints.Count }, a.Ints.ToArray());
+            }
+        }
+        throw new CompileError(DiagnosticDescriptors.UnsupportedOp, new[] { "Constant", $"node '{np.Name}' has no supported value attribute (sparse and string constants are not supported)" });
+    }
+}

@@ -1,0 +1,8 @@
+namespace EfficientAI.Codegen.Ops;
+
+internal sealed class AddOp : BinaryOperator
+{
+    public override string OpType => "Add";
+    protected override double Apply(double a, double b) => (float)a + (float)b;
+    protected override long ApplyInteger(long a, long b) => unchecked(a + b);
+}

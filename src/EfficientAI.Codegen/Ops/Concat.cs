@@ -1,0 +1,72 @@
+using System;
+using EfficientAI.Codegen.Emit;
+using EfficientAI.Codegen.Ir;
+
+namespace EfficientAI.Codegen.Ops;
+
+/// <summary>Concat along an axis: each input is a block of rows copied into the output.</summary>
+internal sealed class ConcatOp : Operator
+{
+    public override string OpType => "Concat";
+
+    public override void Infer(OpContext ctx)
+    {
+        var first = ctx.Shape(0);
+        int axis = Shape.Axis(ctx.Int("axis", first.Length == 1 ? 0 : throw ctx.Fail("axis is required")), first.Length);
+        var shape = (int[])first.Clone();
+        shape[axis] = 0;
+        for (int i = 0; i < ctx.InputCount; i++)
+        {
+            if (!ctx.Has(i)) continue;
+            var s = ctx.Shape(i);
+            if (s.Length != first.Length || ctx.Type(i) != ctx.Type(0)) throw ctx.Fail($"input {i} {Shape.Format(s)} does not match {Shape.Format(first)}");
+            for (int d = 0; d < s.Length; d++)
+                if (d != axis && s[d] != first[d]) throw ctx.Fail($"input {i} {Shape.Format(s)} differs from {Shape.Format(first)} outside axis {axis}");
+            shape[axis] = checked(shape[axis] + s[axis]);
+        }
+        ctx.SetOutput(0, ctx.Type(0), shape);
+    }
+
+    /// <summary>(outer rows, per input: (input index, row length, offset in output row), output row length).</summary>
+    private static (int Outer, (int Input, int Length, int Offset)[] Parts, int Row) Layout(OpContext ctx)
+    {
+        var y = ctx.Output(0).RequireShape;
+        int axis = Shape.Axis(ctx.Int("axis", 0), y.Length);
+        int outer = 1, inner = 1;
+        for (int d = 0; d < axis; d++) outer = checked(outer * y[d]);
+        for (int d = axis + 1; d < y.Length; d++) inner = checked(inner * y[d]);
+        var parts = new System.Collections.Generic.List<(int, int, int)>();
+        int offset = 0;
+        for (int i = 0; i < ctx.InputCount; i++)
+        {
+            if (!ctx.Has(i)) continue;
+            int len = checked(ctx.Shape(i)[axis] * inner);
+            parts.Add((i, len, offset));
+            offset += len;
+        }
+        return (outer, parts.ToArray(), offset);
+    }
+
+    public override bool TryEvaluate(OpContext ctx)
+    {
+        var (outer, parts, row) = Layout(ctx);
+        var result = Tensor.Create(ctx.Output(0).Type, ctx.Output(0).RequireShape);
+        foreach (var (input, len, offset) in parts)
+        {
+            var src = ctx.Const(input)!;
+            for (int r = 0; r < outer; r++) Array.Copy(src.Data, r * len, result.Data, r * row + offset, len);
+        }
+        ctx.SetConst(0, result);
+        return true;
+    }
+
+    public override void Emit(EmitContext ctx)
+    {
+        var (outer, parts, row) = Layout(ctx);
+        foreach (var (input, len, offset) in parts)
+        {
+            if (len == 0) continue;
+            ctx.W.Line($"global::EfficientAI.Runtime.Layout.CopyRows({ctx.In(input)}, 0, {len}, {ctx.Out(0)}, {offset}, {row}, {outer}, {len});");
+        }
+    }
+}

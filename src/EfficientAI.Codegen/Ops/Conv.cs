@@ -1,0 +1,54 @@
+using System.Linq;
+using EfficientAI.Codegen.Diagnostics;
+using EfficientAI.Codegen.Emit;
+using EfficientAI.Codegen.Ir;
+
+namespace EfficientAI.Codegen.Ops;
+
+/// <summary>Conv, 1-D and 2-D: groups, dilations, explicit/asymmetric pads, auto_pad, kernel_shape inferred from W.</summary>
+internal sealed class ConvOp : Operator
+{
+    public override string OpType => "Conv";
+
+    public override void Infer(OpContext ctx)
+    {
+        ctx.RequireFloat(0);
+        ctx.RequireFloat(1);
+        var x = ctx.Shape(0);
+        var w = ctx.Shape(1);
+        if (x.Length is not (3 or 4))
+            throw new CompileError(DiagnosticDescriptors.UnsupportedOp, new[] { "Conv", $"{ctx.Node.Display} has rank-{x.Length} input; only 1-D and 2-D convolutions are supported" });
+        if (w.Length != x.Length) throw ctx.Fail($"weight rank {w.Length} differs from input rank {x.Length}");
+        int group = (int)ctx.Int("group", 1);
+        if (group <= 0 || x[1] % group != 0 || w[0] % group != 0 || w[1] * group != x[1])
+            throw ctx.Fail($"group {group} does not divide input channels {x[1]} and weight {Shape.Format(w)}");
+        if (ctx.Has(2) && Shape.Elements(ctx.Shape(2)) != w[0]) throw ctx.Fail($"bias has {Shape.Elements(ctx.Shape(2))} values, expected {w[0]}");
+        var window = Window.Resolve(ctx, x.Skip(2).ToArray(), ctx.IntArray("kernel_shape") ?? w.Skip(2).ToArray());
+        ctx.SetOutput(0, DataType.Float, new[] { x[0], w[0] }.Concat(window.Output).ToArray());
+    }
+
+    public override long Macs(OpContext ctx)
+    {
+        var w = ctx.Shape(1);
+        return Shape.Elements(ctx.Output(0).RequireShape) * Shape.Elements(w.Skip(1).ToArray());
+    }
+
+    public override void Emit(EmitContext ctx)
+    {
+        var x = ctx.Shape(0);
+        var w = ctx.Shape(1);
+        var y = ctx.Output(0).RequireShape;
+        var win = Window.Resolve(ctx, x.Skip(2).ToArray(), ctx.IntArray("kernel_shape") ?? w.Skip(2).ToArray());
+        bool is1D = x.Length == 3;
+        int h = is1D ? 1 : x[2], wi = x[x.Length - 1];
+        int kH = is1D ? 1 : win.Kernel[0], kW = win.Kernel[win.Kernel.Length - 1];
+        int oH = is1D ? 1 : y[2], oW = y[y.Length - 1];
+        int last = win.Kernel.Length - 1;
+        string bias = ctx.Has(2) ? ctx.In(2) : "default";
+        string I(long v) => EmitContext.I(v);
+        ctx.W.Line($"global::EfficientAI.Runtime.Conv.Conv2D({ctx.In(0)}, {ctx.In(1)}, {bias}, {ctx.Out(0)}, " +
+            $"{I(x[0])}, {I(x[1])}, {I(h)}, {I(wi)}, {I(w[0])}, {I(kH)}, {I(kW)}, {I(oH)}, {I(oW)}, " +
+            $"{I(is1D ? 1 : win.Strides[0])}, {I(win.Strides[last])}, {I(is1D ? 0 : win.PadBegin[0])}, {I(win.PadBegin[last])}, " +
+            $"{I(is1D ? 1 : win.Dilations[0])}, {I(win.Dilations[last])}, {I(ctx.Int("group", 1))});");
+    }
+}

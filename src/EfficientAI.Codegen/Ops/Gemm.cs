@@ -1,0 +1,55 @@
+using EfficientAI.Codegen.Emit;
+using EfficientAI.Codegen.Ir;
+
+namespace EfficientAI.Codegen.Ops;
+
+/// <summary>Gemm: Y = alpha * op(A) * op(B) + beta * C, C broadcast to [M, N].</summary>
+internal sealed class GemmOp : Operator
+{
+    public override string OpType => "Gemm";
+
+    private static (int M, int N, int K) Dims(OpContext ctx)
+    {
+        var a = ctx.Shape(0);
+        var b = ctx.Shape(1);
+        if (a.Length != 2 || b.Length != 2) throw ctx.Fail($"A {Shape.Format(a)} and B {Shape.Format(b)} must be matrices");
+        bool ta = ctx.Int("transA", 0) != 0, tb = ctx.Int("transB", 0) != 0;
+        int m = ta ? a[1] : a[0], k = ta ? a[0] : a[1];
+        int kb = tb ? b[1] : b[0], n = tb ? b[0] : b[1];
+        if (k != kb) throw ctx.Fail($"inner dimensions differ: A {Shape.Format(a)} and B {Shape.Format(b)} (transA={(ta ? 1 : 0)}, transB={(tb ? 1 : 0)})");
+        return (m, n, k);
+    }
+
+    private static (int Rows, int Cols) CShape(OpContext ctx, int m, int n)
+    {
+        var c = ctx.Shape(2);
+        (int r, int cc) = c.Length switch { 0 => (1, 1), 1 => (1, c[0]), 2 => (c[0], c[1]), _ => (-1, -1) };
+        if ((r != 1 && r != m) || (cc != 1 && cc != n)) throw ctx.Fail($"C {Shape.Format(c)} does not broadcast to [{m},{n}]");
+        return (r, cc);
+    }
+
+    public override void Infer(OpContext ctx)
+    {
+        ctx.RequireFloat(0);
+        ctx.RequireFloat(1);
+        var (m, n, _) = Dims(ctx);
+        if (ctx.Has(2)) CShape(ctx, m, n);
+        ctx.SetOutput(0, DataType.Float, new[] { m, n });
+    }
+
+    public override long Macs(OpContext ctx)
+    {
+        var (m, n, k) = Dims(ctx);
+        return (long)m * n * k;
+    }
+
+    public override void Emit(EmitContext ctx)
+    {
+        var (m, n, k) = Dims(ctx);
+        var (cr, cc) = ctx.Has(2) ? CShape(ctx, m, n) : (1, 1);
+        string c = ctx.Has(2) ? ctx.In(2) : "default";
+        ctx.W.Line($"global::EfficientAI.Runtime.Gemm.Compute({ctx.In(0)}, {ctx.In(1)}, {c}, {ctx.Out(0)}, {m}, {n}, {k}, " +
+            $"{EmitContext.B(ctx.Int("transA", 0) != 0)}, {EmitContext.B(ctx.Int("transB", 0) != 0)}, " +
+            $"{EmitContext.F(ctx.Float("alpha", 1f))}, {EmitContext.F(ctx.Has(2) ? ctx.Float("beta", 1f) : 0f)}, {cr}, {cc});");
+    }
+}

@@ -1,0 +1,63 @@
+using System;
+using System.Linq;
+using EfficientAI.Codegen.Emit;
+using EfficientAI.Codegen.Ir;
+
+namespace EfficientAI.Codegen.Ops;
+
+/// <summary>MatMul with numpy semantics: 1-D operands promoted, batch dimensions broadcast.</summary>
+internal sealed class MatMulOp : Operator
+{
+    public override string OpType => "MatMul";
+
+    private sealed record Plan(int M, int N, int K, int[] OutShape, int[] BatchShape, int[] ABatchStrides, int[] BBatchStrides);
+
+    private static Plan Resolve(OpContext ctx)
+    {
+        var a = ctx.Shape(0);
+        var b = ctx.Shape(1);
+        if (a.Length == 0 || b.Length == 0) throw ctx.Fail("MatMul operands must have rank >= 1");
+        var a2 = a.Length == 1 ? new[] { 1, a[0] } : a;
+        var b2 = b.Length == 1 ? new[] { b[0], 1 } : b;
+        int m = a2[a2.Length - 2], k = a2[a2.Length - 1], kb = b2[b2.Length - 2], n = b2[b2.Length - 1];
+        if (k != kb) throw ctx.Fail($"inner dimensions differ: {Shape.Format(a)} x {Shape.Format(b)}");
+        var aBatch = a2.Take(a2.Length - 2).ToArray();
+        var bBatch = b2.Take(b2.Length - 2).ToArray();
+        var batch = Shape.Broadcast(aBatch, bBatch) ?? throw ctx.Fail($"batch dimensions of {Shape.Format(a)} and {Shape.Format(b)} do not broadcast");
+        var outShape = batch.ToList();
+        if (a.Length > 1) outShape.Add(m);
+        if (b.Length > 1) outShape.Add(n);
+        // Strides of each batch index into a and b, counted in matrices.
+        var aStr = Shape.BroadcastStrides(aBatch, batch).Select(s => checked(s * m * k)).ToArray();
+        var bStr = Shape.BroadcastStrides(bBatch, batch).Select(s => checked(s * k * n)).ToArray();
+        return new Plan(m, n, k, outShape.ToArray(), batch, aStr, bStr);
+    }
+
+    public override void Infer(OpContext ctx)
+    {
+        ctx.RequireFloat(0);
+        ctx.RequireFloat(1);
+        ctx.SetOutput(0, DataType.Float, Resolve(ctx).OutShape);
+    }
+
+    public override long Macs(OpContext ctx)
+    {
+        var p = Resolve(ctx);
+        return Shape.Elements(p.BatchShape) * p.M * p.N * p.K;
+    }
+
+    public override void Emit(EmitContext ctx)
+    {
+        var p = Resolve(ctx);
+        int batches = Shape.ElementsInt(p.BatchShape);
+        if (batches == 1)
+        {
+            ctx.W.Line($"global::EfficientAI.Runtime.Gemm.Compute({ctx.In(0)}, {ctx.In(1)}, default, {ctx.Out(0)}, {p.M}, {p.N}, {p.K}, false, false, 1f, 0f, 1, 1);");
+            return;
+        }
+        var aOff = new int[batches];
+        var bOff = new int[batches];
+        Elementwise.ForEachIndex(p.BatchShape, p.ABatchStrides, p.BBatchStrides, (o, ia, ib) => { aOff[o] = ia; bOff[o] = ib; });
+        ctx.W.Line($"global::EfficientAI.Runtime.Gemm.MatMulBatched({ctx.In(0)}, {ctx.In(1)}, {ctx.Out(0)}, {p.M}, {p.N}, {p.K}, {ctx.IntTable(aOff)}, {ctx.IntTable(bOff)});");
+    }
+}

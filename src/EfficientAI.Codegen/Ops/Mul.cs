@@ -1,0 +1,8 @@
+namespace EfficientAI.Codegen.Ops;
+
+internal sealed class MulOp : BinaryOperator
+{
+    public override string OpType => "Mul";
+    protected override double Apply(double a, double b) => (float)a * (float)b;
+    protected override long ApplyInteger(long a, long b) => unchecked(a * b);
+}

@@ -1,0 +1,60 @@
+using System;
+using System.Collections.Generic;
+using System.Linq;
+using EfficientAI.Codegen.Emit;
+
+namespace EfficientAI.Codegen.Ops;
+
+/// <summary>
+/// One ONNX operator: its shape and type inference, its compile-time evaluation (for constant folding) and
+/// the code it emits. One subclass per op, in a file named after the op; the registry finds them by reflection.
+/// </summary>
+internal abstract class Operator
+{
+    /// <summary>The ONNX op_type this class compiles.</summary>
+    public abstract string OpType { get; }
+
+    /// <summary>The ONNX domain ("" is the default ai.onnx domain).</summary>
+    public virtual string Domain => "";
+
+    /// <summary>Sets the type and shape of every output. Throws <see cref="Diagnostics.CompileError"/> on invalid nodes.</summary>
+    public abstract void Infer(OpContext ctx);
+
+    /// <summary>
+    /// Computes the outputs at compile time when every input is constant, with the same semantics as the emitted
+    /// code. Returns false when the op cannot be folded.
+    /// </summary>
+    public virtual bool TryEvaluate(OpContext ctx) => false;
+
+    /// <summary>Writes the code that computes the node's outputs.</summary>
+    public abstract void Emit(EmitContext ctx);
+
+    /// <summary>True when output 0 is input 0's data under another shape: no code, no memory.</summary>
+    public virtual bool IsView => false;
+
+    /// <summary>Multiply-accumulates per inference, for the report.</summary>
+    public virtual long Macs(OpContext ctx) => 0;
+}
+
+/// <summary>Finds operators by (domain, op_type).</summary>
+internal static class OperatorRegistry
+{
+    private static readonly Dictionary<(string Domain, string OpType), Operator> s_ops = Discover();
+
+    public static Operator? Find(string domain, string opType) =>
+        s_ops.TryGetValue((domain == "ai.onnx" ? "" : domain, opType), out var op) ? op : null;
+
+    public static IEnumerable<Operator> All => s_ops.Values.OrderBy(o => o.Domain, StringComparer.Ordinal).ThenBy(o => o.OpType, StringComparer.Ordinal);
+
+    private static Dictionary<(string, string), Operator> Discover()
+    {
+        var map = new Dictionary<(string, string), Operator>();
+        foreach (var type in typeof(Operator).Assembly.GetTypes())
+        {
+            if (type.IsAbstract || !typeof(Operator).IsAssignableFrom(type) || type.GetConstructor(Type.EmptyTypes) is null) continue;
+            var op = (Operator)Activator.CreateInstance(type)!;
+            map[(op.Domain, op.OpType)] = op;
+        }
+        return map;
+    }
+}

@@ -1,0 +1,8 @@
+namespace EfficientAI.Codegen.Ops;
+
+internal sealed class SubOp : BinaryOperator
+{
+    public override string OpType => "Sub";
+    protected override double Apply(double a, double b) => (float)a - (float)b;
+    protected override long ApplyInteger(long a, long b) => unchecked(a - b);
+}

@@ -1,0 +1,52 @@
+using System.Collections.Generic;
+using System.Threading;
+using EfficientAI.Codegen.Diagnostics;
+using EfficientAI.Codegen.Ir;
+using EfficientAI.Codegen.Ops;
+
+namespace EfficientAI.Codegen.Passes;
+
+/// <summary>
+/// Infers the static type and shape of every value in topological order, and folds every node whose inputs
+/// are all constant (shape subgraphs included) with the op's own evaluation. Folded nodes are removed.
+/// </summary>
+internal static class ShapeInference
+{
+    /// <summary>Folding never creates a constant larger than this many elements unless its inputs were as large.</summary>
+    public const int FoldElementLimit = 1 << 16;
+
+    public static Graph Run(Graph graph, bool fold, CancellationToken ct)
+    {
+        var kept = new List<Node>(graph.Nodes.Count);
+        foreach (var node in graph.Nodes)
+        {
+            ct.ThrowIfCancellationRequested();
+            var op = OperatorRegistry.Find(node.Domain, node.OpType)
+                ?? throw new CompileError(DiagnosticDescriptors.UnsupportedOp, new[] { node.OpType, $"node {node.Display}" });
+            var ctx = new OpContext(graph, node);
+            op.Infer(ctx);
+            for (int i = 0; i < node.Outputs.Count; i++)
+                if (ctx.HasOutput(i) && !ctx.Output(i).IsKnown) throw ctx.Fail($"output {i} has no inferred shape");
+            if (IsFolded(ctx) || (fold && ctx.AllInputsConstant && WithinLimit(ctx) && op.TryEvaluate(ctx)))
+                continue;
+            kept.Add(node);
+        }
+        graph.Nodes = kept;
+        return graph;
+    }
+
+    private static bool IsFolded(OpContext ctx)
+    {
+        for (int i = 0; i < ctx.OutputCount; i++)
+            if (ctx.HasOutput(i) && ctx.Output(i).Constant is null) return false;
+        return ctx.OutputCount > 0;
+    }
+
+    private static bool WithinLimit(OpContext ctx)
+    {
+        long inputs = 0, outputs = 0;
+        for (int i = 0; i < ctx.InputCount; i++) if (ctx.Has(i)) inputs += Shape.Elements(ctx.Shape(i));
+        for (int i = 0; i < ctx.OutputCount; i++) if (ctx.HasOutput(i)) outputs += Shape.Elements(ctx.Output(i).RequireShape);
+        return outputs <= FoldElementLimit || outputs <= inputs;
+    }
+}
