@@ -84,7 +84,7 @@ public enum UnaryOp
     Swish,
     /// <summary>x * tanh(softplus(x))</summary>
     Mish,
-    /// <summary>x &gt;= alpha ? x : 0 (ThresholdedRelu)</summary>
+    /// <summary>x &gt; alpha ? x : 0 (ThresholdedRelu, as in ONNX)</summary>
     ThresholdedRelu,
     /// <summary>x &gt; alpha ? x : 0 ... Shrink: x &lt; -alpha ? x + beta : x &gt; alpha ? x - beta : 0</summary>
     Shrink,

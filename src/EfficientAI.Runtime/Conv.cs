@@ -1,0 +1,168 @@
+// Direct convolution without scratch memory. For unit column stride, each (output row, kernel tap) is a small
+// GEMM over channels (weights [mg x cg] times cg input row slices), so the register-blocked GEMM kernel
+// does the work on strided views; padding is handled by clipping the output column range per kernel column.
+using System;
+using System.Numerics.Tensors;
+
+namespace EfficientAI.Runtime;
+
+/// <summary>Convolution.</summary>
+public static class Conv
+{
+    /// <summary>
+    /// 2-D convolution (1-D callers pass h = kH = oH = 1). x [n, c, h, w]; weight [m, c/group, kH, kW];
+    /// bias [m] or empty; y [n, m, oH, oW]. Padding given as top/left offsets; the output size already
+    /// accounts for bottom/right padding. Out-of-range input positions read as zero.
+    /// </summary>
+    public static unsafe void Conv2D(ReadOnlySpan<float> x, ReadOnlySpan<float> weight, ReadOnlySpan<float> bias, Span<float> y,
+        int n, int c, int h, int w, int m, int kH, int kW, int oH, int oW,
+        int strideH, int strideW, int padTop, int padLeft, int dilationH, int dilationW, int group)
+    {
+        if (group <= 0 || c % group != 0 || m % group != 0) ThrowHelper.Argument("c and m must be multiples of group.");
+        int cg = c / group, mg = m / group;
+        int inPlane = h * w, outPlane = oH * oW, taps = kH * kW;
+        if (x.Length < n * c * inPlane || weight.Length < m * cg * taps || y.Length < n * m * outPlane
+            || (!bias.IsEmpty && bias.Length < m))
+        {
+            ThrowHelper.Argument("A span is shorter than its shape.");
+        }
+        if (outPlane == 0) return;
+
+        for (int img = 0; img < n; img++)
+        {
+            Span<float> yImage = y.Slice(img * m * outPlane, m * outPlane);
+            for (int oc = 0; oc < m; oc++) yImage.Slice(oc * outPlane, outPlane).Fill(bias.IsEmpty ? 0f : bias[oc]);
+        }
+        if (cg == 0 || taps == 0) return;
+
+        bool pointwise = kH == 1 && kW == 1 && strideH == 1 && strideW == 1 && padTop == 0 && padLeft == 0 && oH == h && oW == w;
+        fixed (float* px = x, pw = weight, py = y)
+        {
+            for (int img = 0; img < n; img++)
+            {
+                for (int g = 0; g < group; g++)
+                {
+                    float* xg = px + (nint)(img * c + g * cg) * inPlane;
+                    float* wg = pw + (nint)g * mg * cg * taps;
+                    float* yg = py + (nint)(img * m + g * mg) * outPlane;
+                    if (pointwise)
+                    {
+                        // 1x1: y[mg, hw] += w[mg, cg] * x[cg, hw], one GEMM per group.
+                        Gemm.AccumulateNN(wg, cg, 1, xg, inPlane, yg, outPlane, mg, outPlane, cg, 1f);
+                    }
+                    else if (cg == 1 && mg == 1)
+                    {
+                        Depthwise(xg, wg, yg, h, w, kH, kW, oH, oW, strideH, strideW, padTop, padLeft, dilationH, dilationW);
+                    }
+                    else if (strideW == 1)
+                    {
+                        UnitColumnStride(xg, wg, yg, cg, mg, h, w, kH, kW, oH, oW, strideH, padTop, padLeft, dilationH, dilationW);
+                    }
+                    else
+                    {
+                        General(xg, wg, yg, cg, mg, h, w, kH, kW, oH, oW, strideH, strideW, padTop, padLeft, dilationH, dilationW);
+                    }
+                }
+            }
+        }
+    }
+
+    private static unsafe void UnitColumnStride(float* x, float* wt, float* y, int cg, int mg, int h, int w, int kH, int kW,
+        int oH, int oW, int strideH, int padTop, int padLeft, int dilationH, int dilationW)
+    {
+        int taps = kH * kW;
+        for (int oh = 0; oh < oH; oh++)
+        {
+            for (int kh = 0; kh < kH; kh++)
+            {
+                int ih = oh * strideH - padTop + kh * dilationH;
+                if ((uint)ih >= (uint)h) continue;
+                for (int kw = 0; kw < kW; kw++)
+                {
+                    int offset = kw * dilationW - padLeft;
+                    int first = FirstValid(offset, 1);
+                    int end = EndValid(offset, 1, w, oW);
+                    if (first >= end) continue;
+                    Gemm.AccumulateNN(wt + kh * kW + kw, cg * taps, taps,
+                        x + (nint)ih * w + first + offset, (nint)h * w,
+                        y + (nint)oh * oW + first, (nint)oH * oW, mg, end - first, cg, 1f);
+                }
+            }
+        }
+    }
+
+    private static unsafe void Depthwise(float* x, float* wt, float* y, int h, int w, int kH, int kW, int oH, int oW,
+        int strideH, int strideW, int padTop, int padLeft, int dilationH, int dilationW)
+    {
+        for (int kh = 0; kh < kH; kh++)
+        {
+            int rowOffset = kh * dilationH - padTop;
+            int ohFirst = FirstValid(rowOffset, strideH), ohEnd = EndValid(rowOffset, strideH, h, oH);
+            for (int kw = 0; kw < kW; kw++)
+            {
+                int colOffset = kw * dilationW - padLeft;
+                int owFirst = FirstValid(colOffset, strideW), owEnd = EndValid(colOffset, strideW, w, oW);
+                if (owFirst >= owEnd) continue;
+                float wv = wt[kh * kW + kw];
+                int count = owEnd - owFirst;
+                for (int oh = ohFirst; oh < ohEnd; oh++)
+                {
+                    float* xRow = x + (nint)(oh * strideH + rowOffset) * w + owFirst * strideW + colOffset;
+                    float* yRow = y + (nint)oh * oW + owFirst;
+                    if (strideW == 1)
+                    {
+                        var yr = new Span<float>(yRow, count);
+                        TensorPrimitives.MultiplyAdd(new ReadOnlySpan<float>(xRow, count), wv, yr, yr);
+                    }
+                    else
+                    {
+                        for (int i = 0; i < count; i++) yRow[i] += wv * xRow[i * strideW];
+                    }
+                }
+            }
+        }
+    }
+
+    // Strided columns cannot use contiguous vector loads; plain loops over the clipped ranges.
+    private static unsafe void General(float* x, float* wt, float* y, int cg, int mg, int h, int w, int kH, int kW, int oH, int oW,
+        int strideH, int strideW, int padTop, int padLeft, int dilationH, int dilationW)
+    {
+        int taps = kH * kW;
+        for (int oc = 0; oc < mg; oc++)
+        {
+            float* yPlane = y + (nint)oc * oH * oW;
+            for (int ic = 0; ic < cg; ic++)
+            {
+                float* xPlane = x + (nint)ic * h * w;
+                float* wk = wt + (nint)(oc * cg + ic) * taps;
+                for (int kh = 0; kh < kH; kh++)
+                {
+                    int rowOffset = kh * dilationH - padTop;
+                    int ohFirst = FirstValid(rowOffset, strideH), ohEnd = EndValid(rowOffset, strideH, h, oH);
+                    for (int kw = 0; kw < kW; kw++)
+                    {
+                        int colOffset = kw * dilationW - padLeft;
+                        int owFirst = FirstValid(colOffset, strideW), owEnd = EndValid(colOffset, strideW, w, oW);
+                        float wv = wk[kh * kW + kw];
+                        for (int oh = ohFirst; oh < ohEnd; oh++)
+                        {
+                            float* xRow = xPlane + (nint)(oh * strideH + rowOffset) * w + colOffset;
+                            float* yRow = yPlane + (nint)oh * oW;
+                            for (int ow = owFirst; ow < owEnd; ow++) yRow[ow] += wv * xRow[ow * strideW];
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /// <summary>Smallest output index o &gt;= 0 with o * stride + offset &gt;= 0.</summary>
+    internal static int FirstValid(int offset, int stride) => offset >= 0 ? 0 : (-offset + stride - 1) / stride;
+
+    /// <summary>Smallest output index o (at most outSize) with o * stride + offset &gt;= size; never below 0.</summary>
+    internal static int EndValid(int offset, int stride, int size, int outSize)
+    {
+        int room = size - offset;
+        return room <= 0 ? 0 : Math.Min(outSize, (room + stride - 1) / stride);
+    }
+}

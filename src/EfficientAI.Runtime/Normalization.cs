@@ -1,0 +1,89 @@
+// Softmax / LogSoftmax. The max is subtracted first so exp never overflows; when the softmax axis is not the
+// innermost one, columns are processed in stack chunks so every step stays a contiguous vector operation.
+using System;
+using System.Numerics.Tensors;
+using System.Runtime.CompilerServices;
+
+namespace EfficientAI.Runtime;
+
+/// <summary>Normalizations and softmax.</summary>
+public static class Normalization
+{
+    // Columns per chunk of the strided path: three float buffers of this size use 12 KB of stack.
+    private const int Columns = 1024;
+
+    /// <summary>Softmax over the middle axis of x viewed as [outer, axis, inner]; with log, LogSoftmax. y may alias x.</summary>
+    public static void Softmax(ReadOnlySpan<float> x, Span<float> y, int outer, int axis, int inner, bool log)
+    {
+        int block = axis * inner;
+        if (x.Length < outer * block || y.Length < outer * block) ThrowHelper.Argument("A span is shorter than its shape.");
+        if (block == 0) return;
+        for (int o = 0; o < outer; o++)
+        {
+            ReadOnlySpan<float> xb = x.Slice(o * block, block);
+            Span<float> yb = y.Slice(o * block, block);
+            if (inner == 1) SoftmaxRow(xb, yb, log);
+            else SoftmaxColumns(xb, yb, axis, inner, log);
+        }
+    }
+
+    [SkipLocalsInit]
+    private static void SoftmaxRow(ReadOnlySpan<float> x, Span<float> y, bool log)
+    {
+        float max = TensorPrimitives.Max(x);
+        TensorPrimitives.Subtract(x, max, y);
+        if (!log)
+        {
+            TensorPrimitives.Exp(y, y);
+            TensorPrimitives.Divide(y, TensorPrimitives.Sum(y), y);
+            return;
+        }
+        Span<float> scratch = stackalloc float[256];
+        double sum = 0;
+        for (int start = 0; start < y.Length; start += scratch.Length)
+        {
+            int len = Math.Min(scratch.Length, y.Length - start);
+            TensorPrimitives.Exp(y.Slice(start, len), scratch.Slice(0, len));
+            sum += TensorPrimitives.Sum(scratch.Slice(0, len));
+        }
+        TensorPrimitives.Subtract(y, (float)Math.Log(sum), y);
+    }
+
+    [SkipLocalsInit]
+    private static void SoftmaxColumns(ReadOnlySpan<float> x, Span<float> y, int axis, int inner, bool log)
+    {
+        Span<float> maxBuffer = stackalloc float[Columns];
+        Span<float> sumBuffer = stackalloc float[Columns];
+        Span<float> expBuffer = stackalloc float[Columns];
+        for (int j0 = 0; j0 < inner; j0 += Columns)
+        {
+            int len = Math.Min(Columns, inner - j0);
+            Span<float> max = maxBuffer.Slice(0, len), sum = sumBuffer.Slice(0, len), exp = expBuffer.Slice(0, len);
+            x.Slice(j0, len).CopyTo(max);
+            for (int a = 1; a < axis; a++) TensorPrimitives.Max(max, x.Slice(a * inner + j0, len), max);
+            sum.Clear();
+            for (int a = 0; a < axis; a++)
+            {
+                Span<float> ya = y.Slice(a * inner + j0, len);
+                TensorPrimitives.Subtract(x.Slice(a * inner + j0, len), max, ya);
+                if (log)
+                {
+                    TensorPrimitives.Exp(ya, exp);
+                    TensorPrimitives.Add(sum, exp, sum);
+                }
+                else
+                {
+                    TensorPrimitives.Exp(ya, ya);
+                    TensorPrimitives.Add(sum, ya, sum);
+                }
+            }
+            if (log) TensorPrimitives.Log(sum, sum);
+            for (int a = 0; a < axis; a++)
+            {
+                Span<float> ya = y.Slice(a * inner + j0, len);
+                if (log) TensorPrimitives.Subtract(ya, sum, ya);
+                else TensorPrimitives.Divide(ya, sum, ya);
+            }
+        }
+    }
+}

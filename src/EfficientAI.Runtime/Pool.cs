@@ -1,0 +1,138 @@
+// Pooling. Window ranges are clipped to the input per output position, so padding never needs a buffer.
+// With unit column stride, a whole output row is reduced from shifted input row slices with vector ops.
+using System;
+using System.Numerics.Tensors;
+
+namespace EfficientAI.Runtime;
+
+/// <summary>Pooling.</summary>
+public static class Pool
+{
+    /// <summary>2-D max pooling over x [nc, h, w] (batch and channels flattened into nc) into y [nc, oH, oW]. Padded positions are ignored.</summary>
+    public static void MaxPool2D(ReadOnlySpan<float> x, Span<float> y, int nc, int h, int w, int kH, int kW, int oH, int oW,
+        int strideH, int strideW, int padTop, int padLeft, int dilationH, int dilationW)
+    {
+        int inPlane = h * w, outPlane = oH * oW;
+        if (x.Length < nc * inPlane || y.Length < nc * outPlane) ThrowHelper.Argument("A span is shorter than its shape.");
+        for (int plane = 0; plane < nc; plane++)
+        {
+            ReadOnlySpan<float> xp = x.Slice(plane * inPlane, inPlane);
+            Span<float> yp = y.Slice(plane * outPlane, outPlane);
+            for (int oh = 0; oh < oH; oh++)
+            {
+                Span<float> yRow = yp.Slice(oh * oW, oW);
+                int top = oh * strideH - padTop;
+                int khFirst = Conv.FirstValid(top, dilationH), khEnd = Conv.EndValid(top, dilationH, h, kH);
+                if (strideW == 1)
+                {
+                    yRow.Fill(float.NegativeInfinity);
+                    for (int kh = khFirst; kh < khEnd; kh++)
+                    {
+                        ReadOnlySpan<float> xRow = xp.Slice((top + kh * dilationH) * w, w);
+                        for (int kw = 0; kw < kW; kw++)
+                        {
+                            int offset = kw * dilationW - padLeft;
+                            int first = Conv.FirstValid(offset, 1), end = Conv.EndValid(offset, 1, w, oW);
+                            if (first >= end) continue;
+                            Span<float> dst = yRow.Slice(first, end - first);
+                            TensorPrimitives.Max(dst, xRow.Slice(first + offset, end - first), dst);
+                        }
+                    }
+                    continue;
+                }
+                for (int ow = 0; ow < oW; ow++)
+                {
+                    int left = ow * strideW - padLeft;
+                    int kwFirst = Conv.FirstValid(left, dilationW), kwEnd = Conv.EndValid(left, dilationW, w, kW);
+                    float max = float.NegativeInfinity;
+                    for (int kh = khFirst; kh < khEnd; kh++)
+                    {
+                        int rowBase = (top + kh * dilationH) * w + left;
+                        for (int kw = kwFirst; kw < kwEnd; kw++)
+                        {
+                            float v = xp[rowBase + kw * dilationW];
+                            if (v > max || float.IsNaN(v)) max = v;
+                        }
+                    }
+                    yRow[ow] = max;
+                }
+            }
+        }
+    }
+
+    /// <summary>
+    /// 2-D average pooling. Without countIncludePad the divisor is the number of in-range input positions of the
+    /// window; with it, the number of positions inside the padded input [-padTop, h + padBottom) x [-padLeft, w + padRight).
+    /// </summary>
+    public static void AveragePool2D(ReadOnlySpan<float> x, Span<float> y, int nc, int h, int w, int kH, int kW, int oH, int oW,
+        int strideH, int strideW, int padTop, int padLeft, int padBottom, int padRight, bool countIncludePad)
+    {
+        int inPlane = h * w, outPlane = oH * oW;
+        if (x.Length < nc * inPlane || y.Length < nc * outPlane) ThrowHelper.Argument("A span is shorter than its shape.");
+        for (int plane = 0; plane < nc; plane++)
+        {
+            ReadOnlySpan<float> xp = x.Slice(plane * inPlane, inPlane);
+            Span<float> yp = y.Slice(plane * outPlane, outPlane);
+            for (int oh = 0; oh < oH; oh++)
+            {
+                Span<float> yRow = yp.Slice(oh * oW, oW);
+                int top = oh * strideH - padTop;
+                int h0 = Math.Max(top, 0), h1 = Math.Min(top + kH, h);
+                int rows = countIncludePad ? Math.Min(top + kH, h + padBottom) - Math.Max(top, -padTop) : h1 - h0;
+                if (strideW == 1)
+                {
+                    yRow.Clear();
+                    for (int ih = h0; ih < h1; ih++)
+                    {
+                        ReadOnlySpan<float> xRow = xp.Slice(ih * w, w);
+                        for (int kw = 0; kw < kW; kw++)
+                        {
+                            int offset = kw - padLeft;
+                            int first = Conv.FirstValid(offset, 1), end = Conv.EndValid(offset, 1, w, oW);
+                            if (first >= end) continue;
+                            Span<float> dst = yRow.Slice(first, end - first);
+                            TensorPrimitives.Add(dst, xRow.Slice(first + offset, end - first), dst);
+                        }
+                    }
+                    for (int ow = 0; ow < oW; ow++) yRow[ow] /= rows * ColumnCount(ow - padLeft, kW, w, padLeft, padRight, countIncludePad);
+                    continue;
+                }
+                for (int ow = 0; ow < oW; ow++)
+                {
+                    int left = ow * strideW - padLeft;
+                    int w0 = Math.Max(left, 0), w1 = Math.Min(left + kW, w);
+                    float sum = 0f;
+                    for (int ih = h0; ih < h1; ih++)
+                    {
+                        for (int iw = w0; iw < w1; iw++) sum += xp[ih * w + iw];
+                    }
+                    yRow[ow] = sum / (rows * ColumnCount(left, kW, w, padLeft, padRight, countIncludePad));
+                }
+            }
+        }
+    }
+
+    private static int ColumnCount(int left, int kW, int w, int padLeft, int padRight, bool countIncludePad) =>
+        countIncludePad
+            ? Math.Min(left + kW, w + padRight) - Math.Max(left, -padLeft)
+            : Math.Min(left + kW, w) - Math.Max(left, 0);
+
+    /// <summary>y[i] = mean of x[i*spatial .. (i+1)*spatial).</summary>
+    public static void GlobalAveragePool(ReadOnlySpan<float> x, Span<float> y, int nc, int spatial)
+    {
+        if (x.Length < nc * spatial || y.Length < nc) ThrowHelper.Argument("A span is shorter than its shape.");
+        for (int i = 0; i < nc; i++) y[i] = TensorPrimitives.Sum(x.Slice(i * spatial, spatial)) / spatial;
+    }
+
+    /// <summary>y[i] = max of x[i*spatial .. (i+1)*spatial).</summary>
+    public static void GlobalMaxPool(ReadOnlySpan<float> x, Span<float> y, int nc, int spatial)
+    {
+        if (x.Length < nc * spatial || y.Length < nc) ThrowHelper.Argument("A span is shorter than its shape.");
+        if (spatial == 0)
+        {
+            y.Slice(0, nc).Fill(float.NegativeInfinity);
+            return;
+        }
+        for (int i = 0; i < nc; i++) y[i] = TensorPrimitives.Max(x.Slice(i * spatial, spatial));
+    }
+}
