@@ -12,7 +12,8 @@ internal sealed class ConcatOp : Operator
     public override void Infer(OpContext ctx)
     {
         var first = ctx.Shape(0);
-        int axis = Shape.Axis(ctx.Int("axis", first.Length == 1 ? 0 : throw ctx.Fail("axis is required")), first.Length);
+        if (!ctx.HasAttr("axis") && ctx.Opset >= 4) throw ctx.Fail("axis is required");
+        int axis = Shape.Axis(ctx.Int("axis", 1), first.Length);
         var shape = (int[])first.Clone();
         shape[axis] = 0;
         for (int i = 0; i < ctx.InputCount; i++)
@@ -31,7 +32,7 @@ internal sealed class ConcatOp : Operator
     private static (int Outer, (int Input, int Length, int Offset)[] Parts, int Row) Layout(OpContext ctx)
     {
         var y = ctx.Output(0).RequireShape;
-        int axis = Shape.Axis(ctx.Int("axis", 0), y.Length);
+        int axis = Shape.Axis(ctx.Int("axis", 1), y.Length);
         int outer = 1, inner = 1;
         for (int d = 0; d < axis; d++) outer = checked(outer * y[d]);
         for (int d = axis + 1; d < y.Length; d++) inner = checked(inner * y[d]);
