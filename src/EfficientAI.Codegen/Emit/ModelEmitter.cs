@@ -63,7 +63,7 @@ internal sealed class ModelEmitter : EmitSymbols
             var op = OperatorRegistry.Find(node.Domain, node.OpType)!;
             var ctx = new EmitContext(_graph, node, body, this);
             macs += op.Macs(ctx);
-            body.Line("// " + Describe(node));
+            body.Line("// " + Describe(node, _graph));
             op.Emit(ctx);
         }
         // Graph outputs that no node writes (a graph input, a constant, a view, or the same value twice).
@@ -111,7 +111,7 @@ internal sealed class ModelEmitter : EmitSymbols
         foreach (var v in inputs) LengthCheck(w, v, _params[v.Name]);
         for (int i = 0; i < outputs.Count; i++) LengthCheck(w, outputs[i], outputParams[i]);
         w.Line($"if (scratch.Length < ArenaBytes) throw new {Sys}.ArgumentException(\"scratch must hold at least \" + ArenaBytes + \" bytes (ArenaBytes).\", nameof(scratch));");
-        w.Line(body.ToString().TrimEnd('\n'));
+        w.Raw(body.ToString());
         w.Close();
         foreach (var table in _intTables.OrderBy(t => t.Value, StringComparer.Ordinal))
         {
@@ -183,11 +183,13 @@ internal sealed class ModelEmitter : EmitSymbols
         }
     }
 
-    private static string Describe(Node node)
+    /// <summary>"Conv + Relu 'conv1' [1,3,224,224] -> [1,32,112,112]"</summary>
+    private static string Describe(Node node, Graph graph)
     {
         var name = node.Name.Length > 0 ? $" '{Literal.Comment(node.Name)}'" : "";
         var fused = node.Fused.Count > 0 ? " + " + string.Join(" + ", node.Fused) : "";
-        return $"{node.OpType}{fused}{name}";
+        string Shapes(IEnumerable<string> values) => string.Join(", ", values.Where(v => v.Length > 0).Select(v => Shape.Format(graph.Values[v].Shape)));
+        return $"{node.OpType}{fused}{name} {Shapes(node.Inputs.Take(1))} -> {Shapes(node.Outputs)}";
     }
 
     // EmitSymbols --------------------------------------------------------------------------------------

@@ -29,6 +29,12 @@ internal sealed class SourceWriter
         Line("}" + suffix);
     }
 
+    /// <summary>Appends text that is already indented and ends with a newline.</summary>
+    public void Raw(string text) => _sb.Append(text);
+
+    /// <summary>The indentation of the current level, for multi-line literals.</summary>
+    public string Indentation => new(' ', _indent * 4);
+
     public void Indent() => _indent++;
     public void Outdent() => _indent--;
 

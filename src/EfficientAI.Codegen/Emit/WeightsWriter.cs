@@ -53,7 +53,7 @@ internal sealed class WeightsWriter
             sb.Append("private static global::System.ReadOnlySpan<ulong> ").Append(name).Append("_Data => new ulong[] {");
             for (int i = 0; i < words; i++)
             {
-                if (i % 8 == 0) sb.Append("\n        ");
+                if (i % 8 == 0) sb.Append('\n').Append(w.Indentation).Append("    ");
                 else sb.Append(' ');
                 ulong word = 0;
                 for (int b = 7; b >= 0; b--)
@@ -63,7 +63,7 @@ internal sealed class WeightsWriter
                 }
                 sb.Append("0x").Append(word.ToString("X16", CultureInfo.InvariantCulture)).Append(',');
             }
-            sb.Append("\n    };");
+            sb.Append('\n').Append(w.Indentation).Append("};");
             w.Line(sb.ToString());
         }
         w.Close();
