@@ -1,6 +1,7 @@
 // General single-precision GEMM without packing buffers on the heap. The product is accumulated into y
 // (pre-filled with beta * C) by register-blocked micro-kernels written once over ISimd and instantiated
 // for 512/256/128-bit vectors; column tails fall through to narrower widths and finally scalar code.
+// Hot loops are AggressiveOptimization: tier-0 code would not inline the ISimd calls and runs ~50x slower.
 using System;
 using System.Numerics.Tensors;
 using System.Runtime.CompilerServices;
@@ -107,6 +108,7 @@ public static class Gemm
     /// y[i*ldy + j] += alpha * sum_p a[i*aRowStride + p*aColStride] * b[p*ldb + j] for i &lt; m, j &lt; n, p &lt; k.
     /// Shared with Conv, which feeds strided views of its input and weights.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     internal static unsafe void AccumulateNN(float* a, nint aRowStride, nint aColStride, float* b, nint ldb,
         float* y, nint ldy, int m, int n, int k, float alpha, int maxWidth = MaxVectorWidth)
     {
@@ -137,6 +139,7 @@ public static class Gemm
     }
 
     /// <summary>Runs the 4x2 / 1x2 / 4x1 / 1x1 vector tiles over columns [j0, n); returns the first column left over.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static unsafe int BlockNN<TS, TV>(float* a, nint aRs, nint aCs, float* b, nint ldb, float* y, nint ldy,
         int m, int j0, int n, int kc, float alpha) where TS : struct, ISimd<TV> where TV : struct
     {
@@ -255,6 +258,7 @@ public static class Gemm
     }
 
     /// <summary>y[i*ldy + j] += alpha * dot(a row i, b row j): both operands contiguous along k, so vectorize over k.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     internal static unsafe void AccumulateNT(float* a, nint lda, float* b, nint ldb, float* y, nint ldy,
         int m, int n, int k, float alpha, int maxWidth = MaxVectorWidth)
     {
@@ -278,6 +282,7 @@ public static class Gemm
         }
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static unsafe void BlockNT<TS, TV>(float* a, nint lda, float* b, nint ldb, float* y, nint ldy,
         int m, int n, int k, float alpha) where TS : struct, ISimd<TV> where TV : struct
     {
@@ -300,6 +305,7 @@ public static class Gemm
         }
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static unsafe void Dot2x4<TS, TV>(float* a, nint lda, float* b, nint ldb, float* y, nint ldy, int kc, float alpha)
         where TS : struct, ISimd<TV> where TV : struct
     {
@@ -330,6 +336,7 @@ public static class Gemm
         y[0] += alpha * s10; y[1] += alpha * s11; y[2] += alpha * s12; y[3] += alpha * s13;
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static unsafe void Dot1x4<TS, TV>(float* a, float* b, nint ldb, float* y, int kc, float alpha)
         where TS : struct, ISimd<TV> where TV : struct
     {
@@ -354,6 +361,7 @@ public static class Gemm
         y[0] += alpha * s0; y[1] += alpha * s1; y[2] += alpha * s2; y[3] += alpha * s3;
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static unsafe float Dot<TS, TV>(float* a, float* b, int kc) where TS : struct, ISimd<TV> where TV : struct
     {
         int w = TS.Count;
@@ -367,6 +375,7 @@ public static class Gemm
 
     /// <summary>Both operands transposed: pack op(b) blocks into a 16 KB stack panel, then run the NN kernel.</summary>
     [SkipLocalsInit]
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static unsafe void AccumulateTT(float* a, float* b, float* y, int m, int n, int k, float alpha, int maxWidth)
     {
         const int depth = 64, width = 64;

@@ -1,0 +1,85 @@
+using System;
+using System.Collections.Generic;
+using Xunit;
+
+namespace EfficientAI.Runtime.Tests;
+
+public class ConvTests
+{
+    public record Case(string Name, int N, int C, int H, int W, int M, int KH, int KW, int StrideH, int StrideW,
+        int PadTop, int PadLeft, int PadBottom, int PadRight, int DilationH, int DilationW, int Group, bool Bias)
+    {
+        public int OH => (H + PadTop + PadBottom - DilationH * (KH - 1) - 1) / StrideH + 1;
+        public int OW => (W + PadLeft + PadRight - DilationW * (KW - 1) - 1) / StrideW + 1;
+        public override string ToString() => Name;
+    }
+
+    public static IEnumerable<object[]> Cases()
+    {
+        Case[] cases =
+        {
+            new("pointwise", 2, 5, 7, 9, 6, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, true),
+            new("pointwise-grouped", 1, 4, 5, 5, 6, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 2, false),
+            new("pointwise-wide", 1, 17, 9, 13, 33, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, true),
+            new("3x3-same", 1, 3, 17, 17, 8, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, true),
+            new("3x3-many-channels", 2, 16, 20, 19, 20, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, true),
+            new("asymmetric-pad", 1, 3, 8, 11, 4, 3, 3, 1, 1, 1, 0, 2, 1, 1, 1, 1, true),
+            new("stride2", 1, 4, 15, 16, 5, 3, 3, 2, 2, 1, 1, 1, 1, 1, 1, 1, true),
+            new("stride-h-only", 1, 3, 14, 13, 5, 5, 3, 2, 1, 2, 1, 2, 1, 1, 1, 1, false),
+            new("dilated", 1, 3, 13, 12, 4, 3, 3, 1, 1, 2, 2, 2, 2, 2, 2, 1, true),
+            new("dilated-strided", 2, 2, 15, 17, 3, 3, 2, 2, 3, 1, 2, 0, 1, 2, 3, 1, true),
+            new("depthwise", 2, 6, 9, 10, 6, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 6, true),
+            new("depthwise-stride2", 1, 7, 11, 12, 7, 3, 3, 2, 2, 1, 1, 1, 1, 1, 1, 7, false),
+            new("depthwise-5x5-dilated", 1, 3, 12, 33, 3, 5, 5, 1, 1, 4, 4, 4, 4, 2, 2, 3, true),
+            new("grouped", 1, 6, 9, 9, 9, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 3, true),
+            new("grouped-multiplier", 1, 4, 7, 8, 8, 3, 3, 2, 1, 0, 1, 0, 1, 1, 1, 4, true),
+            new("conv1d", 2, 3, 1, 33, 4, 1, 5, 1, 1, 0, 2, 0, 2, 1, 1, 1, true),
+            new("kernel-larger-than-pad", 1, 2, 3, 4, 3, 4, 5, 1, 1, 2, 3, 2, 3, 1, 1, 1, true),
+            new("1x1-strided-padded", 1, 5, 7, 7, 4, 1, 1, 2, 2, 1, 1, 1, 1, 1, 1, 1, true),
+        };
+        foreach (var c in cases) yield return new object[] { c };
+    }
+
+    [Theory]
+    [MemberData(nameof(Cases))]
+    public void Conv2DMatchesReference(Case t)
+    {
+        var rng = new Random(t.Name.Length * 31 + t.C);
+        int cg = t.C / t.Group, mg = t.M / t.Group, oH = t.OH, oW = t.OW;
+        float[] x = TestUtil.RandomArray(rng, t.N * t.C * t.H * t.W);
+        float[] w = TestUtil.RandomArray(rng, t.M * cg * t.KH * t.KW);
+        float[] bias = t.Bias ? TestUtil.RandomArray(rng, t.M) : Array.Empty<float>();
+        var y = new float[t.N * t.M * oH * oW];
+        Array.Fill(y, float.NaN);
+        Conv.Conv2D(x, w, bias, y, t.N, t.C, t.H, t.W, t.M, t.KH, t.KW, oH, oW, t.StrideH, t.StrideW, t.PadTop, t.PadLeft,
+            t.DilationH, t.DilationW, t.Group);
+
+        var expected = new double[y.Length];
+        var scale = new double[y.Length];
+        for (int n = 0; n < t.N; n++)
+        for (int oc = 0; oc < t.M; oc++)
+        {
+            int g = oc / mg;
+            for (int oh = 0; oh < oH; oh++)
+            for (int ow = 0; ow < oW; ow++)
+            {
+                double sum = bias.Length > 0 ? bias[oc] : 0, abs = Math.Abs(sum);
+                for (int ic = 0; ic < cg; ic++)
+                for (int kh = 0; kh < t.KH; kh++)
+                for (int kw = 0; kw < t.KW; kw++)
+                {
+                    int ih = oh * t.StrideH - t.PadTop + kh * t.DilationH;
+                    int iw = ow * t.StrideW - t.PadLeft + kw * t.DilationW;
+                    if (ih < 0 || ih >= t.H || iw < 0 || iw >= t.W) continue;
+                    double term = (double)x[((n * t.C + g * cg + ic) * t.H + ih) * t.W + iw] * w[((oc * cg + ic) * t.KH + kh) * t.KW + kw];
+                    sum += term;
+                    abs += Math.Abs(term);
+                }
+                int idx = ((n * t.M + oc) * oH + oh) * oW + ow;
+                expected[idx] = sum;
+                scale[idx] = abs;
+            }
+        }
+        TestUtil.AssertClose(expected, y, 1e-4, 1e-6, t.Name, scale);
+    }
+}

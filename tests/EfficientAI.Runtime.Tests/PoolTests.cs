@@ -1,0 +1,131 @@
+using System;
+using System.Collections.Generic;
+using Xunit;
+
+namespace EfficientAI.Runtime.Tests;
+
+public class PoolTests
+{
+    public record Case(string Name, int NC, int H, int W, int KH, int KW, int StrideH, int StrideW,
+        int PadTop, int PadLeft, int PadBottom, int PadRight, int DilationH, int DilationW, bool Ceil)
+    {
+        private static int Size(int input, int padBegin, int padEnd, int k, int d, int s, bool ceil)
+        {
+            int span = input + padBegin + padEnd - d * (k - 1) - 1;
+            int o = (ceil ? (span + s - 1) / s : span / s) + 1;
+            // Ceil mode drops a last window that would start in the end padding.
+            if (ceil && (o - 1) * s >= input + padBegin) o--;
+            return o;
+        }
+        public int OH => Size(H, PadTop, PadBottom, KH, DilationH, StrideH, Ceil);
+        public int OW => Size(W, PadLeft, PadRight, KW, DilationW, StrideW, Ceil);
+        public override string ToString() => Name;
+    }
+
+    public static IEnumerable<object[]> Cases()
+    {
+        Case[] cases =
+        {
+            new("3x3-s1-p1", 3, 7, 9, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, false),
+            new("3x3-s2-p1-ceil", 2, 8, 11, 3, 3, 2, 2, 1, 1, 1, 1, 1, 1, true),
+            new("2x2-s2-odd-ceil", 4, 7, 9, 2, 2, 2, 2, 0, 0, 0, 0, 1, 1, true),
+            new("1x5-asymmetric", 2, 5, 17, 1, 5, 1, 1, 0, 2, 0, 1, 1, 1, false),
+            new("3x3-s1-dilated", 2, 9, 10, 3, 3, 1, 1, 2, 2, 2, 2, 2, 2, false),
+            new("2x3-s2x1-dilated", 1, 12, 33, 2, 3, 2, 1, 1, 0, 1, 2, 2, 3, false),
+            new("big-kernel", 1, 6, 6, 4, 4, 3, 3, 2, 1, 1, 2, 1, 1, true),
+            new("1x1", 3, 4, 65, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, false),
+        };
+        foreach (var c in cases) yield return new object[] { c };
+    }
+
+    [Theory]
+    [MemberData(nameof(Cases))]
+    public void MaxPoolMatchesReference(Case t)
+    {
+        var rng = new Random(t.Name.Length);
+        float[] x = TestUtil.RandomArray(rng, t.NC * t.H * t.W);
+        int oH = t.OH, oW = t.OW;
+        var y = new float[t.NC * oH * oW];
+        Pool.MaxPool2D(x, y, t.NC, t.H, t.W, t.KH, t.KW, oH, oW, t.StrideH, t.StrideW, t.PadTop, t.PadLeft, t.DilationH, t.DilationW);
+        var expected = new double[y.Length];
+        for (int p = 0; p < t.NC; p++)
+        for (int oh = 0; oh < oH; oh++)
+        for (int ow = 0; ow < oW; ow++)
+        {
+            double max = double.NegativeInfinity;
+            for (int kh = 0; kh < t.KH; kh++)
+            for (int kw = 0; kw < t.KW; kw++)
+            {
+                int ih = oh * t.StrideH - t.PadTop + kh * t.DilationH, iw = ow * t.StrideW - t.PadLeft + kw * t.DilationW;
+                if (ih >= 0 && ih < t.H && iw >= 0 && iw < t.W) max = Math.Max(max, x[(p * t.H + ih) * t.W + iw]);
+            }
+            expected[(p * oH + oh) * oW + ow] = max;
+        }
+        TestUtil.AssertClose(expected, y, 0, 0, "maxpool " + t.Name);
+    }
+
+    [Theory]
+    [MemberData(nameof(Cases))]
+    public void AveragePoolMatchesReference(Case t)
+    {
+        if (t.DilationH != 1 || t.DilationW != 1) return; // AveragePool2D has no dilation
+        var rng = new Random(t.Name.Length + 100);
+        float[] x = TestUtil.RandomArray(rng, t.NC * t.H * t.W);
+        int oH = t.OH, oW = t.OW;
+        foreach (bool include in new[] { false, true })
+        {
+            var y = new float[t.NC * oH * oW];
+            Pool.AveragePool2D(x, y, t.NC, t.H, t.W, t.KH, t.KW, oH, oW, t.StrideH, t.StrideW, t.PadTop, t.PadLeft,
+                t.PadBottom, t.PadRight, include);
+            var expected = new double[y.Length];
+            var scale = new double[y.Length];
+            for (int p = 0; p < t.NC; p++)
+            for (int oh = 0; oh < oH; oh++)
+            for (int ow = 0; ow < oW; ow++)
+            {
+                double sum = 0, abs = 0;
+                int count = 0;
+                for (int kh = 0; kh < t.KH; kh++)
+                for (int kw = 0; kw < t.KW; kw++)
+                {
+                    int ih = oh * t.StrideH - t.PadTop + kh, iw = ow * t.StrideW - t.PadLeft + kw;
+                    bool inPadded = ih >= -t.PadTop && ih < t.H + t.PadBottom && iw >= -t.PadLeft && iw < t.W + t.PadRight;
+                    bool inInput = ih >= 0 && ih < t.H && iw >= 0 && iw < t.W;
+                    if (inInput) { sum += x[(p * t.H + ih) * t.W + iw]; abs += Math.Abs(x[(p * t.H + ih) * t.W + iw]); }
+                    if (include ? inPadded : inInput) count++;
+                }
+                expected[(p * oH + oh) * oW + ow] = sum / count;
+                scale[(p * oH + oh) * oW + ow] = abs / count;
+            }
+            TestUtil.AssertClose(expected, y, 1e-5, 1e-7, $"avgpool {t.Name} include={include}", scale);
+        }
+    }
+
+    [Fact]
+    public void GlobalPoolsMatchReference()
+    {
+        var rng = new Random(5);
+        foreach (int spatial in new[] { 1, 3, 7, 17, 49, 65, 1000 })
+        {
+            int nc = 5;
+            float[] x = TestUtil.RandomArray(rng, nc * spatial);
+            var avg = new float[nc];
+            var max = new float[nc];
+            Pool.GlobalAveragePool(x, avg, nc, spatial);
+            Pool.GlobalMaxPool(x, max, nc, spatial);
+            var eAvg = new double[nc];
+            var eMax = new double[nc];
+            var scale = new double[nc];
+            for (int i = 0; i < nc; i++)
+            {
+                double sum = 0, m = double.NegativeInfinity, abs = 0;
+                for (int j = 0; j < spatial; j++) { sum += x[i * spatial + j]; abs += Math.Abs(x[i * spatial + j]); m = Math.Max(m, x[i * spatial + j]); }
+                eAvg[i] = sum / spatial;
+                scale[i] = abs / spatial;
+                eMax[i] = m;
+            }
+            TestUtil.AssertClose(eAvg, avg, 1e-5, 1e-7, $"global avg {spatial}", scale);
+            TestUtil.AssertClose(eMax, max, 0, 0, $"global max {spatial}");
+        }
+    }
+}
