@@ -11,7 +11,7 @@ internal sealed class Identifiers
 
     public Identifiers(IEnumerable<string> reserved) => _used = new HashSet<string>(reserved);
 
-    /// <summary>"onnx::Flatten_0" -> "onnx_Flatten_0"; "39" -> "_39"; "class" -> "class_"; duplicates get a numeric suffix.</summary>
+    /// <summary>"onnx::Flatten_0" -> "onnx__Flatten_0"; "39" -> "_39"; "class" -> "class_"; duplicates get a numeric suffix.</summary>
     public string Unique(string name)
     {
         var baseName = Sanitize(name);
