@@ -1,6 +1,5 @@
 using System;
 using System.IO;
-using System.Runtime.CompilerServices;
 using DiffPlex.DiffBuilder;
 using DiffPlex.DiffBuilder.Model;
 using Xunit;
@@ -13,9 +12,17 @@ namespace EfficientAI.Codegen.Tests.Infrastructure;
 /// </summary>
 internal static class Snapshot
 {
-    public static void Verify(string actual, string name, [CallerFilePath] string testFile = "")
+    public static string RepoRoot()
     {
-        var dir = Path.Combine(Path.GetDirectoryName(testFile)!, "Snapshots");
+        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
+            if (File.Exists(Path.Combine(dir.FullName, "EfficientAI.Codegen.sln"))) return dir.FullName;
+        throw new InvalidOperationException("repository root (EfficientAI.Codegen.sln) not found above " + AppContext.BaseDirectory);
+    }
+
+    public static void Verify(string actual, string name)
+    {
+        // Not [CallerFilePath]: deterministic CI builds map source paths to "/_/".
+        var dir = Path.Combine(RepoRoot(), "tests", "EfficientAI.Codegen.Tests", "Snapshots");
         var verified = Path.Combine(dir, name + ".verified.cs");
         var received = Path.Combine(dir, name + ".received.cs");
         actual = actual.Replace("\r\n", "\n");
