@@ -1,0 +1,88 @@
+using System;
+using System.Collections.Concurrent;
+using System.Linq;
+using EfficientAI.Codegen.Tests.Infrastructure;
+using Xunit;
+using Xunit.Abstractions;
+
+namespace EfficientAI.Codegen.Tests;
+
+/// <summary>
+/// Development models (see DevModels) compiled with the generator and run against ONNX Runtime on the
+/// same seeded random inputs at realistic scales, two seeds each. Every output must satisfy
+/// |actual - expected| &lt;= atol + rtol * |expected| with the baseline rtol 1e-4 / atol 1e-4, tightened
+/// per model where the measured error allows (stated at each test); the measured max abs/rel errors
+/// are written to the test output.
+/// </summary>
+public class RealModelTests
+{
+    private readonly ITestOutputHelper _output;
+    public RealModelTests(ITestOutputHelper output) => _output = output;
+
+    // One compilation per model for both seeds.
+    private static readonly ConcurrentDictionary<string, Lazy<CompiledModelRunner>> s_compiled = new();
+
+    /// <summary>Uniform floats in [lo, hi), seeded.</summary>
+    private static float[] Uniform(int n, int seed, float lo, float hi)
+    {
+        var rng = new Random(seed);
+        var a = new float[n];
+        for (int i = 0; i < n; i++) a[i] = lo + (float)rng.NextDouble() * (hi - lo);
+        return a;
+    }
+
+    /// <summary>Openwakeword head over 25x96 speech embeddings; features in [-1, 1).
+    /// Tolerance rtol 1e-5 / atol 1e-5 (measured max abs error ~2e-7 on a sigmoid output).</summary>
+    [Theory]
+    [InlineData(1)]
+    [InlineData(2)]
+    public void HelloDeepa(int seed) =>
+        Check("hello_deepa.onnx", "onnx::Flatten_0", new[] { 1, 25, 96 }, Uniform(25 * 96, seed, -1f, 1f), rtol: 1e-5, atol: 1e-5);
+
+    /// <summary>ML.NET per-channel mean subtraction; whole pixel values 0..255.
+    /// Tolerance rtol 1e-6 / atol 1e-6 (one float subtraction per element: measured bit-exact).</summary>
+    [Theory]
+    [InlineData(1)]
+    [InlineData(2)]
+    public void ResNetPreprocess(int seed) =>
+        Check("ResNetPreprocess.onnx", "OriginalInput", new[] { 1, 3, 224, 224 },
+            Uniform(3 * 224 * 224, seed, 0f, 256f).Select(MathF.Floor).ToArray(), rtol: 1e-6, atol: 1e-6);
+
+    /// <summary>BlazeFace (tf2onnx, NHWC), four outputs; image in [0, 1).
+    /// Tolerance rtol 1e-4 / atol 1e-4 (37 Convs deep, outputs up to ~150: measured max abs error ~8e-5,
+    /// so the baseline is kept; accumulation order in the Conv kernels may legitimately differ from ORT's).</summary>
+    [Theory]
+    [InlineData(1)]
+    [InlineData(2)]
+    public void BlazeFace(int seed) =>
+        Check("face_detection_front_128x128_barracuda.onnx", "input:0", new[] { 1, 128, 128, 3 }, Uniform(128 * 128 * 3, seed, 0f, 1f), rtol: 1e-4, atol: 1e-4, expectedOutputs: 4);
+
+    private void Check(string file, string inputName, int[] shape, float[] input, double rtol, double atol, int expectedOutputs = 1)
+    {
+        var model = DevModels.Load(file, _output);
+        if (model is null) return;
+        Assert.Contains(input, v => v != 0);
+
+        var runner = s_compiled.GetOrAdd(file, f => new Lazy<CompiledModelRunner>(() => GeneratorHarness.Compile(model, fileName: f))).Value;
+        var expected = OrtReference.Run(model, new[] { (inputName, (Array)input, shape) });
+        var actual = runner.Run(input);
+
+        Assert.Equal(expectedOutputs, expected.Length);
+        Assert.Equal(expected.Length, actual.Length);
+        for (int o = 0; o < expected.Length; o++)
+        {
+            var e = (float[])expected[o];
+            var a = (float[])actual[o];
+            Assert.Equal(e.Length, a.Length);
+            double maxAbs = 0, maxRel = 0;
+            for (int i = 0; i < e.Length; i++)
+            {
+                double d = Math.Abs((double)a[i] - e[i]);
+                maxAbs = Math.Max(maxAbs, d);
+                if (e[i] != 0) maxRel = Math.Max(maxRel, d / Math.Abs(e[i]));
+            }
+            _output.WriteLine($"{file} output {o} [{e.Length}]: max abs error {maxAbs:E2}, max rel error {maxRel:E2} (max |expected| {e.Max(Math.Abs):G4}; rtol {rtol:G2}, atol {atol:G2})");
+            OrtReference.AssertClose(e, a, rtol, atol, $"{file} output {o}");
+        }
+    }
+}
