@@ -34,7 +34,9 @@ internal sealed class ModelEmitter : EmitSymbols
         _options = options;
         _modelFile = modelFile;
         _plan = plan;
-        _names = new Identifiers(new[] { "scratch", "arena", "Infer", "ArenaBytes", "WeightBytes", "MacsPerInference", "Weights", "t_arena" });
+        _names = new Identifiers(new[] { "scratch", "arena", "Infer", "ArenaBytes", "WeightBytes", "MacsPerInference", "Weights", "t_arena",
+            // locals of inline op code (Gather, Cast)
+            "eai_x", "eai_y", "eai_i", "eai_j", "eai_k", "eai_r", "eai_indices" });
     }
 
     public static (string Model, string Weights, ModelFigures Figures) Emit(Graph graph, ModelOptions options, string modelFile, CancellationToken ct)

@@ -40,12 +40,12 @@ internal sealed class CastOp : Operator
             ctx.W.Line($"{ctx.In(0)}.CopyTo({ctx.Out(0)});");
             return;
         }
-        string expr = to == DataType.Bool ? "x[i] != 0"
-            : from == DataType.Bool ? $"x[i] ? ({DataTypes.CSharp(to)})1 : ({DataTypes.CSharp(to)})0"
-            : $"unchecked(({DataTypes.CSharp(to)})x[i])";
+        string expr = to == DataType.Bool ? "eai_x[eai_i] != 0"
+            : from == DataType.Bool ? $"eai_x[eai_i] ? ({DataTypes.CSharp(to)})1 : ({DataTypes.CSharp(to)})0"
+            : $"unchecked(({DataTypes.CSharp(to)})eai_x[eai_i])";
         ctx.W.Open("");
-        ctx.W.Line($"var x = {ctx.In(0)}; var y = {ctx.Out(0)};");
-        ctx.W.Line($"for (int i = 0; i < y.Length; i++) y[i] = {expr};");
+        ctx.W.Line($"var eai_x = {ctx.In(0)}; var eai_y = {ctx.Out(0)};");
+        ctx.W.Line($"for (int eai_i = 0; eai_i < eai_y.Length; eai_i++) eai_y[eai_i] = {expr};");
         ctx.W.Close();
     }
 }

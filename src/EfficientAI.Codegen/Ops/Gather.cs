@@ -55,12 +55,12 @@ internal sealed class GatherOp : Operator
         var (outer, size, inner) = Geometry(ctx);
         int n = Shape.ElementsInt(ctx.Shape(1));
         ctx.W.Open("");
-        ctx.W.Line($"var data = {ctx.In(0)}; var indices = {ctx.In(1)}; var y = {ctx.Out(0)};");
-        ctx.W.Open($"for (int r = 0; r < {outer}; r++)");
-        ctx.W.Open($"for (int j = 0; j < {n}; j++)");
-        ctx.W.Line($"long k = indices[j]; if (k < 0) k += {size};");
-        ctx.W.Line($"if ((ulong)k >= {size}UL) throw new global::System.IndexOutOfRangeException(\"Gather index out of range\");");
-        ctx.W.Line($"data.Slice((r * {size} + (int)k) * {inner}, {inner}).CopyTo(y.Slice((r * {n} + j) * {inner}, {inner}));");
+        ctx.W.Line($"var eai_x = {ctx.In(0)}; var eai_indices = {ctx.In(1)}; var eai_y = {ctx.Out(0)};");
+        ctx.W.Open($"for (int eai_r = 0; eai_r < {outer}; eai_r++)");
+        ctx.W.Open($"for (int eai_j = 0; eai_j < {n}; eai_j++)");
+        ctx.W.Line($"long eai_k = eai_indices[eai_j]; if (eai_k < 0) eai_k += {size};");
+        ctx.W.Line($"if ((ulong)eai_k >= {size}UL) throw new global::System.IndexOutOfRangeException(\"Gather index out of range\");");
+        ctx.W.Line($"eai_x.Slice((eai_r * {size} + (int)eai_k) * {inner}, {inner}).CopyTo(eai_y.Slice((eai_r * {n} + eai_j) * {inner}, {inner}));");
         ctx.W.Close();
         ctx.W.Close();
         ctx.W.Close();
