@@ -31,16 +31,29 @@ internal sealed class MemoryPlan
 
     public string Root(string value) => Aliases.TryGetValue(value, out var r) ? Root(r) : value;
 
-    public static MemoryPlan Build(Graph graph)
+    /// <summary>Nodes whose output overwrites an input that dies there (element-wise ops).</summary>
+    public HashSet<Node> InPlace { get; } = new();
+
+    public static MemoryPlan Build(Graph graph, bool inPlace = true)
     {
         var plan = new MemoryPlan();
         var outputs = new HashSet<string>(graph.Outputs);
         var first = new Dictionary<string, int>();
         var last = new Dictionary<string, int>();
+        var lastUse = new Dictionary<string, int>();
+        for (int step = 0; step < graph.Nodes.Count; step++)
+            foreach (var input in graph.Nodes[step].Inputs)
+                if (input.Length > 0) lastUse[input] = step;
         for (int step = 0; step < graph.Nodes.Count; step++)
         {
             var node = graph.Nodes[step];
             var op = OperatorRegistry.Find(node.Domain, node.OpType)!;
+            if (inPlace && plan.TryInPlace(graph, node, op, step, first, lastUse, outputs))
+            {
+                foreach (var input in node.Inputs)
+                    if (input.Length > 0 && first.ContainsKey(plan.Root(input))) last[plan.Root(input)] = step;
+                continue;
+            }
             foreach (var input in node.Inputs)
             {
                 if (input.Length == 0) continue;
@@ -49,7 +62,7 @@ internal sealed class MemoryPlan
             }
             if (op.IsView && !outputs.Contains(node.Outputs[0]) && graph.Values[node.Outputs[0]].Constant is null)
             {
-                plan.Aliases[node.Outputs[0]] = node.Inputs[0];
+                plan.Alias(node.Outputs[0], node.Inputs[0], lastUse);
                 plan.Views.Add(node);
                 continue;
             }
@@ -58,6 +71,7 @@ internal sealed class MemoryPlan
                 if (output.Length == 0 || outputs.Contains(output) || graph.Values[output].Constant is not null) continue;
                 first[output] = step;
                 last[output] = step;
+                plan._rootLastUse[output] = lastUse.TryGetValue(output, out var u) ? u : step;
             }
         }
 
@@ -86,6 +100,31 @@ internal sealed class MemoryPlan
         for (int step = 0; step < graph.Nodes.Count; step++)
             plan.LowerBound = Math.Max(plan.LowerBound, placed.Where(p => p.FirstStep <= step && step <= p.LastStep).Sum(p => (long)p.Bytes));
         return plan;
+    }
+
+    /// <summary>Lets output 0 take the memory of the op's in-place input when that input (and everything aliasing it) is read for the last time here.</summary>
+    private bool TryInPlace(Graph graph, Node node, Operator op, int step, Dictionary<string, int> first, Dictionary<string, int> lastUse, HashSet<string> outputs)
+    {
+        if (node.Outputs.Count != 1 || outputs.Contains(node.Outputs[0]) || graph.Values[node.Outputs[0]].Constant is not null) return false;
+        int index = op.InPlaceInput(new OpContext(graph, node));
+        if (index < 0 || !node.HasInput(index)) return false;
+        var root = Root(node.Inputs[index]);
+        if (!first.ContainsKey(root)) return false; // graph inputs, constants and outputs are not ours to overwrite
+        if (_rootLastUse.TryGetValue(root, out var used) && used > step) return false;
+        Alias(node.Outputs[0], node.Inputs[index], lastUse);
+        InPlace.Add(node);
+        return true;
+    }
+
+    /// <summary>The last step at which any value sharing a root's memory is read.</summary>
+    private readonly Dictionary<string, int> _rootLastUse = new();
+
+    private void Alias(string value, string source, Dictionary<string, int> lastUse)
+    {
+        Aliases[value] = source;
+        var root = Root(source);
+        int used = lastUse.TryGetValue(value, out var u) ? u : -1;
+        _rootLastUse[root] = System.Math.Max(_rootLastUse.TryGetValue(root, out var r) ? r : -1, used);
     }
 
     private static long Align(long bytes) => (bytes + Alignment - 1) / Alignment * Alignment;

@@ -41,7 +41,8 @@ internal sealed class ModelEmitter : EmitSymbols
 
     public static (string Model, string Weights, ModelFigures Figures) Emit(Graph graph, ModelOptions options, string modelFile, CancellationToken ct)
     {
-        var plan = MemoryPlan.Build(graph);
+        var disabled = options.ParseDisabledPasses();
+        var plan = MemoryPlan.Build(graph, inPlace: !disabled.Contains("InPlaceMemory") && !disabled.Contains("all"));
         var e = new ModelEmitter(graph, options, modelFile, plan);
         return e.Write(ct);
     }

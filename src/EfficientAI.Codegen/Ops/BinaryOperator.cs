@@ -42,6 +42,14 @@ internal abstract class BinaryOperator : Operator
         return true;
     }
 
+    public override int InPlaceInput(OpContext ctx)
+    {
+        var output = ctx.Output(0);
+        for (int i = 0; i < 2; i++)
+            if (ctx.Type(i) == output.Type && Shape.Equal(ctx.Shape(i), output.Shape)) return i;
+        return -1;
+    }
+
     public override void Emit(EmitContext ctx)
     {
         var type = ctx.Output(0).Type;

@@ -32,6 +32,12 @@ internal abstract class Operator
     /// <summary>True when output 0 is input 0's data under another shape: no code, no memory.</summary>
     public virtual bool IsView => false;
 
+    /// <summary>
+    /// The input whose memory output 0 may overwrite (element-wise ops whose kernels allow y to alias x), or -1.
+    /// The planner uses it only when that input dies at this node.
+    /// </summary>
+    public virtual int InPlaceInput(OpContext ctx) => -1;
+
     /// <summary>Multiply-accumulates per inference, for the report.</summary>
     public virtual long Macs(OpContext ctx) => 0;
 }

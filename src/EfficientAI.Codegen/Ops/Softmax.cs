@@ -16,6 +16,8 @@ internal class SoftmaxOp : Operator
         ctx.SetOutput(0, DataType.Float, ctx.Shape(0));
     }
 
+    public override int InPlaceInput(OpContext ctx) => 0;
+
     public override void Emit(EmitContext ctx)
     {
         var x = ctx.Shape(0);

@@ -30,6 +30,8 @@ internal abstract class UnaryOperator : Operator
         return true;
     }
 
+    public override int InPlaceInput(OpContext ctx) => ctx.Output(0).Type == ctx.Type(0) ? 0 : -1;
+
     public override void Emit(EmitContext ctx) =>
         ctx.W.Line($"global::EfficientAI.Runtime.Elementwise.Unary(global::EfficientAI.Runtime.UnaryOp.{Kernel}, {ctx.In(0)}, {ctx.Out(0)}, {EmitContext.F(Alpha(ctx))}, {EmitContext.F(Beta(ctx))});");
 }

@@ -8,13 +8,21 @@ namespace EfficientAI.Codegen.Passes;
 /// <summary>The graph passes, in order. Each can be switched off by name with the DisabledPasses option ("all" disables every optional pass).</summary>
 internal static class PassPipeline
 {
-    public static readonly string[] OptionalPasses = { "ConstantFolding", "DeadNodeElimination" };
+    public static readonly string[] OptionalPasses =
+    {
+        "ConstantFolding", "CommonSubexpressionElimination", "ConvBatchNormFusion", "MatMulAddToGemm", "TransposePairs", "DeadNodeElimination",
+        "InPlaceMemory", // read by the memory planner: element-wise outputs overwrite inputs that die there
+    };
 
     public static Graph Run(Graph graph, ISet<string> disabled, CancellationToken ct)
     {
         bool On(string pass) => !disabled.Contains(pass) && !disabled.Contains("all");
         // Shape inference always runs (every later stage needs static shapes); folding is optional.
         graph = ShapeInference.Run(graph, On("ConstantFolding"), ct);
+        if (On("CommonSubexpressionElimination")) graph = CommonSubexpressionElimination.Run(graph);
+        if (On("ConvBatchNormFusion")) graph = ConvBatchNormFusion.Run(graph);
+        if (On("MatMulAddToGemm")) graph = MatMulAddToGemm.Run(graph);
+        if (On("TransposePairs")) graph = TransposePairs.Run(graph);
         if (On("DeadNodeElimination")) graph = DeadNodeElimination.Run(graph);
         return graph;
     }

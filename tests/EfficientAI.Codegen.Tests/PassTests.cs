@@ -1,0 +1,137 @@
+using System.Collections.Generic;
+using System.Linq;
+using System.Threading;
+using EfficientAI.Codegen.Model;
+using EfficientAI.Codegen.Tests.Infrastructure;
+using Xunit;
+
+namespace EfficientAI.Codegen.Tests;
+
+/// <summary>Each pass on a small graph: the graph after it, and the same outputs as ONNX Runtime with passes on and off.</summary>
+public class PassTests
+{
+    private static ModelCompiler.Result Compile(byte[] model, string disabled = "")
+    {
+        var options = ModelOptions.Default("m.onnx") with { DisabledPasses = disabled };
+        var result = ModelCompiler.CompileDetailed(new ModelRequest(new ModelFile("m.onnx", new EquatableArray<byte>(model), null), options), CancellationToken.None);
+        Assert.DoesNotContain(result.Output.Diagnostics, d => d.IsError);
+        return result;
+    }
+
+    private static string[] Ops(byte[] model, string disabled = "") => Compile(model, disabled).Graph!.Nodes.Select(n => n.OpType).ToArray();
+
+    /// <summary>Outputs match ONNX Runtime both with every optional pass and with none.</summary>
+    private static void SameWithPassesOnAndOff(byte[] model, params (string, int[])[] inputs)
+    {
+        ModelCheck.AgainstOrt(model, inputs);
+        ModelCheck.AgainstOrt(model, inputs, metadata: new Dictionary<string, string> { ["DisabledPasses"] = "all" });
+    }
+
+    private static float[] W(int n, int seed) => OrtReference.RandomFloats(n, seed, 0.5f);
+
+    [Fact]
+    public void ConvBatchNormFolds()
+    {
+        var b = new OnnxBuilder(13).Input("x", 1, 3, 8, 8);
+        b.Initializer("w", new[] { 4, 3, 3, 3 }, W(108, 1));
+        b.Initializer("s", new[] { 4 }, W(4, 2)); b.Initializer("bb", new[] { 4 }, W(4, 3));
+        b.Initializer("m", new[] { 4 }, W(4, 4)); b.Initializer("v", new[] { 4 }, W(4, 5).Select(x => x * x + 0.1f).ToArray());
+        b.Node("Conv", new[] { "x", "w" }, new[] { "c" }, A.Ints("pads", 1, 1, 1, 1));
+        b.Node("BatchNormalization", new[] { "c", "s", "bb", "m", "v" }, new[] { "n" }).Node("Relu", "n", "y").Output("y");
+        var model = b.Build();
+        Assert.Equal(new[] { "Conv", "Relu" }, Ops(model));
+        Assert.Equal(new[] { "Conv", "BatchNormalization", "Relu" }, Ops(model, "ConvBatchNormFusion"));
+        SameWithPassesOnAndOff(model, ("x", new[] { 1, 3, 8, 8 }));
+    }
+
+    [Fact]
+    public void ConvBatchNormKeptWhenConvOutputIsAlsoUsedElsewhere()
+    {
+        var b = new OnnxBuilder(13).Input("x", 1, 2, 5, 5);
+        b.Initializer("w", new[] { 2, 2, 1, 1 }, W(4, 1));
+        foreach (var p in new[] { "s", "bb", "m" }) b.Initializer(p, new[] { 2 }, W(2, p[0]));
+        b.Initializer("v", new[] { 2 }, new[] { 1f, 2f });
+        b.Node("Conv", new[] { "x", "w" }, new[] { "c" }).Node("BatchNormalization", new[] { "c", "s", "bb", "m", "v" }, new[] { "n" });
+        b.Node("Add", new[] { "c", "n" }, new[] { "y" }).Output("y");
+        Assert.Contains("BatchNormalization", Ops(b.Build()));
+        SameWithPassesOnAndOff(b.Build(), ("x", new[] { 1, 2, 5, 5 }));
+    }
+
+    [Fact]
+    public void MatMulAddBecomesGemm()
+    {
+        var b = new OnnxBuilder(13).Input("x", 3, 6);
+        b.Initializer("w", new[] { 6, 4 }, W(24, 1)); b.Initializer("bias", new[] { 4 }, W(4, 2));
+        b.Node("MatMul", new[] { "x", "w" }, new[] { "h" }).Node("Add", new[] { "bias", "h" }, new[] { "y" }).Output("y");
+        Assert.Equal(new[] { "Gemm" }, Ops(b.Build()));
+        Assert.Equal(new[] { "MatMul", "Add" }, Ops(b.Build(), "MatMulAddToGemm"));
+        SameWithPassesOnAndOff(b.Build(), ("x", new[] { 3, 6 }));
+    }
+
+    [Fact]
+    public void MatMulAddKeptForBatchedMatMul()
+    {
+        var b = new OnnxBuilder(13).Input("x", 2, 3, 6);
+        b.Initializer("w", new[] { 6, 4 }, W(24, 1)); b.Initializer("bias", new[] { 4 }, W(4, 2));
+        b.Node("MatMul", new[] { "x", "w" }, new[] { "h" }).Node("Add", new[] { "h", "bias" }, new[] { "y" }).Output("y");
+        Assert.Equal(new[] { "MatMul", "Add" }, Ops(b.Build()));
+    }
+
+    [Fact]
+    public void TransposePairsCancelOrCompose()
+    {
+        var cancel = new OnnxBuilder(13).Input("x", 2, 3, 4);
+        cancel.Node("Transpose", "x", "t", A.Ints("perm", 0, 2, 1)).Node("Transpose", "t", "u", A.Ints("perm", 0, 2, 1)).Node("Relu", "u", "y").Output("y");
+        Assert.Equal(new[] { "Relu" }, Ops(cancel.Build()));
+        SameWithPassesOnAndOff(cancel.Build(), ("x", new[] { 2, 3, 4 }));
+
+        var compose = new OnnxBuilder(13).Input("x", 2, 3, 4);
+        compose.Node("Transpose", "x", "t", A.Ints("perm", 1, 2, 0)).Node("Transpose", "t", "y", A.Ints("perm", 0, 2, 1)).Output("y");
+        Assert.Equal(new[] { "Transpose" }, Ops(compose.Build()));
+        SameWithPassesOnAndOff(compose.Build(), ("x", new[] { 2, 3, 4 }));
+    }
+
+    [Fact]
+    public void CommonSubexpressionsMerge()
+    {
+        var b = new OnnxBuilder(13).Input("x", 4, 5);
+        b.Node("Sigmoid", "x", "a").Node("Sigmoid", "x", "b").Node("Add", new[] { "a", "b" }, new[] { "y" }).Output("y");
+        Assert.Equal(new[] { "Sigmoid", "Add" }, Ops(b.Build()));
+        Assert.Equal(new[] { "Sigmoid", "Sigmoid", "Add" }, Ops(b.Build(), "CommonSubexpressionElimination"));
+        SameWithPassesOnAndOff(b.Build(), ("x", new[] { 4, 5 }));
+    }
+
+    [Fact]
+    public void DeadNodesAndUnusedConstantsGo()
+    {
+        var b = new OnnxBuilder(13).Input("x", 4, 5);
+        b.Initializer("unused", new[] { 100 }, W(100, 1));
+        b.Node("Relu", "x", "y").Node("Exp", "x", "dead").Output("y");
+        var result = Compile(b.Build());
+        Assert.Equal(new[] { "Relu" }, result.Graph!.Nodes.Select(n => n.OpType));
+        Assert.False(result.Graph.Values.ContainsKey("unused"));
+        Assert.Equal(new[] { "Relu", "Exp" }, Ops(b.Build(), "DeadNodeElimination"));
+    }
+
+    [Fact]
+    public void InPlaceElementwiseShrinksTheArena()
+    {
+        var b = new OnnxBuilder(13).Input("x", 1, 64, 32);
+        b.Node("Exp", "x", "a").Node("Neg", "a", "n").Node("Sigmoid", "n", "s").Node("Tanh", "s", "t").Node("Relu", "t", "r").Node("Flatten", "r", "y").Output("y");
+        var with = Compile(b.Build()).Figures!;
+        var without = Compile(b.Build(), "InPlaceMemory").Figures!;
+        Assert.Equal(64 * 32 * 4, with.ArenaBytes);
+        Assert.Equal(2 * 64 * 32 * 4, without.ArenaBytes);
+        Assert.Equal(with.ArenaLowerBound, with.ArenaBytes);
+        SameWithPassesOnAndOff(b.Build(), ("x", new[] { 1, 64, 32 }));
+    }
+
+    [Fact]
+    public void InPlaceNeverOverwritesAnInputThatIsReadLater()
+    {
+        // 'a' is read again by the Add after the Relu: the Relu must not overwrite it.
+        var b = new OnnxBuilder(13).Input("x", 3, 7);
+        b.Node("Exp", "x", "a").Node("Relu", "a", "r").Node("Sub", new[] { "r", "a" }, new[] { "y" }).Output("y");
+        SameWithPassesOnAndOff(b.Build(), ("x", new[] { 3, 7 }));
+    }
+}
