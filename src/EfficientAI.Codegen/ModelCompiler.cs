@@ -58,6 +58,8 @@ internal static class ModelCompiler
             graph = PassPipeline.Run(graph, request.Options.ParseDisabledPasses(), ct);
             var (modelSource, weightsSource, figures) = ModelEmitter.Emit(graph, request.Options, path, ct);
             var hint = request.Options.Namespace + "." + request.Options.ClassName;
+            var overBudget = Budgets(request.Options, figures);
+            if (overBudget.Count > 0) return new Result(Fail(overBudget.Select(b => Diag(DiagnosticDescriptors.OverBudget, b)).ToArray()), graph, figures);
             diagnostics.Add(Diag(DiagnosticDescriptors.ModelSummary, request.Options.Namespace + "." + request.Options.ClassName, Summary(figures)));
             var sources = new[]
             {
@@ -97,6 +99,22 @@ internal static class ModelCompiler
             list.Add((group.Key.OpType, $"{domain} opset {group.First().Opset}; nodes {nodes}"));
         }
         return list;
+    }
+
+    /// <summary>MaxRamBytes (the arena) and MaxRomBytes (the weights): the planned figure and the three biggest contributors.</summary>
+    private static List<string> Budgets(ModelOptions options, ModelFigures f)
+    {
+        var over = new List<string>();
+        var ram = ModelOptions.ParseBytes(options.MaxRamBytes, "MaxRamBytes");
+        var rom = ModelOptions.ParseBytes(options.MaxRomBytes, "MaxRomBytes");
+        string N(long v) => v.ToString("N0", CultureInfo.InvariantCulture);
+        if (ram is { } maxRam && f.ArenaBytes > maxRam)
+            over.Add($"the arena needs {N(f.ArenaBytes)} B, over MaxRamBytes={N(maxRam)} B; biggest tensors: " +
+                string.Join(", ", f.LargestTensors.Select(t => $"'{t.Name}' {N(t.Bytes)} B from {t.Producer}")));
+        if (rom is { } maxRom && f.WeightBytes > maxRom)
+            over.Add($"the weights need {N(f.WeightBytes)} B, over MaxRomBytes={N(maxRom)} B; biggest weights: " +
+                string.Join(", ", f.LargestWeights.Select(w => $"'{w.Name}' {N(w.Bytes)} B")));
+        return over;
     }
 
     public static string Summary(ModelFigures f) => string.Format(CultureInfo.InvariantCulture,

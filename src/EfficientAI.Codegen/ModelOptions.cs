@@ -18,10 +18,12 @@ internal sealed record ModelOptions(
     string Dims,
     string Shapes,
     string ConstantInputs,
-    string DisabledPasses)
+    string DisabledPasses,
+    string MaxRamBytes = "",
+    string MaxRomBytes = "")
 {
     /// <summary>The item metadata names, in the order documented. The props file and the CLI both derive from this list.</summary>
-    public static readonly string[] MetadataNames = { "ClassName", "Namespace", "Dims", "Shapes", "ConstantInputs", "DisabledPasses" };
+    public static readonly string[] MetadataNames = { "ClassName", "Namespace", "Dims", "Shapes", "ConstantInputs", "DisabledPasses", "MaxRamBytes", "MaxRomBytes" };
 
     public static ModelOptions Default(string modelPath) =>
         new(DefaultClassName(modelPath), "EfficientAI.Generated", "", "", "", "");
@@ -35,7 +37,7 @@ internal sealed record ModelOptions(
         return new ModelOptions(
             className.Length > 0 ? className : DefaultClassName(modelPath),
             nspace.Length > 0 ? nspace : rootNamespace,
-            Get("Dims"), Get("Shapes"), Get("ConstantInputs"), Get("DisabledPasses"));
+            Get("Dims"), Get("Shapes"), Get("ConstantInputs"), Get("DisabledPasses"), Get("MaxRamBytes"), Get("MaxRomBytes"));
     }
 
     /// <summary>"hello_deepa.onnx" -> "HelloDeepa"; "face-detection 128.onnx" -> "FaceDetection128".</summary>
@@ -86,6 +88,23 @@ internal sealed record ModelOptions(
         var set = new HashSet<string>(StringComparer.OrdinalIgnoreCase);
         foreach (var p in DisabledPasses.Split(new[] { ';', ',' }, StringSplitOptions.RemoveEmptyEntries)) set.Add(p.Trim());
         return set;
+    }
+
+    /// <summary>A byte budget: "65536", "64K", "1.5M" (binary units); null when not set.</summary>
+    public static long? ParseBytes(string text, string option)
+    {
+        text = text.Trim();
+        if (text.Length == 0) return null;
+        double unit = 1;
+        char last = char.ToUpperInvariant(text[text.Length - 1]);
+        if (last is 'K' or 'M' or 'G')
+        {
+            unit = last == 'K' ? 1024 : last == 'M' ? 1024 * 1024 : 1024 * 1024 * 1024;
+            text = text.Substring(0, text.Length - 1);
+        }
+        if (!double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out var v) || v < 0)
+            throw new CompileError(DiagnosticDescriptors.InvalidOption, $"{option}: '{text}' is not a byte count (e.g. 65536, 64K, 1.5M)");
+        return (long)(v * unit);
     }
 
     private static int ParseDim(string text, string option)

@@ -135,3 +135,48 @@ public class PassTests
         SameWithPassesOnAndOff(b.Build(), ("x", new[] { 3, 7 }));
     }
 }
+
+/// <summary>MaxRamBytes / MaxRomBytes: a model over budget fails the build naming the budget, the planned figure and the biggest contributors.</summary>
+public class BudgetTests
+{
+    private static byte[] Model()
+    {
+        var b = new OnnxBuilder(13).Input("x", 1, 8, 16, 16);
+        b.Initializer("w", new[] { 16, 8, 3, 3 }, OrtReference.RandomFloats(16 * 72, 1));
+        b.Node("Conv", new[] { "x", "w" }, new[] { "c" }, A.Ints("pads", 1, 1, 1, 1)).Node("Relu", "c", "r");
+        b.Node("MaxPool", "r", "y", A.Ints("kernel_shape", 2, 2), A.Ints("strides", 2, 2)).Output("y");
+        return b.Build();
+    }
+
+    private static List<Microsoft.CodeAnalysis.Diagnostic> Errors(Dictionary<string, string> metadata)
+    {
+        var (_, diagnostics, _) = GeneratorHarness.Generate(GeneratorHarness.WriteModel(Model(), "budget.onnx"), metadata);
+        return diagnostics.Where(d => d.Severity == Microsoft.CodeAnalysis.DiagnosticSeverity.Error).ToList();
+    }
+
+    [Fact]
+    public void OverRamBudgetNamesTheFigureAndBiggestTensors()
+    {
+        var d = Assert.Single(Errors(new() { ["MaxRamBytes"] = "8K" }));
+        Assert.Equal("EAI0402", d.Id);
+        Assert.Contains("MaxRamBytes=8,192 B", d.GetMessage());
+        Assert.Contains("the arena needs 16,384 B", d.GetMessage());
+        Assert.Contains("'c' 16,384 B from Conv", d.GetMessage());
+    }
+
+    [Fact]
+    public void OverRomBudgetNamesTheBiggestWeights()
+    {
+        var d = Assert.Single(Errors(new() { ["MaxRomBytes"] = "1000" }));
+        Assert.Equal("EAI0402", d.Id);
+        Assert.Contains("the weights need 4,608 B", d.GetMessage());
+        Assert.Contains("'w' 4,608 B", d.GetMessage());
+    }
+
+    [Fact]
+    public void WithinBudgetCompiles()
+    {
+        Assert.Empty(Errors(new() { ["MaxRamBytes"] = "16384", ["MaxRomBytes"] = "4.5K" }));
+        Assert.Equal("EAI0003", Assert.Single(Errors(new() { ["MaxRamBytes"] = "lots" })).Id);
+    }
+}

@@ -44,6 +44,9 @@ internal static class DiagnosticDescriptors
     public static readonly DiagnosticDescriptor LimitExceeded = Error("EAI0401", "Model exceeds a compiler limit",
         "'{0}': {1}");
 
+    public static readonly DiagnosticDescriptor OverBudget = Error("EAI0402", "Model over its memory budget",
+        "'{0}': {1}. Shrink the model (quantize, prune) or raise the budget.");
+
     public static readonly DiagnosticDescriptor InternalError = Error("EAI0901", "Internal compiler error",
         "'{0}': internal error while compiling{1}: {2}. Please report it with the model.");
 

@@ -9,7 +9,14 @@ using EfficientAI.Codegen.Ops;
 namespace EfficientAI.Codegen.Emit;
 
 /// <summary>Summary figures of a compiled model, for the build log and the generated constants.</summary>
-internal sealed record ModelFigures(int ArenaBytes, long WeightBytes, long Macs, long ArenaLowerBound, long ArenaNoReuse, int Nodes);
+internal sealed record ModelFigures(int ArenaBytes, long WeightBytes, long Macs, long ArenaLowerBound, long ArenaNoReuse, int Nodes)
+{
+    /// <summary>The largest arena tensors (name, bytes, producing node), largest first: what a RAM budget report names.</summary>
+    public IReadOnlyList<(string Name, long Bytes, string Producer)> LargestTensors { get; init; } = Array.Empty<(string, long, string)>();
+
+    /// <summary>The largest embedded constants (name, bytes), largest first: what a ROM budget report names.</summary>
+    public IReadOnlyList<(string Name, long Bytes)> LargestWeights { get; init; } = Array.Empty<(string, long)>();
+}
 
 /// <summary>Writes the model class (Infer, constants, shape tables) and its weights file.</summary>
 internal sealed class ModelEmitter : EmitSymbols
@@ -132,7 +139,13 @@ internal sealed class ModelEmitter : EmitSymbols
         weights.Close();
         weights.Close();
 
-        var figures = new ModelFigures(_plan.ArenaBytes, _weights.TotalBytes, macs, _plan.LowerBound, _plan.NoReuse, _graph.Nodes.Count);
+        var producers = _graph.Producers();
+        var figures = new ModelFigures(_plan.ArenaBytes, _weights.TotalBytes, macs, _plan.LowerBound, _plan.NoReuse, _graph.Nodes.Count)
+        {
+            LargestTensors = _plan.Slots.Values.OrderByDescending(s => s.Bytes).ThenBy(s => s.Value, StringComparer.Ordinal).Take(3)
+                .Select(s => (s.Value, (long)s.Bytes, producers.TryGetValue(s.Value, out var n) ? n.Display : "?")).ToList(),
+            LargestWeights = _weights.Largest(3),
+        };
         return (w.ToString(), weights.ToString(), figures);
     }
 

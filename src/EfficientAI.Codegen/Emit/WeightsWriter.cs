@@ -1,6 +1,7 @@
 using System;
 using System.Collections.Generic;
 using System.Globalization;
+using System.Linq;
 using System.Text;
 using EfficientAI.Codegen.Ir;
 
@@ -32,6 +33,10 @@ internal sealed class WeightsWriter
         }
         return "Weights." + name;
     }
+
+    public IReadOnlyList<(string Name, long Bytes)> Largest(int count) => _items
+        .Select(i => (i.Hint, (long)i.Tensor.Length * DataTypes.Size(i.Tensor.Type)))
+        .OrderByDescending(i => i.Item2).ThenBy(i => i.Hint, StringComparer.Ordinal).Take(count).ToList();
 
     public void Write(SourceWriter w)
     {
