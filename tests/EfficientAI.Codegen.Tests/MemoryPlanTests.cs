@@ -1,0 +1,30 @@
+using System.Threading;
+using EfficientAI.Codegen.Model;
+using Xunit;
+using Xunit.Abstractions;
+
+namespace EfficientAI.Codegen.Tests;
+
+/// <summary>The static memory plan of the development models against its lower bound (docs/memory.md records the figures).</summary>
+public class MemoryPlanTests
+{
+    private readonly ITestOutputHelper _output;
+
+    public MemoryPlanTests(ITestOutputHelper output) => _output = output;
+
+    [Theory]
+    [InlineData("hello_deepa.onnx", "")]
+    [InlineData("ResNetPreprocess.onnx", "")]
+    [InlineData("face_detection_front_128x128_barracuda.onnx", "")]
+    public void ArenaWithinFivePercentOfTheLowerBound(string name, string dims)
+    {
+        var bytes = DevModels.Load(name, _output);
+        if (bytes is null) return;
+        var options = ModelOptions.Default(name) with { Dims = dims };
+        var result = ModelCompiler.CompileDetailed(new ModelRequest(new ModelFile(name, new EquatableArray<byte>(bytes), null), options), CancellationToken.None);
+        var f = Assert.IsType<Emit.ModelFigures>(result.Figures);
+        _output.WriteLine($"{name}: arena {f.ArenaBytes} B, lower bound {f.ArenaLowerBound} B, no reuse {f.ArenaNoReuse} B, weights {f.WeightBytes} B, MACs {f.Macs}");
+        Assert.True(f.ArenaBytes <= 1.05 * f.ArenaLowerBound, $"arena {f.ArenaBytes} B is more than 1.05x the lower bound {f.ArenaLowerBound} B");
+        Assert.True(f.ArenaBytes <= f.ArenaNoReuse);
+    }
+}
