@@ -104,8 +104,12 @@ internal sealed class ModelEmitter : EmitSymbols
         for (int i = 0; i < inputs.Count; i++) ShapeConstants(w, inputs[i], _params[inputs[i].Name], "input");
         for (int i = 0; i < outputs.Count; i++) ShapeConstants(w, outputs[i], outputParams[i], "output");
         w.Line();
-        w.Line($"[{Sys}.ThreadStatic] private static byte[]? t_arena;");
-        w.Line();
+        if (_plan.ArenaBytes > 0)
+        {
+            // Only declared when used: an unused field is warning CS0169, an error for TreatWarningsAsErrors builds.
+            w.Line($"[{Sys}.ThreadStatic] private static byte[]? t_arena;");
+            w.Line();
+        }
 
         var signature = string.Join(", ",
             inputs.Select(v => $"{Sys}.ReadOnlySpan<{DataTypes.CSharp(v.Type)}> {_params[v.Name]}")

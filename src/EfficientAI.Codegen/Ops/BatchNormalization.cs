@@ -1,4 +1,5 @@
 using System;
+using EfficientAI.Codegen.Diagnostics;
 using EfficientAI.Codegen.Emit;
 using EfficientAI.Codegen.Ir;
 
@@ -11,6 +12,9 @@ internal sealed class BatchNormalizationOp : Operator
 
     public override void Infer(OpContext ctx)
     {
+        if (ctx.Int("training_mode", 0) != 0 || ctx.HasOutput(1) || ctx.HasOutput(2))
+            throw new CompileError(DiagnosticDescriptors.UnsupportedOp, new[] { "BatchNormalization",
+                $"{ctx.Node.Display} is in training mode (batch statistics, running mean and variance outputs); only inference is supported" });
         ctx.RequireFloat(0);
         var x = ctx.Shape(0);
         if (x.Length < 2) throw ctx.Fail("input must have a channel axis");

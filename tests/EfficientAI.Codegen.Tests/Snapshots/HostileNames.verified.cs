@@ -25,8 +25,6 @@ namespace Snapshots
         /// <summary>Shape of output 'class'.</summary>
         public static global::System.ReadOnlySpan<int> ClassShape => new int[] { 1, 4 };
 
-        [global::System.ThreadStatic] private static byte[]? t_arena;
-
         /// <summary>Runs the model once (intermediates live in a per-thread arena allocated on the first call).</summary>
         /// <param name="in____class_X_________error">Input 'in */ class X { } /*?#error': float [1,4], row-major.</param>
         /// <param name="class_">Output 'class': float [1,4], row-major.</param>

@@ -1,0 +1,75 @@
+using System;
+using System.Collections.Generic;
+using System.Diagnostics;
+using System.IO;
+using System.Linq;
+using Xunit;
+using Xunit.Abstractions;
+
+namespace EfficientAI.Codegen.Tests.Conformance;
+
+/// <summary>Runs every set of ONNX backend tests once per test run and writes the reports.</summary>
+public sealed class OnnxTestSuiteFixture
+{
+    internal Dictionary<string, List<CaseResult>>? Results { get; }
+    internal string Log { get; } = "";
+
+    public OnnxTestSuiteFixture()
+    {
+        if (OnnxTestData.Root is null) return;
+        var results = new Dictionary<string, List<CaseResult>>();
+        var log = new List<string>();
+        foreach (var set in OnnxTestData.Sets)
+        {
+            var clock = Stopwatch.StartNew();
+            results[set] = ConformanceRunner.Run(OnnxTestData.Cases(set));
+            log.Add($"{set}: {ConformanceReport.FormatSummary(ConformanceReport.Summarize(results[set]))} ({clock.Elapsed.TotalSeconds:0.0} s)");
+        }
+        Results = results;
+        Log = string.Join("\n", log);
+        if (DevModels.RepoRoot is { } repo)
+        {
+            ConformanceReport.WriteJson(Path.Combine(repo, "artifacts", "onnx-node-tests.json"), results);
+            File.WriteAllText(Path.Combine(repo, "docs", "operators.md"), ConformanceReport.Operators(results));
+        }
+    }
+}
+
+/// <summary>
+/// ONNX's backend tests (package libonnx-testdata): every case must pass or be refused with an EAI diagnostic that
+/// says why; none may fail (wrong numbers, a crash, code that does not compile). Writes artifacts/onnx-node-tests.json
+/// and docs/operators.md.
+/// </summary>
+[Trait("Category", "OnnxNodeTests")]
+public sealed class OnnxNodeTests : IClassFixture<OnnxTestSuiteFixture>
+{
+    private readonly OnnxTestSuiteFixture _suite;
+    private readonly ITestOutputHelper _output;
+
+    public OnnxNodeTests(OnnxTestSuiteFixture suite, ITestOutputHelper output)
+    {
+        _suite = suite;
+        _output = output;
+    }
+
+    [Theory]
+    [InlineData("node")]
+    [InlineData("pytorch-converted")]
+    [InlineData("pytorch-operator")]
+    [InlineData("simple")]
+    public void EveryCasePassesOrIsRefused(string set)
+    {
+        if (_suite.Results is null)
+        {
+            if (Environment.GetEnvironmentVariable("CI") == "true") Assert.Fail(OnnxTestData.WhyMissing);
+            _output.WriteLine("SKIPPED (not CI): " + OnnxTestData.WhyMissing);
+            return;
+        }
+        _output.WriteLine(_suite.Log);
+        var results = _suite.Results[set];
+        Assert.NotEmpty(results);
+        var failed = results.Where(r => r.Status == CaseStatus.Failed).ToList();
+        Assert.True(failed.Count == 0, $"{set}: {ConformanceReport.FormatSummary(ConformanceReport.Summarize(results))}\n" +
+            string.Join("\n", failed.Select(r => $"{r.Name} [{string.Join(",", r.Ops)}]: {r.Message}")));
+    }
+}
