@@ -90,7 +90,7 @@ internal static class ModelCompiler
     private static List<(string Op, string Where)> Unsupported(Graph graph)
     {
         var list = new List<(string, string)>();
-        foreach (var group in graph.Nodes.Where(n => OperatorRegistry.Find(n.Domain, n.OpType) is null)
+        foreach (var group in graph.AllNodes().Where(n => OperatorRegistry.Find(n.Domain, n.OpType) is null)
                      .GroupBy(n => (n.Domain, n.OpType)).OrderBy(g => g.Key.Domain, StringComparer.Ordinal).ThenBy(g => g.Key.OpType, StringComparer.Ordinal))
         {
             var domain = group.Key.Domain.Length == 0 ? "ai.onnx" : group.Key.Domain;

@@ -42,7 +42,7 @@ internal sealed class MemoryPlan
         var last = new Dictionary<string, int>();
         var lastUse = new Dictionary<string, int>();
         for (int step = 0; step < graph.Nodes.Count; step++)
-            foreach (var input in graph.Nodes[step].Inputs)
+            foreach (var input in Reads(graph.Nodes[step]))
                 if (input.Length > 0) lastUse[input] = step;
         for (int step = 0; step < graph.Nodes.Count; step++)
         {
@@ -50,11 +50,11 @@ internal sealed class MemoryPlan
             var op = OperatorRegistry.Find(node.Domain, node.OpType)!;
             if (inPlace && plan.TryInPlace(graph, node, op, step, first, lastUse, outputs))
             {
-                foreach (var input in node.Inputs)
+                foreach (var input in Reads(node))
                     if (input.Length > 0 && first.ContainsKey(plan.Root(input))) last[plan.Root(input)] = step;
                 continue;
             }
-            foreach (var input in node.Inputs)
+            foreach (var input in Reads(node))
             {
                 if (input.Length == 0) continue;
                 var root = plan.Root(input);
@@ -101,6 +101,9 @@ internal sealed class MemoryPlan
             plan.LowerBound = Math.Max(plan.LowerBound, placed.Where(p => p.FirstStep <= step && step <= p.LastStep).Sum(p => (long)p.Bytes));
         return plan;
     }
+
+    /// <summary>The values a node reads: its inputs and the conditions of its guards (run-time If branches).</summary>
+    private static IEnumerable<string> Reads(Node node) => node.Inputs.Concat(node.Guards.Select(g => g.Condition));
 
     /// <summary>Lets output 0 take the memory of the op's in-place input when that input (and everything aliasing it) is read for the last time here.</summary>
     private bool TryInPlace(Graph graph, Node node, Operator op, int step, Dictionary<string, int> first, Dictionary<string, int> lastUse, HashSet<string> outputs)

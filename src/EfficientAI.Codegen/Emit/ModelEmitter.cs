@@ -66,16 +66,25 @@ internal sealed class ModelEmitter : EmitSymbols
         body.Indent(); body.Indent(); body.Indent();
         DeclareLocals(body, outputs, outputParams);
         long macs = 0;
+        List<Guard> open = new();
         foreach (var node in _graph.Nodes)
         {
             ct.ThrowIfCancellationRequested();
             if (_plan.Views.Contains(node)) continue;
+            if (!open.SequenceEqual(node.Guards))
+            {
+                // Consecutive nodes of one run-time If branch share one block.
+                if (open.Count > 0) body.Close();
+                if (node.Guards.Count > 0) body.Open("if (" + string.Join(" && ", node.Guards.Select(g => (g.When ? "" : "!") + Tensor(g.Condition) + "[0]")) + ")");
+                open = node.Guards;
+            }
             var op = OperatorRegistry.Find(node.Domain, node.OpType)!;
             var ctx = new EmitContext(_graph, node, body, this);
             macs += op.Macs(ctx);
             body.Line("// " + Describe(node, _graph));
             op.Emit(ctx);
         }
+        if (open.Count > 0) body.Close();
         // Graph outputs that no node writes (a graph input, a constant, a view, or the same value twice).
         var written = new HashSet<string>();
         for (int i = 0; i < outputs.Count; i++)

@@ -42,10 +42,33 @@ internal sealed class Node
     /// <summary>Fused post-ops (activation epilogues), recorded for the report.</summary>
     public List<string> Fused { get; } = new();
 
+    /// <summary>Graph-valued attributes (If branches, Loop/Scan bodies) by attribute name.</summary>
+    public Dictionary<string, Subgraph> Subgraphs { get; } = new();
+
+    /// <summary>
+    /// Conditions under which the node runs (all must hold): set when a run-time If's branch is inlined into the
+    /// enclosing graph. Empty for unconditional nodes.
+    /// </summary>
+    public List<Guard> Guards { get; set; } = new();
+
     /// <summary>"Conv 'conv1'": how messages name a node.</summary>
     public string Display => string.IsNullOrEmpty(Name) ? OpType : $"{OpType} '{Name}'";
 
     public bool HasInput(int i) => i < Inputs.Count && Inputs[i].Length > 0;
+}
+
+/// <summary>A node runs only when the single bool element of <see cref="Condition"/> equals <see cref="When"/>.</summary>
+internal sealed record Guard(string Condition, bool When);
+
+/// <summary>
+/// A graph-valued attribute. Its local names are made unique across the model at import, so its nodes read
+/// outer-scope values by name and share the model graph's value table; inlining it is moving its nodes.
+/// </summary>
+internal sealed class Subgraph
+{
+    public List<string> Inputs { get; } = new();
+    public List<Node> Nodes { get; } = new();
+    public List<string> Outputs { get; } = new();
 }
 
 /// <summary>A computation graph with static shapes. Nodes are kept in topological order.</summary>
@@ -76,6 +99,19 @@ internal sealed class Graph
                 l.Add(n);
             }
         return map;
+    }
+
+    /// <summary>Every node, including those inside subgraphs (depth first).</summary>
+    public IEnumerable<Node> AllNodes() => Walk(Nodes);
+
+    private static IEnumerable<Node> Walk(IEnumerable<Node> nodes)
+    {
+        foreach (var n in nodes)
+        {
+            yield return n;
+            foreach (var sub in n.Subgraphs.Values)
+                foreach (var inner in Walk(sub.Nodes)) yield return inner;
+        }
     }
 
     public Dictionary<string, Node> Producers()

@@ -58,24 +58,102 @@ internal static class GraphImporter
         foreach (var output in model.Graph.Output) g.Outputs.Add(output.Name);
         if (g.Outputs.Count == 0) throw new CompileError(DiagnosticDescriptors.MalformedModel, "the graph has no outputs");
 
-        foreach (var np in model.Graph.Node)
+        var names = new NameScope(ReservedNames(model.Graph), parent: null);
+        ImportNodes(g, model.Graph.Node, g.Nodes, names);
+        return g;
+    }
+
+    /// <summary>Every name the main graph defines: subgraph locals that reuse one are renamed.</summary>
+    private static HashSet<string> ReservedNames(GraphProto graph)
+    {
+        var reserved = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var i in graph.Input) reserved.Add(i.Name);
+        foreach (var i in graph.Initializer) reserved.Add(i.Name);
+        foreach (var n in graph.Node) foreach (var o in n.Output) if (o.Length > 0) reserved.Add(o);
+        return reserved;
+    }
+
+    private static void ImportNodes(Graph g, IEnumerable<NodeProto> nodes, List<Node> into, NameScope names)
+    {
+        foreach (var np in nodes)
         {
             var domain = np.Domain == "ai.onnx" ? "" : np.Domain;
             if (np.OpType == "Constant" && domain.Length == 0)
             {
-                var v = g.Value(np.Output.Count > 0 ? np.Output[0] : "");
+                var v = g.Value(names.Resolve(np.Output.Count > 0 ? np.Output[0] : ""));
                 v.Constant = ConstantValue(np);
                 v.Type = v.Constant.Type;
                 v.Shape = v.Constant.Shape;
                 continue;
             }
             var node = new Node(np.OpType, domain, np.Name, g.Opsets.TryGetValue(domain, out var ver) ? ver : 1);
-            node.Inputs.AddRange(np.Input);
-            node.Outputs.AddRange(np.Output);
-            foreach (var a in np.Attribute) node.Attributes[a.Name] = a;
-            g.Nodes.Add(node);
+            node.Inputs.AddRange(np.Input.Select(names.Resolve));
+            node.Outputs.AddRange(np.Output.Select(names.Resolve));
+            foreach (var a in np.Attribute)
+            {
+                if (a.G is not null) node.Subgraphs[a.Name] = ImportSubgraph(g, a.G, names);
+                else if (a.Graphs.Count > 0)
+                    throw new CompileError(DiagnosticDescriptors.UnsupportedOp, new[] { np.OpType, $"node {node.Display} has a list of graphs in attribute '{a.Name}'" });
+                else node.Attributes[a.Name] = a;
+            }
+            into.Add(node);
         }
-        return g;
+    }
+
+    /// <summary>
+    /// A graph-valued attribute: its local names (inputs, initializers, node outputs) get model-unique names;
+    /// any other name it reads resolves to the enclosing scopes, so outer values are shared, not copied.
+    /// </summary>
+    private static Subgraph ImportSubgraph(Graph g, GraphProto proto, NameScope outer)
+    {
+        var names = new NameScope(outer.Reserved, outer);
+        foreach (var i in proto.Input) names.Define(i.Name);
+        foreach (var i in proto.Initializer) names.Define(i.Name);
+        foreach (var n in proto.Node) foreach (var o in n.Output) if (o.Length > 0) names.Define(o);
+
+        var sub = new Subgraph();
+        foreach (var init in proto.Initializer)
+        {
+            var v = g.Value(names.Resolve(init.Name));
+            v.Constant = TensorReader.Read(init);
+            v.Type = v.Constant.Type;
+            v.Shape = v.Constant.Shape;
+        }
+        sub.Inputs.AddRange(proto.Input.Select(i => names.Resolve(i.Name)));
+        ImportNodes(g, proto.Node, sub.Nodes, names);
+        sub.Outputs.AddRange(proto.Output.Select(o => names.Resolve(o.Name)));
+        return sub;
+    }
+
+    /// <summary>Lexical scopes of value names: a subgraph's locals shadow outer names and never collide with another scope's.</summary>
+    private sealed class NameScope
+    {
+        private readonly Dictionary<string, string> _local = new(StringComparer.Ordinal);
+        private readonly NameScope? _parent;
+
+        public NameScope(HashSet<string> reserved, NameScope? parent)
+        {
+            Reserved = reserved;
+            _parent = parent;
+        }
+
+        public HashSet<string> Reserved { get; }
+
+        public void Define(string name)
+        {
+            if (_local.ContainsKey(name)) return;
+            var unique = name;
+            for (int k = 1; !Reserved.Add(unique); k++) unique = name + "/" + k.ToString(System.Globalization.CultureInfo.InvariantCulture);
+            _local[name] = unique;
+        }
+
+        public string Resolve(string name)
+        {
+            if (name.Length == 0) return name;
+            for (var s = this; s is not null; s = s._parent)
+                if (s._local.TryGetValue(name, out var unique)) return unique;
+            return name;
+        }
     }
 
     private static int[] BindShape(string input, TensorShapeProto? proto, Dictionary<string, int> dims, Dictionary<string, int[]> shapes)

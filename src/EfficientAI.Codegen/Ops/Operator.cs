@@ -17,6 +17,12 @@ internal abstract class Operator
     /// <summary>The ONNX domain ("" is the default ai.onnx domain).</summary>
     public virtual string Domain => "";
 
+    /// <summary>
+    /// Replaces the node by other nodes before its shapes are inferred (an If inlines its branches), or returns
+    /// null to keep it. Shape inference then continues with the first replacement node.
+    /// </summary>
+    public virtual IReadOnlyList<Ir.Node>? Expand(OpContext ctx) => null;
+
     /// <summary>Sets the type and shape of every output. Throws <see cref="Diagnostics.CompileError"/> on invalid nodes.</summary>
     public abstract void Infer(OpContext ctx);
 

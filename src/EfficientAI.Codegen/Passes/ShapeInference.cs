@@ -9,6 +9,7 @@ namespace EfficientAI.Codegen.Passes;
 /// <summary>
 /// Infers the static type and shape of every value in topological order, and folds every node whose inputs
 /// are all constant (shape subgraphs included) with the op's own evaluation. Folded nodes are removed.
+/// A node an op expands (an If inlining its branches) is replaced in place and its replacements are inferred next.
 /// </summary>
 internal static class ShapeInference
 {
@@ -18,12 +19,19 @@ internal static class ShapeInference
     public static Graph Run(Graph graph, bool fold, CancellationToken ct)
     {
         var kept = new List<Node>(graph.Nodes.Count);
-        foreach (var node in graph.Nodes)
+        var pending = new List<Node>(graph.Nodes);
+        for (int n = 0; n < pending.Count; n++)
         {
             ct.ThrowIfCancellationRequested();
+            var node = pending[n];
             var op = OperatorRegistry.Find(node.Domain, node.OpType)
                 ?? throw new CompileError(DiagnosticDescriptors.UnsupportedOp, new[] { node.OpType, $"node {node.Display}" });
             var ctx = new OpContext(graph, node);
+            if (op.Expand(ctx) is { } replacement)
+            {
+                pending.InsertRange(n + 1, replacement);
+                continue;
+            }
             op.Infer(ctx);
             for (int i = 0; i < node.Outputs.Count; i++)
                 if (ctx.HasOutput(i) && !ctx.Output(i).IsKnown) throw ctx.Fail($"output {i} has no inferred shape");
