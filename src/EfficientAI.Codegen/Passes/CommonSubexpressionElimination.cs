@@ -6,7 +6,10 @@ using Google.Protobuf;
 
 namespace EfficientAI.Codegen.Passes;
 
-/// <summary>Nodes that apply the same op with the same attributes to the same inputs compute the same values: keep the first.</summary>
+/// <summary>
+/// Nodes that apply the same op with the same attributes to the same inputs compute the same values: keep the first.
+/// Only nodes under the same guards (run-time If branches) merge: a branch's node may not run.
+/// </summary>
 internal static class CommonSubexpressionElimination
 {
     public static Graph Run(Graph graph)
@@ -33,6 +36,7 @@ internal static class CommonSubexpressionElimination
     {
         var attributes = node.Attributes.OrderBy(a => a.Key, StringComparer.Ordinal)
             .Select(a => a.Key + "=" + Convert.ToBase64String(a.Value.ToByteArray()));
-        return node.Domain + "\u0001" + node.OpType + "\u0001" + string.Join("\u0002", node.Inputs) + "\u0001" + string.Join("\u0002", attributes);
+        var guards = node.Guards.Select(g => (g.When ? "+" : "-") + g.Condition);
+        return node.Domain + "\u0001" + node.OpType + "\u0001" + string.Join("\u0002", node.Inputs) + "\u0001" + string.Join("\u0002", attributes) + "\u0001" + string.Join("\u0002", guards);
     }
 }

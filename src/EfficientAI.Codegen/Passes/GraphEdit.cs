@@ -11,8 +11,12 @@ internal static class GraphEdit
     public static void ReplaceUses(Graph graph, string value, string replacement)
     {
         foreach (var node in graph.Nodes)
+        {
             for (int i = 0; i < node.Inputs.Count; i++)
                 if (node.Inputs[i] == value) node.Inputs[i] = replacement;
+            if (node.Guards.Any(g => g.Condition == value))
+                node.Guards = node.Guards.Select(g => g.Condition == value ? g with { Condition = replacement } : g).ToList();
+        }
     }
 
     /// <summary>A value name not used yet, derived from a hint.</summary>

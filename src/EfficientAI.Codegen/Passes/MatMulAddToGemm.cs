@@ -32,7 +32,7 @@ internal static class MatMulAddToGemm
                     _ => false,
                 };
                 if (!fits) continue;
-                var gemm = new Node("Gemm", "", mm.Name, mm.Opset);
+                var gemm = new Node("Gemm", "", mm.Name, mm.Opset) { Guards = add.Guards };
                 gemm.Inputs.AddRange(new[] { mm.Inputs[0], mm.Inputs[1], c.Name });
                 gemm.Outputs.Add(add.Outputs[0]);
                 gemm.Fused.Add("Add");
