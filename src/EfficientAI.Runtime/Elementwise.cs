@@ -32,7 +32,7 @@ public static class Elementwise
             case BinaryOp.Pow: Broadcast<float, PowFloatOp>(a, b, y, outShape, aStrides, bStrides); break;
             case BinaryOp.Max: Broadcast<float, MaxOp<float>>(a, b, y, outShape, aStrides, bStrides); break;
             case BinaryOp.Min: Broadcast<float, MinOp<float>>(a, b, y, outShape, aStrides, bStrides); break;
-            case BinaryOp.Mod: Broadcast<float, FmodOp>(a, b, y, outShape, aStrides, bStrides); break;
+            case BinaryOp.Mod: Broadcast<float, FmodOp<float>>(a, b, y, outShape, aStrides, bStrides); break;
             default: ThrowHelper.Argument("Unknown BinaryOp."); break;
         }
     }
@@ -44,6 +44,56 @@ public static class Elementwise
 
     /// <summary>Int32 version.</summary>
     public static void Binary(BinaryOp op, ReadOnlySpan<int> a, ReadOnlySpan<int> b, Span<int> y,
+        ReadOnlySpan<int> outShape, ReadOnlySpan<int> aStrides, ReadOnlySpan<int> bStrides) =>
+        BinaryInteger(op, a, b, y, outShape, aStrides, bStrides);
+
+    /// <summary>Double version (Pow and Mod as for float, in double precision).</summary>
+    public static void Binary(BinaryOp op, ReadOnlySpan<double> a, ReadOnlySpan<double> b, Span<double> y,
+        ReadOnlySpan<int> outShape, ReadOnlySpan<int> aStrides, ReadOnlySpan<int> bStrides)
+    {
+        switch (op)
+        {
+            case BinaryOp.Add: Broadcast<double, AddOp<double>>(a, b, y, outShape, aStrides, bStrides); break;
+            case BinaryOp.Sub: Broadcast<double, SubOp<double>>(a, b, y, outShape, aStrides, bStrides); break;
+            case BinaryOp.Mul: Broadcast<double, MulOp<double>>(a, b, y, outShape, aStrides, bStrides); break;
+            case BinaryOp.Div: Broadcast<double, DivOp<double>>(a, b, y, outShape, aStrides, bStrides); break;
+            case BinaryOp.Pow: Broadcast<double, PowDoubleOp>(a, b, y, outShape, aStrides, bStrides); break;
+            case BinaryOp.Max: Broadcast<double, MaxOp<double>>(a, b, y, outShape, aStrides, bStrides); break;
+            case BinaryOp.Min: Broadcast<double, MinOp<double>>(a, b, y, outShape, aStrides, bStrides); break;
+            case BinaryOp.Mod: Broadcast<double, FmodOp<double>>(a, b, y, outShape, aStrides, bStrides); break;
+            default: ThrowHelper.Argument("Unknown BinaryOp."); break;
+        }
+    }
+
+    // The narrower and unsigned integer types ONNX defines for arithmetic: same semantics as int32 (wrapping).
+
+    /// <summary>Int16 version.</summary>
+    public static void Binary(BinaryOp op, ReadOnlySpan<short> a, ReadOnlySpan<short> b, Span<short> y,
+        ReadOnlySpan<int> outShape, ReadOnlySpan<int> aStrides, ReadOnlySpan<int> bStrides) =>
+        BinaryInteger(op, a, b, y, outShape, aStrides, bStrides);
+
+    /// <summary>Int8 version.</summary>
+    public static void Binary(BinaryOp op, ReadOnlySpan<sbyte> a, ReadOnlySpan<sbyte> b, Span<sbyte> y,
+        ReadOnlySpan<int> outShape, ReadOnlySpan<int> aStrides, ReadOnlySpan<int> bStrides) =>
+        BinaryInteger(op, a, b, y, outShape, aStrides, bStrides);
+
+    /// <summary>UInt8 version.</summary>
+    public static void Binary(BinaryOp op, ReadOnlySpan<byte> a, ReadOnlySpan<byte> b, Span<byte> y,
+        ReadOnlySpan<int> outShape, ReadOnlySpan<int> aStrides, ReadOnlySpan<int> bStrides) =>
+        BinaryInteger(op, a, b, y, outShape, aStrides, bStrides);
+
+    /// <summary>UInt16 version.</summary>
+    public static void Binary(BinaryOp op, ReadOnlySpan<ushort> a, ReadOnlySpan<ushort> b, Span<ushort> y,
+        ReadOnlySpan<int> outShape, ReadOnlySpan<int> aStrides, ReadOnlySpan<int> bStrides) =>
+        BinaryInteger(op, a, b, y, outShape, aStrides, bStrides);
+
+    /// <summary>UInt32 version.</summary>
+    public static void Binary(BinaryOp op, ReadOnlySpan<uint> a, ReadOnlySpan<uint> b, Span<uint> y,
+        ReadOnlySpan<int> outShape, ReadOnlySpan<int> aStrides, ReadOnlySpan<int> bStrides) =>
+        BinaryInteger(op, a, b, y, outShape, aStrides, bStrides);
+
+    /// <summary>UInt64 version.</summary>
+    public static void Binary(BinaryOp op, ReadOnlySpan<ulong> a, ReadOnlySpan<ulong> b, Span<ulong> y,
         ReadOnlySpan<int> outShape, ReadOnlySpan<int> aStrides, ReadOnlySpan<int> bStrides) =>
         BinaryInteger(op, a, b, y, outShape, aStrides, bStrides);
 
@@ -441,19 +491,27 @@ public static class Elementwise
         }
     }
 
-    /// <summary>C fmod: the result has the sign of the dividend (C# % on floats).</summary>
-    private struct FmodOp : IBinaryKernel<float>
+    private struct PowDoubleOp : IBinaryKernel<double>
     {
-        public static float Apply(float a, float b) => a % b;
-        public static void Run(ReadOnlySpan<float> a, ReadOnlySpan<float> b, Span<float> y)
+        public static double Apply(double a, double b) => Math.Pow(a, b);
+        public static void Run(ReadOnlySpan<double> a, ReadOnlySpan<double> b, Span<double> y) => TensorPrimitives.Pow(a, b, y);
+        public static void RunScalarA(double a, ReadOnlySpan<double> b, Span<double> y) => TensorPrimitives.Pow(a, b, y);
+        public static void RunScalarB(ReadOnlySpan<double> a, double b, Span<double> y) => TensorPrimitives.Pow(a, b, y);
+    }
+
+    /// <summary>C fmod: the result has the sign of the dividend (C# % on floating point).</summary>
+    private struct FmodOp<T> : IBinaryKernel<T> where T : IFloatingPoint<T>
+    {
+        public static T Apply(T a, T b) => a % b;
+        public static void Run(ReadOnlySpan<T> a, ReadOnlySpan<T> b, Span<T> y)
         {
             for (int i = 0; i < y.Length; i++) y[i] = a[i] % b[i];
         }
-        public static void RunScalarA(float a, ReadOnlySpan<float> b, Span<float> y)
+        public static void RunScalarA(T a, ReadOnlySpan<T> b, Span<T> y)
         {
             for (int i = 0; i < y.Length; i++) y[i] = a % b[i];
         }
-        public static void RunScalarB(ReadOnlySpan<float> a, float b, Span<float> y)
+        public static void RunScalarB(ReadOnlySpan<T> a, T b, Span<T> y)
         {
             for (int i = 0; i < y.Length; i++) y[i] = a[i] % b;
         }

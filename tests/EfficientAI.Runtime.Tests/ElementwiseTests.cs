@@ -1,5 +1,6 @@
 using System;
 using System.Collections.Generic;
+using System.Linq;
 using Xunit;
 
 namespace EfficientAI.Runtime.Tests;
@@ -138,6 +139,61 @@ public class ElementwiseTests
             {
                 Assert.True(expected[i] == y32[i], $"int32 {op} [{i}] {expected[i]} != {y32[i]}");
                 Assert.True(expected[i] == y64[i], $"int64 {op} [{i}] {expected[i]} != {y64[i]}");
+            }
+        }
+    }
+
+    [Theory]
+    [MemberData(nameof(BinaryOps))]
+    public void BinaryOtherTypesMatchReference(BinaryOp op)
+    {
+        var rng = new Random((int)op + 90);
+        foreach (var (aShape, bShape) in Broadcasts)
+        {
+            var (outShape, sa, sb) = BroadcastShape(aShape, bShape);
+            int na = TestUtil.Product(aShape), nb = TestUtil.Product(bShape), total = TestUtil.Product(outShape);
+            // Small non-negative values fit every type; the results wrap like the type does.
+            var a = new long[na];
+            var b = new long[nb];
+            for (int i = 0; i < na; i++) a[i] = op == BinaryOp.Pow ? rng.Next(0, 6) : rng.Next(0, 120);
+            for (int i = 0; i < nb; i++) b[i] = op == BinaryOp.Pow ? rng.Next(0, 8) : rng.Next(1, 40);
+            var expected = new long[total];
+            for (int i = 0; i < total; i++)
+            {
+                int[] idx = TestUtil.Unravel(i, outShape);
+                expected[i] = IntegerReference(op, a[Offset(idx, sa)], b[Offset(idx, sb)]);
+            }
+            string ctx = $"{op} [{string.Join(",", aShape)}] x [{string.Join(",", bShape)}]";
+            Check<byte>(v => unchecked((byte)v), (x, y, z) => Elementwise.Binary(op, x, y, z, outShape, sa, sb));
+            Check<sbyte>(v => unchecked((sbyte)v), (x, y, z) => Elementwise.Binary(op, x, y, z, outShape, sa, sb));
+            Check<short>(v => unchecked((short)v), (x, y, z) => Elementwise.Binary(op, x, y, z, outShape, sa, sb));
+            Check<ushort>(v => unchecked((ushort)v), (x, y, z) => Elementwise.Binary(op, x, y, z, outShape, sa, sb));
+            Check<uint>(v => unchecked((uint)v), (x, y, z) => Elementwise.Binary(op, x, y, z, outShape, sa, sb));
+            Check<ulong>(v => unchecked((ulong)v), (x, y, z) => Elementwise.Binary(op, x, y, z, outShape, sa, sb));
+
+            var ad = TestUtil.RandomArray(rng, na, op == BinaryOp.Pow ? 0.5f : -3f, 3f).Select(v => (double)v).ToArray();
+            var bd = TestUtil.RandomArray(rng, nb, -3f, 3f).Select(v => (double)v).ToArray();
+            var yd = new double[total];
+            Elementwise.Binary(op, ad, bd, yd, outShape, sa, sb);
+            for (int i = 0; i < total; i++)
+            {
+                int[] idx = TestUtil.Unravel(i, outShape);
+                double x = ad[Offset(idx, sa)], y = bd[Offset(idx, sb)];
+                double e = op switch
+                {
+                    BinaryOp.Add => x + y, BinaryOp.Sub => x - y, BinaryOp.Mul => x * y, BinaryOp.Div => x / y, BinaryOp.Pow => Math.Pow(x, y),
+                    BinaryOp.Max => Math.Max(x, y), BinaryOp.Min => Math.Min(x, y), BinaryOp.Mod => x % y, // C fmod, as for float
+                    _ => throw new ArgumentOutOfRangeException(nameof(op)),
+                };
+                Assert.True(Math.Abs(e - yd[i]) <= 1e-12 * Math.Max(1, Math.Abs(e)), $"double {ctx} [{i}] {e} != {yd[i]}");
+            }
+
+            void Check<T>(Func<long, T> convert, Action<T[], T[], T[]> run) where T : struct
+            {
+                var y = new T[total];
+                run(a.Select(convert).ToArray(), b.Select(convert).ToArray(), y);
+                for (int i = 0; i < total; i++)
+                    Assert.True(convert(expected[i]).Equals(y[i]), $"{typeof(T).Name} {ctx} [{i}] {convert(expected[i])} != {y[i]}");
             }
         }
     }

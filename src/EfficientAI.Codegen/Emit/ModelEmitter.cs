@@ -43,7 +43,7 @@ internal sealed class ModelEmitter : EmitSymbols
         _plan = plan;
         _names = new Identifiers(new[] { "scratch", "arena", "Infer", "ArenaBytes", "WeightBytes", "MacsPerInference", "Weights", "t_arena",
             // locals of inline op code (Gather, Cast)
-            "eai_x", "eai_y", "eai_i", "eai_j", "eai_k", "eai_r", "eai_indices" });
+            "eai_x", "eai_y", "eai_i", "eai_j", "eai_k", "eai_r", "eai_indices", "eai_a", "eai_b", "eai_c", "eai_d" });
     }
 
     public static (string Model, string Weights, ModelFigures Figures) Emit(Graph graph, ModelOptions options, string modelFile, CancellationToken ct)

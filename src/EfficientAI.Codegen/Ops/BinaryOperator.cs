@@ -53,7 +53,8 @@ internal abstract class BinaryOperator : Operator
     public override void Emit(EmitContext ctx)
     {
         var type = ctx.Output(0).Type;
-        if (type is not (DataType.Float or DataType.Int64 or DataType.Int32) || ctx.Type(1) != type)
+        // The runtime has Binary overloads for float, double and every integer type (not bool).
+        if (!(type is DataType.Float or DataType.Double || DataTypes.IsInteger(type)) || ctx.Type(1) != type)
             throw new CompileError(DiagnosticDescriptors.UnsupportedType, $"{ctx.Node.Display}: {OpType} on {DataTypes.Name(ctx.Type(0))} and {DataTypes.Name(ctx.Type(1))} is not supported at run time");
         var outShape = ctx.Output(0).RequireShape;
         ctx.W.Line($"global::EfficientAI.Runtime.Elementwise.Binary(global::EfficientAI.Runtime.BinaryOp.{Kernel}, {ctx.In(0)}, {ctx.In(1)}, {ctx.Out(0)}, " +

@@ -38,6 +38,7 @@ internal static class ConformanceReport
                     maxError = r.MaxError,
                     diagnostic = r.DiagnosticId,
                     message = r.Message,
+                    boundInputs = r.BoundInputs,
                 }),
             }),
         };
@@ -70,6 +71,8 @@ internal static class ConformanceReport
         L($"generated C#, and compares every output with ONNX's tolerances (rtol {ConformanceRunner.Rtol.ToString(CultureInfo.InvariantCulture)}, atol {ConformanceRunner.Atol.ToString(CultureInfo.InvariantCulture)}). A case ends as");
         L("*passed*, *failed* (wrong numbers, a crash, generated code that does not compile: a bug), or *unsupported* (the");
         L("generator refused the model with an EAI diagnostic that says why). Per-case results: `artifacts/onnx-node-tests.json`.");
+        L("A graph input that decides a shape (axes, pads, a target shape) is bound to the test data's values with the");
+        L("`ConstantInputs` option when the generator asks for that (EAI0204), as a user would.");
         L();
         L("| test set | passed | failed | unsupported | total |");
         L("|---|---:|---:|---:|---:|");

@@ -43,6 +43,8 @@ internal sealed class CaseResult
     /// <summary>The EAI id of a refusal or a generator failure; "harness" when the test data does not fit the generated signature.</summary>
     public string? DiagnosticId { get; set; }
     public string? Message { get; set; }
+    /// <summary>Graph inputs that decide a shape, bound to the test data's values with the ConstantInputs option.</summary>
+    public string[] BoundInputs { get; set; } = Array.Empty<string>();
 
     public void Refuse(string id, string message)
     {
@@ -124,17 +126,37 @@ internal static class ConformanceRunner
         }
 
         var ns = "Conformance." + Identifier(testCase.Set) + ".C" + index.ToString(CultureInfo.InvariantCulture);
-        var options = new ModelOptions("Model", ns, "", ShapesFromData(proto, dataSets[0]), "", "");
-        ModelCompiler.Result compiled;
-        try
+        var initializers = new HashSet<string>(proto.Graph.Initializer.Select(t => t.Name));
+        var modelInputs = proto.Graph.Input.Where(i => !initializers.Contains(i.Name)).Select(i => i.Name).ToList();
+        if (dataSets.Any(d => d.Inputs.Length != modelInputs.Count || d.Outputs.Length != proto.Graph.Output.Count))
         {
-            compiled = ModelCompiler.CompileDetailed(new ModelRequest(new ModelFile(testCase.ModelPath, new EquatableArray<byte>(bytes), null), options), CancellationToken.None);
-        }
-        catch (Exception e)
-        {
-            result.Fail("the generator threw " + e.GetType().Name + ": " + e.Message);
+            result.Refuse("harness", $"the test data does not have one tensor per graph input ({modelInputs.Count}) and output ({proto.Graph.Output.Count})");
             return null;
         }
+
+        // An input that decides a shape (axes, pads, a target shape) is refused with EAI0204 when it is a graph input; the
+        // remedy the diagnostic names is to bind it as a constant, so the suite does that with the test data and compiles again.
+        var bound = new List<string>();
+        ModelCompiler.Result compiled;
+        while (true)
+        {
+            var options = new ModelOptions("Model", ns, "", ShapesFromData(proto, dataSets[0]), ConstantsFromData(modelInputs, dataSets[0], bound), "");
+            try
+            {
+                compiled = ModelCompiler.CompileDetailed(new ModelRequest(new ModelFile(testCase.ModelPath, new EquatableArray<byte>(bytes), null), options), CancellationToken.None);
+            }
+            catch (Exception e)
+            {
+                result.Fail("the generator threw " + e.GetType().Name + ": " + e.Message);
+                return null;
+            }
+            var shapeInputs = compiled.Output.Diagnostics.Where(d => d.Id == DiagnosticDescriptors.DataDependentShape.Id)
+                .SelectMany(d => modelInputs.Where(n => !bound.Contains(n) && d.Format().Contains("('" + n + "',", StringComparison.Ordinal))).ToList();
+            var toBind = shapeInputs.Where(n => n.IndexOfAny(new[] { ';', '=' }) < 0 && dataSets.All(d => SameValues(d, dataSets[0], modelInputs.IndexOf(n)))).Distinct().ToList();
+            if (toBind.Count == 0) break;
+            bound.AddRange(toBind);
+        }
+        result.BoundInputs = bound.ToArray();
         var errors = compiled.Output.Diagnostics.Where(d => d.IsError).ToList();
         if (errors.Count > 0)
         {
@@ -152,19 +174,15 @@ internal static class ConformanceRunner
         var data = new List<(string, Array[], (Tensor, DataType)[])>();
         foreach (var set in dataSets)
         {
-            if (set.Inputs.Length != inputs.Length || set.Outputs.Length != outputs.Length)
-            {
-                result.Refuse("harness", $"{set.Name} has {set.Inputs.Length} inputs and {set.Outputs.Length} outputs; the generated Infer takes {inputs.Length} and {outputs.Length}");
-                return null;
-            }
             var arrays = new Array[inputs.Length];
             var expected = new (Tensor, DataType)[outputs.Length];
             try
             {
                 for (int i = 0; i < inputs.Length; i++)
                 {
-                    var t = TensorReader.Read(set.Inputs[i]);
-                    var stored = (DataType)set.Inputs[i].DataType;
+                    var pb = set.Inputs[modelInputs.IndexOf(inputs[i].Name)];
+                    var t = TensorReader.Read(pb);
+                    var stored = (DataType)pb.DataType;
                     if (stored != inputs[i].Type || t.Length != Shape.Elements(inputs[i].RequireShape))
                     {
                         result.Refuse("harness", $"{set.Name} input {i} is {DataTypes.Name(stored)} {Shape.Format(t.Shape)}; the generated Infer takes {DataTypes.Name(inputs[i].Type)} {Shape.Format(inputs[i].RequireShape)}");
@@ -174,7 +192,8 @@ internal static class ConformanceRunner
                 }
                 for (int i = 0; i < outputs.Length; i++)
                 {
-                    var stored = (DataType)set.Outputs[i].DataType;
+                    var pb = set.Outputs[proto.Graph.Output.Select(o => o.Name).ToList().IndexOf(outputs[i].Name)];
+                    var stored = (DataType)pb.DataType;
                     var declared = (DataType)(proto.Graph.Output.FirstOrDefault(o => o.Name == outputs[i].Name)?.Type?.TensorType?.ElemType ?? 0);
                     if (declared == DataType.BFloat16 && stored != DataType.BFloat16)
                     {
@@ -182,7 +201,7 @@ internal static class ConformanceRunner
                         result.Refuse("harness", $"{set.Name} output {i} is bfloat16 but its expected data is stored as {DataTypes.Name(stored)}");
                         return null;
                     }
-                    expected[i] = (TensorReader.Read(set.Outputs[i]), stored);
+                    expected[i] = (TensorReader.Read(pb), stored);
                 }
             }
             catch (CompileError e)
@@ -200,6 +219,27 @@ internal static class ConformanceRunner
         {
             Result = result, Namespace = ns, Sources = compiled.Output.Sources.ToArray(), Shim = shim, Outputs = outputs, Data = data,
         };
+    }
+
+    /// <summary>The ConstantInputs option binding these graph inputs to the first data set's values.</summary>
+    private static string ConstantsFromData(List<string> modelInputs, DataSet set, List<string> names) =>
+        string.Join(";", names.Select(n =>
+        {
+            var t = TensorReader.Read(set.Inputs[modelInputs.IndexOf(n)]);
+            return n + "=" + string.Join(",", Enumerable.Range(0, t.Length).Select(i => t.GetDouble(i).ToString("R", CultureInfo.InvariantCulture)));
+        }));
+
+    private static bool SameValues(DataSet a, DataSet b, int input)
+    {
+        try
+        {
+            Tensor x = TensorReader.Read(a.Inputs[input]), y = TensorReader.Read(b.Inputs[input]);
+            return x.Type == y.Type && x.Shape.SequenceEqual(y.Shape) && Enumerable.Range(0, x.Length).All(i => x.GetDouble(i).Equals(y.GetDouble(i)));
+        }
+        catch (CompileError)
+        {
+            return false;
+        }
     }
 
     /// <summary>Binds input dims the model leaves symbolic to the sizes of the first data set (the Shapes option).</summary>
