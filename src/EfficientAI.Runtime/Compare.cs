@@ -45,11 +45,11 @@ public static class Compare
     {
         switch (op)
         {
-            case CompareOp.Equal: Broadcast<T, bool, EqualOp<T>>(a, b, y, outShape, aStrides, bStrides); break;
-            case CompareOp.Less: Broadcast<T, bool, LessOp<T>>(a, b, y, outShape, aStrides, bStrides); break;
-            case CompareOp.LessOrEqual: Broadcast<T, bool, LessOrEqualOp<T>>(a, b, y, outShape, aStrides, bStrides); break;
-            case CompareOp.Greater: Broadcast<T, bool, LessOp<T>>(b, a, y, outShape, bStrides, aStrides); break;
-            case CompareOp.GreaterOrEqual: Broadcast<T, bool, LessOrEqualOp<T>>(b, a, y, outShape, bStrides, aStrides); break;
+            case CompareOp.Equal: Broadcasting.Binary<T, bool, EqualOp<T>>(a, b, y, outShape, aStrides, bStrides); break;
+            case CompareOp.Less: Broadcasting.Binary<T, bool, LessOp<T>>(a, b, y, outShape, aStrides, bStrides); break;
+            case CompareOp.LessOrEqual: Broadcasting.Binary<T, bool, LessOrEqualOp<T>>(a, b, y, outShape, aStrides, bStrides); break;
+            case CompareOp.Greater: Broadcasting.Binary<T, bool, LessOp<T>>(b, a, y, outShape, bStrides, aStrides); break;
+            case CompareOp.GreaterOrEqual: Broadcasting.Binary<T, bool, LessOrEqualOp<T>>(b, a, y, outShape, bStrides, aStrides); break;
             default: ThrowHelper.Argument("Unknown CompareOp."); break;
         }
     }
@@ -59,7 +59,7 @@ public static class Compare
         ReadOnlySpan<int> outShape, ReadOnlySpan<int> aStrides, ReadOnlySpan<int> bStrides)
     {
         if (op != CompareOp.Equal) ThrowHelper.Argument("Only Equal is defined on bool.");
-        Broadcast<bool, bool, EqualBoolOp>(a, b, y, outShape, aStrides, bStrides);
+        Broadcasting.Binary<bool, bool, EqualBoolOp>(a, b, y, outShape, aStrides, bStrides);
     }
 
     /// <summary>y = a op b on bool tensors with broadcasting (strides as in <see cref="Binary{T}"/>).</summary>
@@ -68,9 +68,9 @@ public static class Compare
     {
         switch (op)
         {
-            case LogicalOp.And: Broadcast<bool, bool, AndOp>(a, b, y, outShape, aStrides, bStrides); break;
-            case LogicalOp.Or: Broadcast<bool, bool, OrOp>(a, b, y, outShape, aStrides, bStrides); break;
-            case LogicalOp.Xor: Broadcast<bool, bool, XorOp>(a, b, y, outShape, aStrides, bStrides); break;
+            case LogicalOp.And: Broadcasting.Binary<bool, bool, AndOp>(a, b, y, outShape, aStrides, bStrides); break;
+            case LogicalOp.Or: Broadcasting.Binary<bool, bool, OrOp>(a, b, y, outShape, aStrides, bStrides); break;
+            case LogicalOp.Xor: Broadcasting.Binary<bool, bool, XorOp>(a, b, y, outShape, aStrides, bStrides); break;
             default: ThrowHelper.Argument("Unknown LogicalOp."); break;
         }
     }
@@ -146,105 +146,40 @@ public static class Compare
         else for (int i = 0; i < dst.Length; i++) dst[i] = src[offset + i * stride];
     }
 
-    [SkipLocalsInit]
-    private static void Broadcast<T, TOut, TOp>(ReadOnlySpan<T> a, ReadOnlySpan<T> b, Span<TOut> y,
-        ReadOnlySpan<int> outShape, ReadOnlySpan<int> aStrides, ReadOnlySpan<int> bStrides)
-        where T : unmanaged where TOut : unmanaged where TOp : struct, IPredicate<T, TOut>
-    {
-        int rank = outShape.Length;
-        if (aStrides.Length != rank || bStrides.Length != rank) ThrowHelper.Argument("Stride and shape ranks differ.");
-        Shapes.CheckRank(rank);
-        Span<int> shape = stackalloc int[Shapes.MaxRank];
-        Span<int> sa = stackalloc int[Shapes.MaxRank];
-        Span<int> sb = stackalloc int[Shapes.MaxRank];
-        int r = Shapes.Collapse(outShape, aStrides, bStrides, shape, sa, sb, out long total);
-        if (total == 0) return;
-        if (y.Length < total) ThrowHelper.Argument("y is shorter than outShape.");
-        if (r == 0)
-        {
-            y[0] = TOp.Apply(a[0], b[0]);
-            return;
-        }
-        int inner = shape[r - 1], innerA = sa[r - 1], innerB = sb[r - 1];
-        long outer = total / inner;
-        Span<int> index = stackalloc int[Shapes.MaxRank];
-        index.Slice(0, r).Clear();
-        int offA = 0, offB = 0;
-        for (long o = 0; o < outer; o++)
-        {
-            Span<TOut> run = y.Slice((int)(o * inner), inner);
-            if (innerA == 1 && innerB == 1)
-            {
-                ReadOnlySpan<T> ra = a.Slice(offA, inner), rb = b.Slice(offB, inner);
-                for (int i = 0; i < run.Length; i++) run[i] = TOp.Apply(ra[i], rb[i]);
-            }
-            else if (innerA == 1 && innerB == 0)
-            {
-                ReadOnlySpan<T> ra = a.Slice(offA, inner);
-                T vb = b[offB];
-                for (int i = 0; i < run.Length; i++) run[i] = TOp.Apply(ra[i], vb);
-            }
-            else if (innerA == 0 && innerB == 1)
-            {
-                ReadOnlySpan<T> rb = b.Slice(offB, inner);
-                T va = a[offA];
-                for (int i = 0; i < run.Length; i++) run[i] = TOp.Apply(va, rb[i]);
-            }
-            else
-            {
-                for (int i = 0; i < inner; i++) run[i] = TOp.Apply(a[offA + i * innerA], b[offB + i * innerB]);
-            }
-            for (int d = r - 2; d >= 0; d--)
-            {
-                offA += sa[d];
-                offB += sb[d];
-                if (++index[d] < shape[d]) break;
-                offA -= sa[d] * shape[d];
-                offB -= sb[d] * shape[d];
-                index[d] = 0;
-            }
-        }
-    }
-
-    private interface IPredicate<T, TOut>
-    {
-        static abstract TOut Apply(T a, T b);
-    }
-
-    private struct EqualOp<T> : IPredicate<T, bool> where T : INumber<T>
+    private struct EqualOp<T> : IBroadcastKernel<T, bool> where T : INumber<T>
     {
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
         public static bool Apply(T a, T b) => a == b;
     }
 
-    private struct LessOp<T> : IPredicate<T, bool> where T : INumber<T>
+    private struct LessOp<T> : IBroadcastKernel<T, bool> where T : INumber<T>
     {
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
         public static bool Apply(T a, T b) => a < b;
     }
 
-    private struct LessOrEqualOp<T> : IPredicate<T, bool> where T : INumber<T>
+    private struct LessOrEqualOp<T> : IBroadcastKernel<T, bool> where T : INumber<T>
     {
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
         public static bool Apply(T a, T b) => a <= b;
     }
 
-    private struct EqualBoolOp : IPredicate<bool, bool>
+    private struct EqualBoolOp : IBroadcastKernel<bool, bool>
     {
         public static bool Apply(bool a, bool b) => a == b;
     }
 
-    private struct AndOp : IPredicate<bool, bool>
+    private struct AndOp : IBroadcastKernel<bool, bool>
     {
         public static bool Apply(bool a, bool b) => a & b;
     }
 
-    private struct OrOp : IPredicate<bool, bool>
+    private struct OrOp : IBroadcastKernel<bool, bool>
     {
         public static bool Apply(bool a, bool b) => a | b;
     }
 
-    private struct XorOp : IPredicate<bool, bool>
+    private struct XorOp : IBroadcastKernel<bool, bool>
     {
         public static bool Apply(bool a, bool b) => a ^ b;
     }
