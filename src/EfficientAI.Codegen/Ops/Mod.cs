@@ -1,4 +1,3 @@
-using EfficientAI.Codegen.Diagnostics;
 using EfficientAI.Codegen.Emit;
 using EfficientAI.Codegen.Ir;
 
@@ -56,8 +55,6 @@ internal sealed class ModOp : BinaryOperator
             base.Emit(ctx);
             return;
         }
-        if (type is not (DataType.Int64 or DataType.Int32))
-            throw new CompileError(DiagnosticDescriptors.UnsupportedType, $"{ctx.Node.Display}: Mod on {DataTypes.Name(type)} is not supported at run time");
         var outShape = ctx.Output(0).RequireShape;
         ctx.W.Line($"global::EfficientAI.Runtime.Arithmetic.Remainder<{DataTypes.CSharp(type)}>({ctx.In(0)}, {ctx.In(1)}, {ctx.Out(0)}, " +
             $"{ctx.IntTable(outShape)}, {ctx.IntTable(Shape.BroadcastStrides(ctx.Shape(0), outShape))}, {ctx.IntTable(Shape.BroadcastStrides(ctx.Shape(1), outShape))});");

@@ -74,7 +74,7 @@ internal abstract class VariadicOperator : Operator
     {
         var inputs = Inputs(ctx);
         var type = ctx.Output(0).Type;
-        if (type is not (DataType.Float or DataType.Int64 or DataType.Int32))
+        if (!(type is DataType.Float or DataType.Double || DataTypes.IsInteger(type)))
             throw new CompileError(DiagnosticDescriptors.UnsupportedType, $"{ctx.Node.Display}: {OpType} on {DataTypes.Name(type)} is not supported at run time");
         var outShape = ctx.Output(0).RequireShape;
         string shape = ctx.IntTable(outShape), contiguous = ctx.IntTable(Shape.Strides(outShape));
