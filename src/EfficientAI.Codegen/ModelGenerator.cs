@@ -1,4 +1,5 @@
 using System;
+using System.Collections.Immutable;
 using System.IO;
 using EfficientAI.Codegen.Model;
 using Microsoft.CodeAnalysis;
@@ -20,15 +21,23 @@ public sealed class ModelGenerator : IIncrementalGenerator
 
     public void Initialize(IncrementalGeneratorInitializationContext context)
     {
-        var files = context.AdditionalTextsProvider
-            .Where(static t => t.Path.EndsWith(".onnx", StringComparison.OrdinalIgnoreCase))
+        var models = context.AdditionalTextsProvider
+            .Where(static t => t.Path.EndsWith(".onnx", StringComparison.OrdinalIgnoreCase));
+
+        var files = models
             .Select(static (t, ct) => ReadModel(t.Path))
             .WithTrackingName(ReadModelStep);
 
-        var requests = files
+        // Item metadata must be asked for with the compiler's own AdditionalText: its options provider keys
+        // files by instance, not by path, so a look-up with any other object silently finds no metadata.
+        var optionsByPath = models
             .Combine(context.AnalyzerConfigOptionsProvider)
-            .Select(static (pair, ct) => new ModelRequest(pair.Left,
-                ModelOptions.From(pair.Left.Path, pair.Right.GetOptions(new PathOnlyText(pair.Left.Path)), pair.Right.GlobalOptions)))
+            .Select(static (pair, ct) => (pair.Left.Path, Options: ModelOptions.From(pair.Left.Path, pair.Right.GetOptions(pair.Left), pair.Right.GlobalOptions)))
+            .Collect();
+
+        var requests = files
+            .Combine(optionsByPath)
+            .Select(static (pair, ct) => new ModelRequest(pair.Left, OptionsFor(pair.Left.Path, pair.Right)))
             .WithTrackingName(ModelOptionsStep);
 
         var compiled = requests
@@ -61,11 +70,10 @@ public sealed class ModelGenerator : IIncrementalGenerator
     }
 #pragma warning restore RS1035
 
-    /// <summary>Lets options be looked up by path after the AdditionalText itself has left the pipeline.</summary>
-    private sealed class PathOnlyText : AdditionalText
+    private static ModelOptions OptionsFor(string path, ImmutableArray<(string Path, ModelOptions Options)> all)
     {
-        public PathOnlyText(string path) => Path = path;
-        public override string Path { get; }
-        public override SourceText? GetText(System.Threading.CancellationToken cancellationToken = default) => null;
+        foreach (var entry in all)
+            if (entry.Path == path) return entry.Options;
+        return ModelOptions.Default(path);
     }
 }

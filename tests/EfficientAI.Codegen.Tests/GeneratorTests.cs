@@ -108,6 +108,34 @@ public class GeneratorTests
     }
 
     [Fact]
+    public void ItemMetadataIsFoundWhenTheCompilerKeysOptionsByInstance()
+    {
+        // Roslyn's own options provider finds a file's metadata only for the very AdditionalText it handed out
+        // (a look-up by path finds nothing); the path-keyed TestOptionsProvider would hide that.
+        var dir = Directory.CreateTempSubdirectory("eai-meta-").FullName;
+        var path = Path.Combine(dir, "tiny.onnx");
+        File.WriteAllBytes(path, TinyMlp(8, 1));
+        var text = new FileText(path);
+        var byPath = new TestOptionsProvider(new() { [path] = new() { ["ClassName"] = "Renamed", ["Namespace"] = "Elsewhere" } });
+        var driver = GeneratorHarness.Driver(new[] { text }, new InstanceKeyedOptions(text, byPath))
+            .RunGenerators(GeneratorHarness.BaseCompilation("class A { }"));
+        var source = driver.GetRunResult().GeneratedTrees.First().ToString();
+        Assert.Contains("namespace Elsewhere", source);
+        Assert.Contains("class Renamed", source);
+    }
+
+    private sealed class InstanceKeyedOptions : Microsoft.CodeAnalysis.Diagnostics.AnalyzerConfigOptionsProvider
+    {
+        private readonly AdditionalText _text;
+        private readonly TestOptionsProvider _inner;
+        public InstanceKeyedOptions(AdditionalText text, TestOptionsProvider inner) { _text = text; _inner = inner; }
+        public override Microsoft.CodeAnalysis.Diagnostics.AnalyzerConfigOptions GlobalOptions => _inner.GlobalOptions;
+        public override Microsoft.CodeAnalysis.Diagnostics.AnalyzerConfigOptions GetOptions(SyntaxTree tree) => TestOptionsProvider.Options.Empty;
+        public override Microsoft.CodeAnalysis.Diagnostics.AnalyzerConfigOptions GetOptions(AdditionalText textFile) =>
+            ReferenceEquals(textFile, _text) ? _inner.GetOptions(textFile) : TestOptionsProvider.Options.Empty;
+    }
+
+    [Fact]
     public void PipelineModelsHoldNoRoslynObjects()
     {
         // Models must compare by value; a symbol, syntax node or compilation inside would break caching.
