@@ -20,6 +20,8 @@ internal static class OrtReference
             long[] l => NamedOnnxValue.CreateFromTensor(i.Name, new DenseTensor<long>(l, i.Shape)),
             int[] x => NamedOnnxValue.CreateFromTensor(i.Name, new DenseTensor<int>(x, i.Shape)),
             bool[] b => NamedOnnxValue.CreateFromTensor(i.Name, new DenseTensor<bool>(b, i.Shape)),
+            double[] d => NamedOnnxValue.CreateFromTensor(i.Name, new DenseTensor<double>(d, i.Shape)),
+            byte[] u => NamedOnnxValue.CreateFromTensor(i.Name, new DenseTensor<byte>(u, i.Shape)),
             _ => throw new NotSupportedException(i.Data.GetType().Name),
         }).ToList();
         using var results = session.Run(feeds);
@@ -29,6 +31,8 @@ internal static class OrtReference
             DenseTensor<long> t => t.Buffer.ToArray(),
             DenseTensor<int> t => t.Buffer.ToArray(),
             DenseTensor<bool> t => t.Buffer.ToArray(),
+            DenseTensor<double> t => t.Buffer.ToArray(),
+            DenseTensor<byte> t => t.Buffer.ToArray(),
             Tensor<float> t => t.ToArray(),
             Tensor<long> t => t.ToArray(),
             Tensor<bool> t => t.ToArray(),
