@@ -117,4 +117,12 @@ public class DiagnosticTests
         Assert.Contains("arena", info.GetMessage());
         Assert.Contains("MACs", info.GetMessage());
     }
+
+    [Fact]
+    public void GraphOutputThatNothingProducesIsReported()
+    {
+        // Found by the fuzzer: it used to escape as KeyNotFoundException (EAI0901).
+        var b = new OnnxBuilder(13).Input("x", 1, 4).Node("Relu", "x", "y").Output("y").Output("missing_output");
+        Assert.Contains("'missing_output'", Single(Diagnose(b.Build()), "EAI0002").GetMessage());
+    }
 }

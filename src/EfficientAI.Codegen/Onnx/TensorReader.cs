@@ -24,10 +24,21 @@ internal static class TensorReader
         var type = stored is DataType.Float16 or DataType.BFloat16 ? DataType.Float : stored;
         if (!DataTypes.IsRuntimeType(type))
             throw new CompileError(DiagnosticDescriptors.UnsupportedType, $"tensor '{name}' has element type {DataTypes.Name(stored)}, which is not supported");
+        if (shape.Length > Limits.MaxRank) throw new CompileError(DiagnosticDescriptors.LimitExceeded, $"tensor '{name}' has rank {shape.Length}; the limit is {Limits.MaxRank}");
         long count = Shape.Elements(shape);
-        if (count > int.MaxValue) throw new CompileError(DiagnosticDescriptors.LimitExceeded, $"tensor '{name}' has {count} elements");
-        var tensor = Tensor.Create(type, shape);
+        if (count > Limits.MaxTensorElements)
+            throw new CompileError(DiagnosticDescriptors.LimitExceeded, $"tensor '{name}' has {count} elements; the limit is {Limits.MaxTensorElements}");
         int n = (int)count;
+        // Check the data is really there before allocating for it: a few bytes of protobuf can declare a huge shape.
+        long available = t.HasRawData ? t.RawData.Length / DataTypes.Size(stored)
+            : stored switch
+            {
+                DataType.Float => t.FloatData.Count, DataType.Double => t.DoubleData.Count, DataType.Int64 => t.Int64Data.Count,
+                DataType.UInt32 or DataType.UInt64 => t.Uint64Data.Count, _ => t.Int32Data.Count,
+            };
+        if (available != n)
+            throw new CompileError(DiagnosticDescriptors.MalformedModel, $"tensor '{name}' holds {available} values but its shape {Shape.Format(shape)} needs {n}");
+        var tensor = Tensor.Create(type, shape);
 
         if (t.HasRawData)
         {

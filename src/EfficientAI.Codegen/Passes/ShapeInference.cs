@@ -40,6 +40,9 @@ internal static class ShapeInference
             kept.Add(node);
         }
         graph.Nodes = kept;
+        foreach (var output in graph.Outputs)
+            if (!graph.Values.TryGetValue(output, out var v) || !v.IsKnown)
+                throw new CompileError(DiagnosticDescriptors.MalformedModel, $"graph output '{output}' is not produced by any node, initializer or input");
         return graph;
     }
 
