@@ -1,0 +1,64 @@
+using System;
+using EfficientAI.Codegen.Tests.Infrastructure;
+using Xunit;
+
+namespace EfficientAI.Codegen.Tests;
+
+/// <summary>LayerNormalization, InstanceNormalization and GroupNormalization against ONNX Runtime.</summary>
+public class NormalizationOpTests
+{
+    [Theory]
+    [InlineData(-1, true, new[] { 7 })]
+    [InlineData(1, true, new[] { 5, 7 })]
+    [InlineData(-1, false, new[] { 7 })]
+    [InlineData(2, true, new[] { 1 })]
+    public void LayerNormalization(int axis, bool bias, int[] scaleShape)
+    {
+        var b = new OnnxBuilder(17).Input("x", 3, 5, 7);
+        var n = Array.TrueForAll(scaleShape, d => d == 1) ? 1 : Math.Max(1, scaleShape.Length == 1 ? scaleShape[0] : scaleShape[0] * scaleShape[1]);
+        b.Initializer("scale", scaleShape, OrtReference.RandomFloats(n, 5));
+        b.Initializer("bias", scaleShape, OrtReference.RandomFloats(n, 6));
+        b.Node("LayerNormalization", bias ? new[] { "x", "scale", "bias" } : new[] { "x", "scale" }, new[] { "y" }, A.Int("axis", axis), A.Float("epsilon", 1e-3f)).Output("y");
+        ModelCheck.AgainstOrt(b.Build(), new[] { ("x", new[] { 3, 5, 7 }) }, scale: 3f);
+    }
+
+    [Fact]
+    public void LayerNormalizationMeanAndInvStdDevOutputs()
+    {
+        var b = new OnnxBuilder(17).Input("x", 4, 16).Input("scale", new[] { 16 }).Input("bias", new[] { 16 });
+        b.Node("LayerNormalization", new[] { "x", "scale", "bias" }, new[] { "y", "mean", "inv" }).Output("y").Output("mean").Output("inv");
+        ModelCheck.AgainstOrt(b.Build(), new[] { ("x", new[] { 4, 16 }), ("scale", new[] { 16 }), ("bias", new[] { 16 }) });
+    }
+
+    [Fact]
+    public void InstanceNormalization()
+    {
+        var b = new OnnxBuilder(13).Input("x", 2, 3, 4, 5);
+        b.Initializer("scale", new[] { 3 }, new[] { 0.5f, -1.5f, 2f });
+        b.Initializer("bias", new[] { 3 }, new[] { 0.1f, 0.2f, -0.3f });
+        b.Node("InstanceNormalization", new[] { "x", "scale", "bias" }, new[] { "y" }, A.Float("epsilon", 1e-4f)).Output("y");
+        ModelCheck.AgainstOrt(b.Build(), new[] { ("x", new[] { 2, 3, 4, 5 }) }, scale: 2f);
+    }
+
+    [Theory]
+    [InlineData(18, 2)] [InlineData(18, 6)] [InlineData(21, 3)] [InlineData(21, 1)]
+    public void GroupNormalization(int opset, int groups)
+    {
+        var b = new OnnxBuilder(opset);
+        if (opset >= 21) b.Model.IrVersion = 10;
+        b.Input("x", 2, 6, 3, 4);
+        int n = opset >= 21 ? 6 : groups;
+        b.Initializer("scale", new[] { n }, OrtReference.RandomFloats(n, 3));
+        b.Initializer("bias", new[] { n }, OrtReference.RandomFloats(n, 4));
+        b.Node("GroupNormalization", new[] { "x", "scale", "bias" }, new[] { "y" }, A.Int("num_groups", groups)).Output("y");
+        ModelCheck.AgainstOrt(b.Build(), new[] { ("x", new[] { 2, 6, 3, 4 }) }, scale: 2f);
+    }
+
+    [Fact]
+    public void GroupNormalizationGroupsMustDivideChannels()
+    {
+        var b = new OnnxBuilder(18).Input("x", 1, 6, 2).Input("s", new[] { 4 }).Input("b", new[] { 4 });
+        b.Node("GroupNormalization", new[] { "x", "s", "b" }, new[] { "y" }, A.Int("num_groups", 4)).Output("y");
+        Assert.Contains("EAI0203", Assert.Throws<InvalidOperationException>(() => GeneratorHarness.Compile(b.Build())).Message);
+    }
+}
