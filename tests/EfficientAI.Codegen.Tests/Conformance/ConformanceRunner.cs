@@ -150,8 +150,9 @@ internal static class ConformanceRunner
                 result.Fail("the generator threw " + e.GetType().Name + ": " + e.Message);
                 return null;
             }
+            // The value the diagnostic names, or the graph inputs it is computed from.
             var shapeInputs = compiled.Output.Diagnostics.Where(d => d.Id == DiagnosticDescriptors.DataDependentShape.Id)
-                .SelectMany(d => modelInputs.Where(n => !bound.Contains(n) && d.Format().Contains("('" + n + "',", StringComparison.Ordinal))).ToList();
+                .SelectMany(d => GraphInputsBehind(proto.Graph, modelInputs, d.Format())).Where(n => !bound.Contains(n)).ToList();
             var toBind = shapeInputs.Where(n => n.IndexOfAny(new[] { ';', '=' }) < 0 && dataSets.All(d => SameValues(d, dataSets[0], modelInputs.IndexOf(n)))).Distinct().ToList();
             if (toBind.Count == 0) break;
             bound.AddRange(toBind);
@@ -219,6 +220,26 @@ internal static class ConformanceRunner
         {
             Result = result, Namespace = ns, Sources = compiled.Output.Sources.ToArray(), Shim = shim, Outputs = outputs, Data = data,
         };
+    }
+
+    /// <summary>Graph inputs that the value named in an EAI0204 message ("input i ('name', ...") is, or is computed from.</summary>
+    private static IEnumerable<string> GraphInputsBehind(GraphProto graph, List<string> modelInputs, string message)
+    {
+        int at = message.IndexOf("('", StringComparison.Ordinal);
+        int end = at < 0 ? -1 : message.IndexOf("',", at + 2, StringComparison.Ordinal);
+        if (end < 0) yield break;
+        var producers = new Dictionary<string, NodeProto>();
+        foreach (var node in graph.Node) foreach (var o in node.Output) producers[o] = node;
+        var seen = new HashSet<string>();
+        var pending = new Stack<string>();
+        pending.Push(message.Substring(at + 2, end - at - 2));
+        while (pending.Count > 0)
+        {
+            var name = pending.Pop();
+            if (!seen.Add(name)) continue;
+            if (modelInputs.Contains(name)) yield return name;
+            else if (producers.TryGetValue(name, out var node)) foreach (var i in node.Input) if (i.Length > 0) pending.Push(i);
+        }
     }
 
     /// <summary>The ConstantInputs option binding these graph inputs to the first data set's values.</summary>
