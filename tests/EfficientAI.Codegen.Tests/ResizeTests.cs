@@ -1,0 +1,89 @@
+using System;
+using System.Collections.Generic;
+using System.Linq;
+using EfficientAI.Codegen.Tests.Infrastructure;
+using Microsoft.CodeAnalysis;
+using Xunit;
+
+namespace EfficientAI.Codegen.Tests;
+
+/// <summary>Resize against ONNX Runtime: nearest and linear, every supported coordinate rule and rounding, scales and sizes, opsets 10-18.</summary>
+public class ResizeTests
+{
+    private static readonly int[] Input = { 1, 2, 5, 6 };
+
+    private static byte[] Model(int opset, string mode, string? coordinates, string? nearest, float[]? scales, long[]? sizes, int[]? inShape = null)
+    {
+        var shape = inShape ?? Input;
+        var b = new OnnxBuilder(opset).Input("x", shape);
+        var attrs = new List<Onnx.Proto.AttributeProto> { A.Str("mode", mode) };
+        if (coordinates is not null) attrs.Add(A.Str("coordinate_transformation_mode", coordinates));
+        if (nearest is not null) attrs.Add(A.Str("nearest_mode", nearest));
+        string[] inputs;
+        if (opset < 11) inputs = new[] { "x", b.Initializer("scales", new[] { scales!.Length }, scales) };
+        else
+        {
+            var roi = b.Initializer("roi", new[] { 0 }, Array.Empty<float>());
+            var s = scales is null ? (opset >= 13 ? "" : b.Initializer("scales", new[] { 0 }, Array.Empty<float>())) : b.Initializer("scales", new[] { scales.Length }, scales);
+            inputs = sizes is null ? new[] { "x", roi, s } : new[] { "x", roi, s, b.Initializer("sizes", new[] { sizes.Length }, sizes) };
+        }
+        b.Node("Resize", inputs, new[] { "y" }, attrs.ToArray()).Output("y");
+        return b.Build();
+    }
+
+    [Theory]
+    [InlineData(11, "asymmetric", "floor", new[] { 1f, 1f, 2f, 2f })]
+    [InlineData(11, "asymmetric", "floor", new[] { 1f, 1f, 0.6f, 0.5f })]
+    [InlineData(13, "half_pixel", "round_prefer_floor", new[] { 1f, 1f, 1.5f, 2.5f })]
+    [InlineData(13, "half_pixel", "round_prefer_ceil", new[] { 1f, 1f, 0.5f, 0.7f })]
+    [InlineData(13, "align_corners", "ceil", new[] { 1f, 1f, 3f, 1.5f })]
+    [InlineData(13, "pytorch_half_pixel", "floor", new[] { 1f, 2f, 2f, 0.5f })]
+    [InlineData(18, "asymmetric", "round_prefer_floor", new[] { 1f, 1f, 2f, 3f })]
+    public void NearestWithScales(int opset, string coordinates, string nearest, float[] scales) =>
+        ModelCheck.AgainstOrt(Model(opset, "nearest", coordinates, nearest, scales, null), new[] { ("x", Input) }, rtol: 0, atol: 0);
+
+    [Fact]
+    public void NearestOpset10() =>
+        ModelCheck.AgainstOrt(Model(10, "nearest", null, null, new[] { 1f, 1f, 2f, 1.5f }, null), new[] { ("x", Input) }, rtol: 0, atol: 0);
+
+    [Theory]
+    [InlineData(11, "half_pixel", new long[] { 1, 2, 10, 12 })]
+    [InlineData(11, "half_pixel", new long[] { 1, 2, 7, 4 })]
+    [InlineData(13, "align_corners", new long[] { 1, 2, 9, 11 })]
+    [InlineData(13, "asymmetric", new long[] { 1, 2, 10, 3 })]
+    [InlineData(13, "pytorch_half_pixel", new long[] { 1, 2, 1, 13 })]
+    public void LinearWithSizes(int opset, string coordinates, long[] sizes) =>
+        ModelCheck.AgainstOrt(Model(opset, "linear", coordinates, null, null, sizes), new[] { ("x", Input) }, rtol: 1e-5, atol: 1e-6);
+
+    [Theory]
+    [InlineData(13, "half_pixel", new[] { 1f, 1f, 2f, 2f })]
+    [InlineData(13, "asymmetric", new[] { 1f, 1f, 0.5f, 1.5f })]
+    public void LinearWithScales(int opset, string coordinates, float[] scales) =>
+        ModelCheck.AgainstOrt(Model(opset, "linear", coordinates, null, scales, null), new[] { ("x", Input) }, rtol: 1e-5, atol: 1e-6);
+
+    [Fact]
+    public void NearestOnThreeDimensionsAndNhwc() =>
+        ModelCheck.AgainstOrt(Model(13, "nearest", "asymmetric", "floor", new[] { 1f, 2f, 2f, 1f }, null, new[] { 1, 3, 4, 2 }), new[] { ("x", new[] { 1, 3, 4, 2 }) }, rtol: 0, atol: 0);
+
+    [Theory]
+    [InlineData("cubic", "half_pixel")]
+    [InlineData("linear", "tf_crop_and_resize")]
+    public void UnsupportedVariantsAreRefused(string mode, string coordinates)
+    {
+        var model = Model(13, mode, coordinates, null, new[] { 1f, 1f, 2f, 2f }, null);
+        var (_, diagnostics, _) = GeneratorHarness.Generate(GeneratorHarness.WriteModel(model, "resize_bad.onnx"));
+        var d = Assert.Single(diagnostics, x => x.Severity == DiagnosticSeverity.Error);
+        Assert.Equal("EAI0101", d.Id);
+        Assert.Contains(mode == "cubic" ? "'cubic'" : "'tf_crop_and_resize'", d.GetMessage());
+    }
+
+    [Fact]
+    public void LinearOnALeadingAxisIsRefused()
+    {
+        var model = Model(13, "linear", "half_pixel", null, new[] { 1f, 2f, 1f, 1f }, null);
+        var (_, diagnostics, _) = GeneratorHarness.Generate(GeneratorHarness.WriteModel(model, "resize_axis.onnx"));
+        var d = Assert.Single(diagnostics, x => x.Severity == DiagnosticSeverity.Error);
+        Assert.Equal("EAI0101", d.Id);
+        Assert.Contains("axis 1", d.GetMessage());
+    }
+}
