@@ -87,14 +87,22 @@ internal sealed class ResizeOp : Operator
         ctx.SetOutput(0, ctx.Type(0), plan.OutShape);
     }
 
-    /// <summary>The input coordinate of output index <paramref name="i"/> on one axis, in float as ONNX Runtime computes it.</summary>
-    private static float Source(string rule, int i, float scale, int inSize, int outSize) => rule switch
+    /// <summary>
+    /// The input coordinate of output index <paramref name="i"/> on one axis, in float. The resized length is
+    /// inSize * scale, unrounded, as the ONNX reference defines it (it differs from the output size when scales
+    /// do not divide evenly).
+    /// </summary>
+    private static float Source(string rule, int i, float scale, int inSize)
     {
-        "half_pixel" => (i + 0.5f) / scale - 0.5f,
-        "pytorch_half_pixel" => outSize > 1 ? (i + 0.5f) / scale - 0.5f : 0f,
-        "align_corners" => outSize == 1 ? 0f : i * (float)(inSize - 1) / (outSize - 1),
-        _ => i / scale,
-    };
+        float resizedLength = inSize * scale;
+        return rule switch
+        {
+            "half_pixel" => (i + 0.5f) / scale - 0.5f,
+            "pytorch_half_pixel" => resizedLength > 1 ? (i + 0.5f) / scale - 0.5f : 0f,
+            "align_corners" => resizedLength == 1 ? 0f : i * (float)(inSize - 1) / (resizedLength - 1),
+            _ => i / scale,
+        };
+    }
 
     private static int NearestIndex(string rule, float v, bool downsampling) => rule switch
     {
@@ -119,7 +127,7 @@ internal sealed class ResizeOp : Operator
                 for (int i = 0; i < p.OutShape[a]; i++)
                 {
                     int s = p.OutShape[a] == p.InShape[a] && p.Scales[a] == 1f ? i
-                        : NearestIndex(p.Nearest, Source(p.Coordinates, i, p.Scales[a], p.InShape[a], p.OutShape[a]), p.Scales[a] < 1f);
+                        : NearestIndex(p.Nearest, Source(p.Coordinates, i, p.Scales[a], p.InShape[a]), p.Scales[a] < 1f);
                     sources[k++] = Math.Max(0, Math.Min(s, p.InShape[a] - 1));
                 }
             ctx.W.Line($"global::EfficientAI.Runtime.Resize.Nearest({ctx.In(0)}, {ctx.Out(0)}, {ctx.IntTable(p.InShape)}, {ctx.IntTable(p.OutShape)}, {ctx.IntTable(sources)});");
@@ -144,7 +152,7 @@ internal sealed class ResizeOp : Operator
         var weight = new float[2 * outSize];
         for (int i = 0; i < outSize; i++)
         {
-            float v = inSize == outSize && scale == 1f ? i : Source(rule, i, scale, inSize, outSize);
+            float v = inSize == outSize && scale == 1f ? i : Source(rule, i, scale, inSize);
             v = Math.Max(0f, Math.Min(v, inSize - 1));
             int lo = Math.Min((int)v, inSize - 1), hi = Math.Min(lo + 1, inSize - 1);
             float wHi = Math.Abs(v - lo), wLo = Math.Abs(v - hi);
