@@ -22,7 +22,9 @@ internal sealed class ModelOptionArguments
         ["Dims"] = "Sizes for symbolic dimensions by name: batch=1;sequence=512.",
         ["Shapes"] = "Whole shapes for inputs: input=1x512;state=2x1x128.",
         ["ConstantInputs"] = "Bind graph inputs to constants: sr=16000.",
-        ["DisabledPasses"] = "Optional passes to switch off: ConstantFolding, DeadNodeElimination or all.",
+        ["DisabledPasses"] = "Optional passes to switch off, ;-separated (README lists them), or all.",
+        ["MaxRamBytes"] = "Fail when the arena is larger: 65536, 64K, 1.5M.",
+        ["MaxRomBytes"] = "Fail when the embedded weights are larger.",
     };
 
     private readonly List<(string Metadata, Option<string> Option)> _options;

@@ -9,10 +9,13 @@ using EfficientAI.Codegen.Ops;
 
 namespace EfficientAI.Codegen.Emit;
 
-/// <summary>Where one tensor a layer produces lives: in the arena, in the caller's output span, or nowhere of its own (a view).</summary>
+/// <summary>
+/// Where one tensor a layer produces lives: its own arena slot, the arena slot of the input it overwrites (in-place),
+/// the caller's output span, or nowhere of its own (a view: no code, its input's memory).
+/// </summary>
 internal sealed record LayerOutput(string Name, string DataType, EquatableArray<int> Shape, string Storage, int ArenaOffset, int ArenaBytes)
 {
-    public const string Arena = "arena", Output = "output", View = "view", Constant = "constant";
+    public const string Arena = "arena", InPlace = "in-place", Output = "output", View = "view", Constant = "constant";
 }
 
 /// <summary>One emitted node: what it computes, what it costs, where its outputs live.</summary>
@@ -61,6 +64,7 @@ internal sealed record ModelReport(
                 var shape = (v.Shape ?? Array.Empty<int>()).ToEquatableArray();
                 if (view) return new LayerOutput(o, DataTypes.Name(v.Type), shape, LayerOutput.View, -1, 0);
                 if (plan.Slots.TryGetValue(o, out var slot)) return new LayerOutput(o, DataTypes.Name(v.Type), shape, LayerOutput.Arena, slot.Offset, slot.Bytes);
+                if (plan.Slots.TryGetValue(plan.Root(o), out var shared)) return new LayerOutput(o, DataTypes.Name(v.Type), shape, LayerOutput.InPlace, shared.Offset, shared.Bytes);
                 var storage = graphOutputs.Contains(o) ? LayerOutput.Output : v.Constant is not null ? LayerOutput.Constant : LayerOutput.Arena;
                 return new LayerOutput(o, DataTypes.Name(v.Type), shape, storage, -1, 0);
             }).ToEquatableArray();
@@ -92,7 +96,10 @@ internal sealed record ModelReport(
     private static string[] Cells(LayerReport l)
     {
         var arena = l.Outputs.Where(o => o.Storage == LayerOutput.Arena && o.ArenaOffset >= 0).ToList();
-        string Placement(LayerOutput o) => o.Storage == LayerOutput.Arena && o.ArenaOffset >= 0 ? N(o.ArenaOffset) : o.Storage;
+        string Placement(LayerOutput o) =>
+            o.Storage == LayerOutput.Arena && o.ArenaOffset >= 0 ? N(o.ArenaOffset)
+            : o.Storage == LayerOutput.InPlace ? N(o.ArenaOffset) + " (in place)"
+            : o.Storage;
         return new[]
         {
             I(l.Step), l.Op, l.Name, string.Join(" ", l.Outputs.Select(o => Shape.Format(o.Shape.ToArray()))),
