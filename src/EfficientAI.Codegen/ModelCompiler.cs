@@ -20,7 +20,13 @@ namespace EfficientAI.Codegen;
 internal static class ModelCompiler
 {
     /// <summary>What a compile produced, with the IR for tools (CLI, report) that need more than the sources.</summary>
-    internal sealed record Result(CompiledModel Output, Graph? Graph, ModelFigures? Figures);
+    internal sealed record Result(CompiledModel Output, Graph? Graph, ModelFigures? Figures)
+    {
+        /// <summary>The arena plan of a successful compile.</summary>
+        public MemoryPlan? Plan { get; init; }
+        /// <summary>The per-layer report of a successful compile (MACs, weights, arena placement).</summary>
+        public ModelReport? Report { get; init; }
+    }
 
     public static CompiledModel Compile(ModelRequest request, CancellationToken ct) => CompileDetailed(request, ct).Output;
 
@@ -56,7 +62,7 @@ internal static class ModelCompiler
             if (unsupported.Count > 0) return new Result(Fail(unsupported.Select(u => Diag(DiagnosticDescriptors.UnsupportedOp, u.Op, u.Where)).ToArray()), graph, null);
 
             graph = PassPipeline.Run(graph, request.Options.ParseDisabledPasses(), ct);
-            var (modelSource, weightsSource, figures) = ModelEmitter.Emit(graph, request.Options, path, ct);
+            var (modelSource, weightsSource, figures) = ModelEmitter.Emit(graph, request.Options, path, ct, out var details);
             var hint = request.Options.Namespace + "." + request.Options.ClassName;
             var overBudget = Budgets(request.Options, figures);
             if (overBudget.Count > 0) return new Result(Fail(overBudget.Select(b => Diag(DiagnosticDescriptors.OverBudget, b)).ToArray()), graph, figures);
@@ -66,7 +72,7 @@ internal static class ModelCompiler
                 new GeneratedSource(hint + ".g.cs", modelSource),
                 new GeneratedSource(hint + ".Weights.g.cs", weightsSource),
             };
-            return new Result(new CompiledModel(sources.ToEquatableArray(), diagnostics.ToEquatableArray()), graph, figures);
+            return new Result(new CompiledModel(sources.ToEquatableArray(), diagnostics.ToEquatableArray()), graph, figures) { Plan = details.Plan, Report = details.Report };
         }
         catch (OperationCanceledException)
         {

@@ -18,6 +18,9 @@ internal sealed record ModelFigures(int ArenaBytes, long WeightBytes, long Macs,
     public IReadOnlyList<(string Name, long Bytes)> LargestWeights { get; init; } = Array.Empty<(string, long)>();
 }
 
+/// <summary>What emission decided besides the source, for tools: the memory plan and the per-layer report.</summary>
+internal sealed record EmitDetails(MemoryPlan Plan, ModelReport Report);
+
 /// <summary>Writes the model class (Infer, constants, shape tables) and its weights file.</summary>
 internal sealed class ModelEmitter : EmitSymbols
 {
@@ -34,6 +37,7 @@ internal sealed class ModelEmitter : EmitSymbols
     private readonly WeightsWriter _weights = new();
     private readonly Identifiers _names;
     private readonly Dictionary<string, string> _params = new();
+    private readonly Dictionary<Node, long> _nodeWeightBytes = new();
 
     private ModelEmitter(Graph graph, ModelOptions options, string modelFile, MemoryPlan plan)
     {
@@ -46,12 +50,17 @@ internal sealed class ModelEmitter : EmitSymbols
             "eai_x", "eai_y", "eai_i", "eai_j", "eai_k", "eai_r", "eai_indices", "eai_a", "eai_b", "eai_c", "eai_d" });
     }
 
-    public static (string Model, string Weights, ModelFigures Figures) Emit(Graph graph, ModelOptions options, string modelFile, CancellationToken ct)
+    public static (string Model, string Weights, ModelFigures Figures) Emit(Graph graph, ModelOptions options, string modelFile, CancellationToken ct) =>
+        Emit(graph, options, modelFile, ct, out _);
+
+    public static (string Model, string Weights, ModelFigures Figures) Emit(Graph graph, ModelOptions options, string modelFile, CancellationToken ct, out EmitDetails details)
     {
         var disabled = options.ParseDisabledPasses();
         var plan = MemoryPlan.Build(graph, inPlace: !disabled.Contains("InPlaceMemory") && !disabled.Contains("all"));
         var e = new ModelEmitter(graph, options, modelFile, plan);
-        return e.Write(ct);
+        var (model, weights, figures) = e.Write(ct);
+        details = new EmitDetails(plan, ModelReport.Build(graph, plan, figures, System.IO.Path.GetFileName(modelFile), options.Namespace + "." + options.ClassName, e._nodeWeightBytes));
+        return (model, weights, figures);
     }
 
     private (string, string, ModelFigures) Write(CancellationToken ct)
@@ -82,7 +91,9 @@ internal sealed class ModelEmitter : EmitSymbols
             var ctx = new EmitContext(_graph, node, body, this);
             macs += op.Macs(ctx);
             body.Line("// " + Describe(node, _graph));
+            long weightsBefore = _weights.TotalBytes;
             op.Emit(ctx);
+            _nodeWeightBytes[node] = _weights.TotalBytes - weightsBefore; // the weights this node embeds first (shared ones count once)
         }
         if (open.Count > 0) body.Close();
         // Graph outputs that no node writes (a graph input, a constant, a view, or the same value twice).

@@ -1,0 +1,105 @@
+using System;
+using System.Collections.Generic;
+using System.IO;
+using System.Linq;
+using System.Reflection;
+using System.Runtime.Loader;
+using System.Text;
+using EfficientAI.Codegen.Ir;
+using EfficientAI.Codegen.Model;
+using Microsoft.CodeAnalysis;
+using Microsoft.CodeAnalysis.CSharp;
+
+namespace EfficientAI.Cli.Validation;
+
+/// <summary>
+/// The generated sources compiled in memory with Roslyn (as a Release build would) and loaded, with a small shim
+/// compiled beside them that calls Infer with arrays and times it without reflection in the loop.
+/// </summary>
+internal sealed class GeneratedModel
+{
+    private const string ShimName = "EaiValidateShim";
+    private static readonly Lazy<MetadataReference[]> s_references = new(() =>
+    {
+        var tpa = ((string?)AppContext.GetData("TRUSTED_PLATFORM_ASSEMBLIES") ?? "").Split(Path.PathSeparator);
+        return tpa.Where(p => Path.GetFileName(p).StartsWith("System.", StringComparison.Ordinal) || Path.GetFileName(p) is "netstandard.dll" or "mscorlib.dll")
+            .Append(typeof(EfficientAI.Runtime.Gemm).Assembly.Location)
+            .Select(p => (MetadataReference)MetadataReference.CreateFromFile(p)).ToArray();
+    });
+
+    private readonly MethodInfo _run, _time;
+    private readonly (DataType Type, int Length)[] _outputs;
+
+    private GeneratedModel(Type shim, (DataType, int)[] outputs)
+    {
+        _run = shim.GetMethod("Run")!;
+        _time = shim.GetMethod("Time")!;
+        _outputs = outputs;
+    }
+
+    /// <summary>Compiles and loads; throws <see cref="CliException"/> (internal error) when the generated code does not compile.</summary>
+    public static GeneratedModel Load(IEnumerable<GeneratedSource> sources, string className, IReadOnlyList<DataType> inputTypes, IReadOnlyList<(DataType Type, int Length)> outputs)
+    {
+        var fq = "global::" + className;
+        string Cast(DataType t, string array, int i) => $"({DataTypes.CSharp(t)}[]){array}[{i}]";
+        var args = string.Join(", ", inputTypes.Select((t, i) => Cast(t, "inputs", i)).Concat(outputs.Select((o, i) => Cast(o.Type, "outputs", i))));
+        var locals = new StringBuilder();
+        for (int i = 0; i < inputTypes.Count; i++) locals.Append($"var i{i} = {Cast(inputTypes[i], "inputs", i)}; ");
+        for (int i = 0; i < outputs.Count; i++) locals.Append($"var o{i} = {Cast(outputs[i].Type, "outputs", i)}; ");
+        var spanArgs = string.Join(", ", inputTypes.Select((_, i) => $"i{i}").Concat(outputs.Select((_, i) => $"o{i}")));
+        var shim = $$"""
+            public static class {{ShimName}}
+            {
+                public static void Run(object[] inputs, object[] outputs) => {{fq}}.Infer({{args}});
+                public static double[] Time(object[] inputs, object[] outputs, int runs)
+                {
+                    {{locals}}
+                    var times = new double[runs];
+                    for (int n = 0; n < runs; n++)
+                    {
+                        long start = global::System.Diagnostics.Stopwatch.GetTimestamp();
+                        {{fq}}.Infer({{spanArgs}});
+                        times[n] = global::System.Diagnostics.Stopwatch.GetElapsedTime(start).TotalMilliseconds;
+                    }
+                    return times;
+                }
+            }
+            """;
+        var parse = new CSharpParseOptions(LanguageVersion.Latest);
+        var compilation = CSharpCompilation.Create("EaiValidate_" + Guid.NewGuid().ToString("N"),
+            sources.Select(s => CSharpSyntaxTree.ParseText(s.Text, parse, s.HintName)).Append(CSharpSyntaxTree.ParseText(shim, parse)),
+            s_references.Value,
+            new CSharpCompilationOptions(OutputKind.DynamicallyLinkedLibrary, optimizationLevel: OptimizationLevel.Release, allowUnsafe: true, nullableContextOptions: NullableContextOptions.Enable));
+        using var ms = new MemoryStream();
+        var emit = compilation.Emit(ms);
+        if (!emit.Success)
+            throw new CliException(ExitCodes.InternalError, "the generated code does not compile (a compiler bug: please report it with the model):\n  " +
+                string.Join("\n  ", emit.Diagnostics.Where(d => d.Severity == DiagnosticSeverity.Error).Take(10)));
+        ms.Position = 0;
+        // Non-collectible: [ThreadStatic] arenas in collectible contexts have crashed hosts on unload.
+        var assembly = new AssemblyLoadContext("eai-validate-" + Guid.NewGuid().ToString("N"), isCollectible: false).LoadFromStream(ms);
+        return new GeneratedModel(assembly.GetType(ShimName)!, outputs.ToArray());
+    }
+
+    public Array[] NewOutputs() => _outputs.Select(o => Codegen.Ir.Tensor.Create(o.Type, new[] { o.Length }).Data).ToArray();
+
+    public Array[] Run(Array[] inputs)
+    {
+        var outputs = NewOutputs();
+        Invoke(_run, new object[] { inputs, outputs });
+        return outputs;
+    }
+
+    /// <summary>Milliseconds per call, one entry per run.</summary>
+    public double[] Time(Array[] inputs, int runs) => (double[])Invoke(_time, new object[] { inputs, NewOutputs(), runs })!;
+
+    private static object? Invoke(MethodInfo m, object[] args)
+    {
+        try { return m.Invoke(null, args); }
+        catch (TargetInvocationException e) when (e.InnerException is not null)
+        {
+            System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(e.InnerException);
+            throw;
+        }
+    }
+}
