@@ -151,15 +151,7 @@ public static class Elementwise
                 for (int i = 0; i < inner; i++) yRun[i] = TOp.Apply(a[offA + i * innerA], b[offB + i * innerB]);
             }
 
-            for (int d = r - 2; d >= 0; d--)
-            {
-                offA += sa[d];
-                offB += sb[d];
-                if (++index[d] < shape[d]) break;
-                offA -= sa[d] * shape[d];
-                offB -= sb[d] * shape[d];
-                index[d] = 0;
-            }
+            Shapes.StepOuter(r, shape, sa, sb, index, ref offA, ref offB);
         }
     }
 

@@ -79,4 +79,22 @@ internal static class Shapes
             s *= shape[d];
         }
     }
+
+    /// <summary>
+    /// Advances the odometer over the outer axes (all but the innermost, r - 1) of a two-operand broadcast walk,
+    /// keeping the element offsets of a and b in step.
+    /// </summary>
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
+    public static void StepOuter(int r, ReadOnlySpan<int> shape, ReadOnlySpan<int> sa, ReadOnlySpan<int> sb, Span<int> index, ref int offA, ref int offB)
+    {
+        for (int d = r - 2; d >= 0; d--)
+        {
+            offA += sa[d];
+            offB += sb[d];
+            if (++index[d] < shape[d]) return;
+            offA -= sa[d] * shape[d];
+            offB -= sb[d] * shape[d];
+            index[d] = 0;
+        }
+    }
 }
