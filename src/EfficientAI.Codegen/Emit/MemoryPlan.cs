@@ -29,6 +29,9 @@ internal sealed class MemoryPlan
     /// <summary>The sum of all aligned tensor sizes: the arena without any reuse.</summary>
     public long NoReuse { get; private set; }
 
+    /// <summary>Node -> the arena slot of its per-step scratch (see <see cref="Operator.ScratchFloats"/>).</summary>
+    public Dictionary<Node, ArenaSlot> Scratch { get; } = new();
+
     public string Root(string value) => Aliases.TryGetValue(value, out var r) ? Root(r) : value;
 
     /// <summary>Nodes whose output overwrites an input that dies there (element-wise ops).</summary>
@@ -41,6 +44,7 @@ internal sealed class MemoryPlan
         var first = new Dictionary<string, int>();
         var last = new Dictionary<string, int>();
         var lastUse = new Dictionary<string, int>();
+        var scratch = new List<(Node Node, string Key, long Bytes, int Step)>();
         for (int step = 0; step < graph.Nodes.Count; step++)
             foreach (var input in Reads(graph.Nodes[step]))
                 if (input.Length > 0) lastUse[input] = step;
@@ -48,6 +52,8 @@ internal sealed class MemoryPlan
         {
             var node = graph.Nodes[step];
             var op = OperatorRegistry.Find(node.Domain, node.OpType)!;
+            long scratchFloats = op.ScratchFloats(new OpContext(graph, node));
+            if (scratchFloats > 0) scratch.Add((node, ScratchKey(step), checked(scratchFloats * sizeof(float)), step));
             if (inPlace && plan.TryInPlace(graph, node, op, step, first, lastUse, outputs))
             {
                 foreach (var input in Reads(node))
@@ -77,6 +83,7 @@ internal sealed class MemoryPlan
 
         var items = first.Keys
             .Select(v => (Value: v, Bytes: Align(checked((long)Shape.Elements(graph.Values[v].RequireShape) * DataTypes.Size(graph.Values[v].Type))), First: first[v], Last: last[v]))
+            .Concat(scratch.Select(s => (Value: s.Key, Bytes: Align(s.Bytes), First: s.Step, Last: s.Step)))
             .OrderByDescending(x => x.Bytes).ThenBy(x => x.First).ThenBy(x => x.Value, StringComparer.Ordinal)
             .ToList();
         var placed = new List<ArenaSlot>();
@@ -94,6 +101,11 @@ internal sealed class MemoryPlan
             placed.Add(slot);
             plan.Slots[item.Value] = slot;
             end = Math.Max(end, offset + item.Bytes);
+        }
+        foreach (var s in scratch)
+        {
+            plan.Scratch[s.Node] = plan.Slots[s.Key] with { Bytes = checked((int)s.Bytes) };
+            plan.Slots.Remove(s.Key);
         }
         plan.ArenaBytes = checked((int)end);
         plan.NoReuse = items.Sum(i => i.Bytes);
@@ -129,6 +141,9 @@ internal sealed class MemoryPlan
         int used = lastUse.TryGetValue(value, out var u) ? u : -1;
         _rootLastUse[root] = System.Math.Max(_rootLastUse.TryGetValue(root, out var r) ? r : -1, used);
     }
+
+    /// <summary>Scratch slots are keyed by a name no ONNX value can have (it starts with a NUL).</summary>
+    private static string ScratchKey(int step) => "\0scratch" + step.ToString(System.Globalization.CultureInfo.InvariantCulture);
 
     private static long Align(long bytes) => (bytes + Alignment - 1) / Alignment * Alignment;
 }

@@ -257,5 +257,9 @@ internal sealed class ModelEmitter : EmitSymbols
 
     public override string Constant(Ir.Tensor t, string hint) => _weights.Add(t, hint);
 
-    public override string Scratch(Node node) => throw new NotSupportedException("per-node scratch is not planned yet");
+    public override string Scratch(Node node)
+    {
+        if (!_plan.Scratch.TryGetValue(node, out var slot)) throw new InvalidOperationException($"node '{node.Display}' asked for scratch but declared none (ScratchFloats)");
+        return $"{Mm}.Cast<byte, float>(scratch.Slice({slot.Offset}, {slot.Bytes}))";
+    }
 }

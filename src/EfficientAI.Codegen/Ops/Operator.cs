@@ -44,6 +44,12 @@ internal abstract class Operator
     /// </summary>
     public virtual int InPlaceInput(OpContext ctx) => -1;
 
+    /// <summary>
+    /// Floats of working memory the emitted code needs while this node runs (gate buffers, im2col panels); the
+    /// planner reserves them in the arena for this step only and <see cref="EmitContext.Scratch"/> names them.
+    /// </summary>
+    public virtual long ScratchFloats(OpContext ctx) => 0;
+
     /// <summary>Multiply-accumulates per inference, for the report.</summary>
     public virtual long Macs(OpContext ctx) => 0;
 }
