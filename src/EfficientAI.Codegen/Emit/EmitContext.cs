@@ -33,6 +33,13 @@ internal sealed class EmitContext : OpContext
     public static string I(long v) => Literal.Int(v);
     public static string B(bool v) => Literal.Bool(v);
 
+    /// <summary>Applies the node's fused activation (if any) in place to <paramref name="output"/>, a span the op has just written.</summary>
+    public void EmitActivation(string output)
+    {
+        if (Node.Activation is not { } a) return;
+        W.Line($"global::EfficientAI.Runtime.Activations.Apply(global::EfficientAI.Runtime.Activation.{a.Kind}, {F(a.Alpha)}, {F(a.Beta)}, {output});");
+    }
+
     /// <summary>The scratch span the planner reserved for this node (see <see cref="Operator"/> scratch), as float.</summary>
     public string Scratch => _symbols.Scratch(Node);
 }

@@ -42,6 +42,9 @@ internal sealed class Node
     /// <summary>Fused post-ops (activation epilogues), recorded for the report.</summary>
     public List<string> Fused { get; } = new();
 
+    /// <summary>The activation the op's emit applies to output 0 after its kernel (set by ActivationFusion), or null.</summary>
+    public FusedActivation? Activation { get; set; }
+
     /// <summary>Graph-valued attributes (If branches, Loop/Scan bodies) by attribute name.</summary>
     public Dictionary<string, Subgraph> Subgraphs { get; } = new();
 

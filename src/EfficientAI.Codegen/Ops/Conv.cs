@@ -50,5 +50,6 @@ internal sealed class ConvOp : Operator
             $"{I(x[0])}, {I(x[1])}, {I(h)}, {I(wi)}, {I(w[0])}, {I(kH)}, {I(kW)}, {I(oH)}, {I(oW)}, " +
             $"{I(is1D ? 1 : win.Strides[0])}, {I(win.Strides[last])}, {I(is1D ? 0 : win.PadBegin[0])}, {I(win.PadBegin[last])}, " +
             $"{I(is1D ? 1 : win.Dilations[0])}, {I(win.Dilations[last])}, {I(ctx.Int("group", 1))});");
+        ctx.EmitActivation(ctx.Out(0));
     }
 }

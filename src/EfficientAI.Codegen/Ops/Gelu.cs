@@ -18,6 +18,8 @@ internal sealed class GeluOp : UnaryOperator
     // alpha carries the form to Apply (folding); the kernels ignore it.
     protected override float Alpha(OpContext ctx) => Tanh(ctx) ? 1f : 0f;
 
+    public override (string Kernel, float Alpha, float Beta) Activation(OpContext ctx) => (Tanh(ctx) ? "GeluTanh" : "Gelu", 0f, 0f);
+
     public override void Emit(EmitContext ctx) =>
         ctx.W.Line($"global::EfficientAI.Runtime.Elementwise.Unary(global::EfficientAI.Runtime.UnaryOp.{(Tanh(ctx) ? "GeluTanh" : "Gelu")}, {ctx.In(0)}, {ctx.Out(0)}, 0f, 0f);");
 

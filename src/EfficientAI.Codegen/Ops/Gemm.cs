@@ -51,5 +51,6 @@ internal sealed class GemmOp : Operator
         ctx.W.Line($"global::EfficientAI.Runtime.Gemm.Compute({ctx.In(0)}, {ctx.In(1)}, {c}, {ctx.Out(0)}, {m}, {n}, {k}, " +
             $"{EmitContext.B(ctx.Int("transA", 0) != 0)}, {EmitContext.B(ctx.Int("transB", 0) != 0)}, " +
             $"{EmitContext.F(ctx.Float("alpha", 1f))}, {EmitContext.F(ctx.Has(2) ? ctx.Float("beta", 1f) : 0f)}, {cr}, {cc});");
+        ctx.EmitActivation(ctx.Out(0));
     }
 }

@@ -53,11 +53,13 @@ internal sealed class MatMulOp : Operator
         if (batches == 1)
         {
             ctx.W.Line($"global::EfficientAI.Runtime.Gemm.Compute({ctx.In(0)}, {ctx.In(1)}, default, {ctx.Out(0)}, {p.M}, {p.N}, {p.K}, false, false, 1f, 0f, 1, 1);");
+            ctx.EmitActivation(ctx.Out(0));
             return;
         }
         var aOff = new int[batches];
         var bOff = new int[batches];
         Elementwise.ForEachIndex(p.BatchShape, p.ABatchStrides, p.BBatchStrides, (o, ia, ib) => { aOff[o] = ia; bOff[o] = ib; });
         ctx.W.Line($"global::EfficientAI.Runtime.Gemm.MatMulBatched({ctx.In(0)}, {ctx.In(1)}, {ctx.Out(0)}, {p.M}, {p.N}, {p.K}, {ctx.IntTable(aOff)}, {ctx.IntTable(bOff)});");
+        ctx.EmitActivation(ctx.Out(0));
     }
 }

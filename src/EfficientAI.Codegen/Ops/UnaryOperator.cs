@@ -14,6 +14,9 @@ internal abstract class UnaryOperator : Operator
 
     protected abstract float Apply(float x, float alpha, float beta);
 
+    /// <summary>The kernel, alpha and beta this node runs: what ActivationFusion records when it folds the node into its producer.</summary>
+    public virtual (string Kernel, float Alpha, float Beta) Activation(OpContext ctx) => (Kernel, Alpha(ctx), Beta(ctx));
+
     public override void Infer(OpContext ctx)
     {
         ctx.RequireFloat(0);

@@ -11,6 +11,7 @@ internal static class PassPipeline
     public static readonly string[] OptionalPasses =
     {
         "ConstantFolding", "CommonSubexpressionElimination", "ConvBatchNormFusion", "MatMulAddToGemm", "TransposePairs", "DeadNodeElimination",
+        "BiasAddFusion", "ScaleFolding", "ActivationFusion",
         "InPlaceMemory", // read by the memory planner: element-wise outputs overwrite inputs that die there
     };
 
@@ -22,6 +23,14 @@ internal static class PassPipeline
         if (On("CommonSubexpressionElimination")) graph = CommonSubexpressionElimination.Run(graph);
         if (On("ConvBatchNormFusion")) graph = ConvBatchNormFusion.Run(graph);
         if (On("MatMulAddToGemm")) graph = MatMulAddToGemm.Run(graph);
+        // Bias adds and scales alternate until neither folds more (Conv -> Mul -> Add -> Mul ...).
+        for (int before = -1; before != graph.Nodes.Count;)
+        {
+            before = graph.Nodes.Count;
+            if (On("BiasAddFusion")) graph = BiasAddFusion.Run(graph);
+            if (On("ScaleFolding")) graph = ScaleFolding.Run(graph);
+        }
+        if (On("ActivationFusion")) graph = ActivationFusion.Run(graph);
         if (On("TransposePairs")) graph = TransposePairs.Run(graph);
         if (On("DeadNodeElimination")) graph = DeadNodeElimination.Run(graph);
         return graph;

@@ -46,14 +46,13 @@ namespace Snapshots
             if (input.Length != InputLength) throw new global::System.ArgumentException("input must have " + InputLength + " elements (float [1,16]), not " + input.Length + ".", nameof(input));
             if (probs.Length != ProbsLength) throw new global::System.ArgumentException("probs must have " + ProbsLength + " elements (float [1,4]), not " + probs.Length + ".", nameof(probs));
             if (scratch.Length < ArenaBytes) throw new global::System.ArgumentException("scratch must hold at least " + ArenaBytes + " bytes (ArenaBytes).", nameof(scratch));
-            var t_h = global::System.Runtime.InteropServices.MemoryMarshal.Cast<byte, float>(scratch.Slice(0, 32));
+            var t_r = global::System.Runtime.InteropServices.MemoryMarshal.Cast<byte, float>(scratch.Slice(0, 32));
             var t_logits = global::System.Runtime.InteropServices.MemoryMarshal.Cast<byte, float>(scratch.Slice(64, 16));
-            // Gemm 'gemm_0' [1,16] -> [1,8]
-            global::EfficientAI.Runtime.Gemm.Compute(input, Weights.W_w1, Weights.W_b1, t_h, 1, 8, 16, false, false, 1f, 1f, 1, 8);
-            // Relu 'relu_1' [1,8] -> [1,8]
-            global::EfficientAI.Runtime.Elementwise.Unary(global::EfficientAI.Runtime.UnaryOp.Relu, t_h, t_h, 0f, 0f);
+            // Gemm + Relu 'gemm_0' [1,16] -> [1,8]
+            global::EfficientAI.Runtime.Gemm.Compute(input, Weights.W_w1, Weights.W_b1, t_r, 1, 8, 16, false, false, 1f, 1f, 1, 8);
+            global::EfficientAI.Runtime.Activations.Apply(global::EfficientAI.Runtime.Activation.Relu, 0f, 0f, t_r);
             // MatMul 'matmul_2' [1,8] -> [1,4]
-            global::EfficientAI.Runtime.Gemm.Compute(t_h, Weights.W_w2, default, t_logits, 1, 4, 8, false, false, 1f, 0f, 1, 1);
+            global::EfficientAI.Runtime.Gemm.Compute(t_r, Weights.W_w2, default, t_logits, 1, 4, 8, false, false, 1f, 0f, 1, 1);
             // Softmax 'softmax_3' [1,4] -> [1,4]
             global::EfficientAI.Runtime.Normalization.Softmax(t_logits, probs, 1, 4, 1, false);
         }
