@@ -11,7 +11,7 @@ internal static class PassPipeline
     public static readonly string[] OptionalPasses =
     {
         "ConstantFolding", "CommonSubexpressionElimination", "ConvBatchNormFusion", "MatMulAddToGemm", "TransposePairs", "DeadNodeElimination",
-        "BiasAddFusion", "ScaleFolding", "ActivationFusion",
+        "BiasAddFusion", "ScaleFolding", "ActivationFusion", "LayerNormalizationRecognition", "GeluRecognition",
         "InPlaceMemory", // read by the memory planner: element-wise outputs overwrite inputs that die there
     };
 
@@ -21,6 +21,8 @@ internal static class PassPipeline
         // Shape inference always runs (every later stage needs static shapes); folding is optional.
         graph = ShapeInference.Run(graph, On("ConstantFolding"), ct);
         if (On("CommonSubexpressionElimination")) graph = CommonSubexpressionElimination.Run(graph);
+        if (On("LayerNormalizationRecognition")) graph = LayerNormalizationRecognition.Run(graph);
+        if (On("GeluRecognition")) graph = GeluRecognition.Run(graph);
         if (On("ConvBatchNormFusion")) graph = ConvBatchNormFusion.Run(graph);
         if (On("MatMulAddToGemm")) graph = MatMulAddToGemm.Run(graph);
         // Bias adds and scales alternate until neither folds more (Conv -> Mul -> Add -> Mul ...).
