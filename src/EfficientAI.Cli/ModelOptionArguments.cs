@@ -25,6 +25,7 @@ internal sealed class ModelOptionArguments
         ["DisabledPasses"] = "Optional passes to switch off, ;-separated (README lists them), or all.",
         ["MaxRamBytes"] = "Fail when the arena is larger: 65536, 64K, 1.5M.",
         ["MaxRomBytes"] = "Fail when the embedded weights are larger.",
+        ["Report"] = "md or html: also emit the report source a build writes beside its output (<Class>.report.md/.html and .svg).",
     };
 
     private readonly List<(string Metadata, Option<string> Option)> _options;

@@ -67,11 +67,13 @@ internal static class ModelCompiler
             var overBudget = Budgets(request.Options, figures);
             if (overBudget.Count > 0) return new Result(Fail(overBudget.Select(b => Diag(DiagnosticDescriptors.OverBudget, b)).ToArray()), graph, figures);
             diagnostics.Add(Diag(DiagnosticDescriptors.ModelSummary, request.Options.Namespace + "." + request.Options.ClassName, Summary(figures)));
-            var sources = new[]
+            var sources = new List<GeneratedSource>
             {
                 new GeneratedSource(hint + ".g.cs", modelSource),
                 new GeneratedSource(hint + ".Weights.g.cs", weightsSource),
             };
+            if (request.Options.ParseReport() is { } reportFormat)
+                sources.Add(new GeneratedSource(ReportFile.HintName(hint), ReportFile.Source(ReportFile.Files(details.Report, reportFormat, request.Options.ClassName))));
             return new Result(new CompiledModel(sources.ToEquatableArray(), diagnostics.ToEquatableArray()), graph, figures) { Plan = details.Plan, Report = details.Report };
         }
         catch (OperationCanceledException)

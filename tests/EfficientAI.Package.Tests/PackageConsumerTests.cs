@@ -16,7 +16,8 @@ namespace EfficientAI.Package.Tests;
 /// <summary>
 /// Packs EfficientAI.Codegen into a local folder feed, creates a fresh project outside the repository that
 /// references it by PackageReference alone, adds models/digits_cnn.onnx, builds with -warnaserror, runs it on
-/// the held-out digits and compares every logit with ONNX Runtime run here on the same input.
+/// the held-out digits and compares every logit with ONNX Runtime run here on the same input; the model's
+/// Report="md" must leave Digits.report.md and Digits.report.svg in the output folder.
 /// </summary>
 public sealed class PackageConsumerTests : IDisposable
 {
@@ -93,7 +94,7 @@ public sealed class PackageConsumerTests : IDisposable
               </PropertyGroup>
               <ItemGroup>
                 <PackageReference Include="EfficientAI.Codegen" Version="{Version}" />
-                <AdditionalFiles Include="digits_cnn.onnx" ClassName="Digits" Namespace="Consumer.Models" />
+                <AdditionalFiles Include="digits_cnn.onnx" ClassName="Digits" Namespace="Consumer.Models" Report="md" />
               </ItemGroup>
             </Project>
             """);
@@ -115,6 +116,14 @@ public sealed class PackageConsumerTests : IDisposable
             """);
 
         Run(Dotnet(), $"build \"{app}\" -c Release -warnaserror -nodeReuse:false -p:UseSharedCompilation=false", work);
+        // Report="md": the props wrote the report and the arena chart beside the build output.
+        string bin = Path.Combine(app, "bin", "Release", "net10.0");
+        string report = File.ReadAllText(Path.Combine(bin, "Digits.report.md"));
+        Assert.Contains("# digits_cnn.onnx -> `Consumer.Models.Digits`", report);
+        Assert.Contains("- RAM (arena): ", report);
+        Assert.Contains("![Arena use per layer](Digits.report.svg)", report);
+        Assert.StartsWith("<svg xmlns=\"http://www.w3.org/2000/svg\"", File.ReadAllText(Path.Combine(bin, "Digits.report.svg")));
+
         string csv = Path.Combine(root, "models", "digits_test.csv");
         string printed = Run(Dotnet(), $"\"{Path.Combine(app, "bin", "Release", "net10.0", "App.dll")}\" \"{csv}\"", work, quiet: true);
 

@@ -41,6 +41,12 @@ internal sealed record ModelReport(
 {
     public static readonly string[] Formats = { "text", "json", "md", "html" };
 
+    /// <summary>Per step (layer), the bytes of arena slots (tensors and scratch) alive at that step: what the arena chart plots.</summary>
+    public EquatableArray<long> ArenaLive { get; init; } = EquatableArray<long>.Empty;
+
+    /// <summary>Per step, the end of the highest arena slot alive at that step (offset + size).</summary>
+    public EquatableArray<long> ArenaHighWater { get; init; } = EquatableArray<long>.Empty;
+
     /// <summary>ROM the model adds: its embedded weights.</summary>
     public long RomBytes => WeightBytes;
 
@@ -72,8 +78,21 @@ internal sealed record ModelReport(
                 weightBytesByNode.TryGetValue(node, out var w) ? w : 0));
         }
         long Bytes(IEnumerable<string> names) => names.Select(n => graph.Values[n]).Sum(v => Shape.Elements(v.RequireShape) * DataTypes.Size(v.Type));
+        var slots = plan.Slots.Values.Concat(plan.Scratch.Values).ToList();
+        var live = new long[graph.Nodes.Count];
+        var high = new long[graph.Nodes.Count];
+        foreach (var slot in slots)
+            for (int step = Math.Max(0, slot.FirstStep); step <= slot.LastStep && step < live.Length; step++)
+            {
+                live[step] += slot.Bytes;
+                high[step] = Math.Max(high[step], (long)slot.Offset + slot.Bytes);
+            }
         return new ModelReport(model, className, layers.ToEquatableArray(), figures.Macs, figures.WeightBytes, figures.ArenaBytes,
-            figures.ArenaLowerBound, figures.ArenaNoReuse, Bytes(graph.Inputs), Bytes(graph.Outputs.Distinct()));
+            figures.ArenaLowerBound, figures.ArenaNoReuse, Bytes(graph.Inputs), Bytes(graph.Outputs.Distinct()))
+        {
+            ArenaLive = live.ToEquatableArray(),
+            ArenaHighWater = high.ToEquatableArray(),
+        };
     }
 
     /// <summary>The report in one of <see cref="Formats"/>.</summary>
