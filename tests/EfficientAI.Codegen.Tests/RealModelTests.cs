@@ -37,17 +37,19 @@ public class RealModelTests
     [Theory]
     [InlineData(1)]
     [InlineData(2)]
-    public void HelloDeepa(int seed) =>
-        Check("hello_deepa.onnx", "onnx::Flatten_0", new[] { 1, 25, 96 }, Uniform(25 * 96, seed, -1f, 1f), rtol: 1e-5, atol: 1e-5);
+    [InlineData(1, true)]
+    public void HelloDeepa(int seed, bool passesOff = false) =>
+        Check("hello_deepa.onnx", "onnx::Flatten_0", new[] { 1, 25, 96 }, Uniform(25 * 96, seed, -1f, 1f), rtol: 1e-5, atol: 1e-5, metadata: PassesOff(passesOff));
 
     /// <summary>ML.NET per-channel mean subtraction; whole pixel values 0..255.
     /// Tolerance rtol 1e-6 / atol 1e-6 (one float subtraction per element: measured bit-exact).</summary>
     [Theory]
     [InlineData(1)]
     [InlineData(2)]
-    public void ResNetPreprocess(int seed) =>
+    [InlineData(1, true)]
+    public void ResNetPreprocess(int seed, bool passesOff = false) =>
         Check("ResNetPreprocess.onnx", "OriginalInput", new[] { 1, 3, 224, 224 },
-            Uniform(3 * 224 * 224, seed, 0f, 256f).Select(MathF.Floor).ToArray(), rtol: 1e-6, atol: 1e-6);
+            Uniform(3 * 224 * 224, seed, 0f, 256f).Select(MathF.Floor).ToArray(), rtol: 1e-6, atol: 1e-6, metadata: PassesOff(passesOff));
 
     /// <summary>BlazeFace (tf2onnx, NHWC), four outputs; image in [0, 1).
     /// Tolerance rtol 1e-4 / atol 1e-4 (37 Convs deep, outputs up to ~150: measured max abs error ~8e-5,
@@ -55,8 +57,10 @@ public class RealModelTests
     [Theory]
     [InlineData(1)]
     [InlineData(2)]
-    public void BlazeFace(int seed) =>
-        Check("face_detection_front_128x128_barracuda.onnx", "input:0", new[] { 1, 128, 128, 3 }, Uniform(128 * 128 * 3, seed, 0f, 1f), rtol: 1e-4, atol: 1e-4, expectedOutputs: 4);
+    [InlineData(1, true)]
+    public void BlazeFace(int seed, bool passesOff = false) =>
+        Check("face_detection_front_128x128_barracuda.onnx", "input:0", new[] { 1, 128, 128, 3 }, Uniform(128 * 128 * 3, seed, 0f, 1f), rtol: 1e-4, atol: 1e-4, expectedOutputs: 4,
+            metadata: PassesOff(passesOff));
 
     /// <summary>PaddleOCR text-direction classifier (paddle2onnx opset 9, weights in Constant nodes), symbolic
     /// dims bound with Shapes to [1,3,48,192]; a normalised image in [-1, 1). Two softmax probabilities.
@@ -64,9 +68,10 @@ public class RealModelTests
     [Theory]
     [InlineData(1)]
     [InlineData(2)]
-    public void PpOcrClassifier(int seed) =>
+    [InlineData(1, true)]
+    public void PpOcrClassifier(int seed, bool passesOff = false) =>
         Check("ch_ppocr_mobile_v2.0_cls_infer.onnx", "x", new[] { 1, 3, 48, 192 }, Uniform(3 * 48 * 192, seed, -1f, 1f), rtol: 1e-5, atol: 1e-6,
-            metadata: new() { ["Shapes"] = "x=1x3x48x192" });
+            metadata: PassesOff(passesOff, keepFolding: true, new() { ["Shapes"] = "x=1x3x48x192" }));
 
     /// <summary>
     /// Silero VAD v5 (PyTorch 2.9 dynamo export, opset 18): STFT as a strided Conv, LSTM cell unrolled into
@@ -83,9 +88,11 @@ public class RealModelTests
     [InlineData(2, 8000L, false)]
     [InlineData(1, 16000L, true)]
     [InlineData(2, 16000L, true)]
-    public void SileroVadOp18(int seed, long sr, bool bindSampleRate) =>
+    [InlineData(2, 8000L, false, true)]
+    [InlineData(2, 16000L, true, true)]
+    public void SileroVadOp18(int seed, long sr, bool bindSampleRate, bool passesOff = false) =>
         Check("silero_vad_op18_ifless.onnx", SileroInputs(seed, sr, ("state", new[] { 2, 1, 128 })), rtol: 1e-4, atol: 3e-6, expectedOutputs: 2,
-            metadata: SileroMetadata(bindSampleRate));
+            metadata: PassesOff(passesOff, keepFolding: false, SileroMetadata(bindSampleRate)));
 
     private static (string, Array, int[])[] SileroInputs(int seed, long sr, params (string Name, int[] Shape)[] states)
     {
@@ -114,9 +121,10 @@ public class RealModelTests
     [Theory]
     [InlineData(1)]
     [InlineData(2)]
-    public void Mlsd(int seed) =>
+    [InlineData(1, true)]
+    public void Mlsd(int seed, bool passesOff = false) =>
         Check("mlsd_320x320_tiny.onnx", "input_image_with_alpha:0", new[] { 1, 320, 320, 4 }, LineImage(seed), rtol: 1e-4, atol: 1e-4, expectedOutputs: 2,
-            outputAtol: new[] { 2e-2, 1e-4 });
+            metadata: PassesOff(passesOff, keepFolding: true), outputAtol: new[] { 2e-2, 1e-4 });
 
     /// <summary>A 320x320 RGBA picture (0..255, alpha 255) of what M-LSD is for: a smooth background gradient crossed
     /// by a few straight bright and dark bars at seeded positions and angles, with mild noise.</summary>
@@ -180,6 +188,19 @@ public class RealModelTests
             _output.WriteLine($"{file} output {o} [{e.Length}]: max abs error {maxAbs:E2}, max rel error {maxRel:E2} (max |expected| {e.Max(Math.Abs):G4}; rtol {rtol:G2}, atol {outputAtol?[o] ?? atol:G2})");
         }
         for (int o = 0; o < expected.Length; o++) OrtReference.AssertClose(expected[o], actual[o], rtol, outputAtol?[o] ?? atol, $"{file} output {o}");
+    }
+
+    /// <summary>
+    /// The metadata with every optional pass switched off (passesOff), so each model is also checked unoptimised
+    /// against ONNX Runtime: DisabledPasses=all, or all but ConstantFolding for models whose shapes are computed by
+    /// subgraphs that only folding makes static (PP-OCR's Reshape targets, M-LSD's Pad amounts: EAI0204 without it).
+    /// </summary>
+    private static Dictionary<string, string>? PassesOff(bool passesOff, bool keepFolding = false, Dictionary<string, string>? metadata = null)
+    {
+        if (!passesOff) return metadata;
+        var result = new Dictionary<string, string>(metadata ?? new());
+        result["DisabledPasses"] = keepFolding ? string.Join(";", Passes.PassPipeline.OptionalPasses.Where(p => p != "ConstantFolding")) : "all";
+        return result;
     }
 
     /// <summary>Inputs bound with ConstantInputs are no longer parameters of Infer.</summary>
