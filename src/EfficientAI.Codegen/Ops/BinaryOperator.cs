@@ -13,6 +13,9 @@ internal abstract class BinaryOperator : Operator
 
     protected abstract double Apply(double a, double b);
 
+    /// <summary>Apply for double tensors; ops whose Apply rounds through float (to match the float kernels) override it.</summary>
+    protected virtual double ApplyDouble(double a, double b) => Apply(a, b);
+
     protected virtual long ApplyInteger(long a, long b) => (long)Apply(a, b);
 
     public override void Infer(OpContext ctx)
@@ -33,10 +36,11 @@ internal abstract class BinaryOperator : Operator
         var aStrides = Shape.BroadcastStrides(a.Shape, outShape);
         var bStrides = Shape.BroadcastStrides(b.Shape, outShape);
         bool integer = DataTypes.IsInteger(result.Type) || result.Type == DataType.Bool;
+        bool isDouble = result.Type == DataType.Double;
         Elementwise.ForEachIndex(outShape, aStrides, bStrides, (o, ia, ib) =>
         {
             if (integer) result.SetLong(o, ApplyInteger(a.GetLong(ia), b.GetLong(ib)));
-            else result.Set(o, Apply(a.GetDouble(ia), b.GetDouble(ib)));
+            else result.Set(o, isDouble ? ApplyDouble(a.GetDouble(ia), b.GetDouble(ib)) : Apply(a.GetDouble(ia), b.GetDouble(ib)));
         });
         ctx.SetConst(0, result);
         return true;

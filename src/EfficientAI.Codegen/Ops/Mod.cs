@@ -11,6 +11,7 @@ internal sealed class ModOp : BinaryOperator
     private static bool Fmod(OpContext ctx) => ctx.Int("fmod", 0) != 0;
 
     protected override double Apply(double a, double b) => (float)a % (float)b;
+    protected override double ApplyDouble(double a, double b) => a % b;
 
     protected override long ApplyInteger(long a, long b) => FloorMod(a, b);
 
@@ -36,7 +37,7 @@ internal sealed class ModOp : BinaryOperator
         bool integer = DataTypes.IsInteger(result.Type), fmod = Fmod(ctx);
         Elementwise.ForEachIndex(outShape, Shape.BroadcastStrides(a.Shape, outShape), Shape.BroadcastStrides(b.Shape, outShape), (o, ia, ib) =>
         {
-            if (!integer) result.Set(o, Apply(a.GetDouble(ia), b.GetDouble(ib)));
+            if (!integer) result.Set(o, result.Type == DataType.Double ? ApplyDouble(a.GetDouble(ia), b.GetDouble(ib)) : Apply(a.GetDouble(ia), b.GetDouble(ib)));
             else
             {
                 long x = a.GetLong(ia), y = b.GetLong(ib);

@@ -45,6 +45,8 @@ internal sealed class CaseResult
     public string? Message { get; set; }
     /// <summary>Graph inputs that decide a shape, bound to the test data's values with the ConstantInputs option.</summary>
     public string[] BoundInputs { get; set; } = Array.Empty<string>();
+    /// <summary>True when the whole case also folded at compile time (inputs as initializers) and the folded outputs matched the kernel's.</summary>
+    public bool FoldChecked { get; set; }
 
     public void Refuse(string id, string message)
     {
@@ -84,7 +86,12 @@ internal static class ConformanceRunner
         public required string Shim { get; init; }
         public required Value[] Outputs { get; init; }
         public required List<(string Name, Array[] Inputs, (Tensor Tensor, DataType Stored)[] Expected)> Data { get; init; }
+        /// <summary>Per data set, the outputs constant folding computes when every input is an initializer; null where the graph does not fold whole.</summary>
+        public List<Tensor[]?> Folded { get; init; } = new();
     }
+
+    /// <summary>Folded outputs against the kernel's: the two implementations of one op must agree closer than either agrees with ONNX.</summary>
+    public const double FoldRtol = 1e-5, FoldAtol = 1e-6;
 
     public static List<CaseResult> Run(IReadOnlyList<TestCase> cases)
     {
@@ -219,7 +226,37 @@ internal static class ConformanceRunner
         return new Prepared
         {
             Result = result, Namespace = ns, Sources = compiled.Output.Sources.ToArray(), Shim = shim, Outputs = outputs, Data = data,
+            Folded = dataSets.Select(d => Fold(testCase, proto, modelInputs, d, outputs)).ToList(),
         };
+    }
+
+    /// <summary>
+    /// The case compiled with every graph input turned into an initializer holding the data set's tensor, so constant
+    /// folding (each op's TryEvaluate) computes the outputs at compile time; null unless every output folds.
+    /// </summary>
+    private static Tensor[]? Fold(TestCase testCase, ModelProto proto, List<string> modelInputs, DataSet set, Value[] outputs)
+    {
+        if (set.Inputs.Sum(t => t.Dims.Aggregate(1L, (a, b) => a * b)) > Passes.ShapeInference.FoldElementLimit) return null;
+        var folded = proto.Clone();
+        for (int i = 0; i < modelInputs.Count; i++)
+        {
+            var t = set.Inputs[i].Clone();
+            t.Name = modelInputs[i];
+            folded.Graph.Initializer.Add(t);
+        }
+        try
+        {
+            var bytes = Google.Protobuf.MessageExtensions.ToByteArray(folded);
+            var options = ModelOptions.Default(testCase.ModelPath) with { DisabledPasses = "" };
+            var result = ModelCompiler.CompileDetailed(new ModelRequest(new ModelFile(testCase.ModelPath, new EquatableArray<byte>(bytes), null), options), CancellationToken.None);
+            if (result.Graph is not { } graph || result.Output.Diagnostics.Any(d => d.IsError)) return null;
+            var constants = outputs.Select(o => graph.Values.TryGetValue(o.Name, out var v) ? v.Constant : null).ToArray();
+            return constants.All(c => c is not null) ? constants.Select(c => c!).ToArray() : null;
+        }
+        catch (Exception)
+        {
+            return null; // the case's own compile already reports generator failures
+        }
     }
 
     /// <summary>Graph inputs that the value named in an EAI0204 message ("input i ('name', ...") is, or is computed from.</summary>
@@ -380,12 +417,31 @@ internal static class ConformanceRunner
                 }
             }
         }
+        // The same data folded at compile time must give the kernel's numbers.
+        for (int d = 0; d < p.Data.Count; d++)
+        {
+            if (p.Folded[d] is not { } folded) continue;
+            var outputs = p.Outputs.Select(v => (Array)Array.CreateInstance(CompiledModelRunner.ElementType(DataTypes.CSharp(v.Type)), Shape.ElementsInt(v.RequireShape))).ToArray();
+            run.Invoke(null, new object[] { p.Data[d].Inputs, outputs });
+            double foldError = 0;
+            for (int k = 0; k < outputs.Length; k++)
+            {
+                var v = p.Outputs[k];
+                var mismatch = Compare(folded[k], folded[k].Type, new Tensor(v.Type, v.RequireShape, outputs[k]), ref foldError, FoldRtol, FoldAtol);
+                if (mismatch is not null)
+                {
+                    p.Result.Fail($"{p.Data[d].Name} output {k} '{v.Name}': constant folding and the kernel disagree: {mismatch}");
+                    return;
+                }
+            }
+            p.Result.FoldChecked = true;
+        }
         p.Result.Status = CaseStatus.Passed;
         p.Result.MaxError = maxError;
     }
 
     /// <summary>Null when the actual output matches; otherwise what differs (type, shape, or the first elements out of tolerance).</summary>
-    internal static string? Compare(Tensor expected, DataType expectedType, Tensor actual, ref double maxError)
+    internal static string? Compare(Tensor expected, DataType expectedType, Tensor actual, ref double maxError, double rtol = Rtol, double atol = Atol)
     {
         // Generated code holds float16/bfloat16 in float (TensorReader widens the expected values the same way).
         bool widened = expectedType is DataType.Float16 or DataType.BFloat16 && actual.Type == DataType.Float;
@@ -407,7 +463,7 @@ internal static class ConformanceRunner
                 {
                     double err = Math.Abs(x - y);
                     if (!double.IsNaN(err)) maxError = Math.Max(maxError, err);
-                    ok = err <= Atol + Rtol * Math.Abs(y);
+                    ok = err <= atol + rtol * Math.Abs(y);
                 }
                 a = x.ToString("R", CultureInfo.InvariantCulture);
                 e = y.ToString("R", CultureInfo.InvariantCulture);
