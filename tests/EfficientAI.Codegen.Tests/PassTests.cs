@@ -163,7 +163,7 @@ public class BudgetTests
         Assert.Equal("EAI0402", d.Id);
         Assert.Contains("MaxRamBytes=8,192 B", d.GetMessage());
         Assert.Contains("the arena needs 16,384 B", d.GetMessage());
-        Assert.Contains("'c' 16,384 B from Conv", d.GetMessage());
+        Assert.Contains("'r' 16,384 B from Conv", d.GetMessage()); // the Relu is the Conv's epilogue: the Conv writes 'r'
     }
 
     [Fact]
