@@ -3,6 +3,7 @@ using System.Collections.Generic;
 using System.Linq;
 using EfficientAI.Codegen.Onnx.Proto;
 using EfficientAI.Codegen.Tests.Infrastructure;
+using Google.Protobuf;
 using Microsoft.CodeAnalysis;
 using Xunit;
 
@@ -145,6 +146,59 @@ public class RecurrentOpTests
     {
         Check("LSTM", "forward", initial: true, opset: 7);
         Check("GRU", "forward", initial: true, opset: 7);
+    }
+
+    /// <summary>
+    /// layout=1 (batch-major X, Y and states), which ONNX Runtime's CPU kernels do not run: the reference is ONNX
+    /// Runtime on the layout-0 node between Transposes, on the same random inputs.
+    /// </summary>
+    [Theory]
+    [InlineData("LSTM", "bidirectional")]
+    [InlineData("GRU", "reverse")]
+    [InlineData("RNN", "bidirectional")]
+    public void BatchMajorLayoutMatchesTransposedLayoutZero(string op, string direction)
+    {
+        var (model, inputs) = Build(op, direction, initial: true, lengths: true, layout: 1);
+        var (reference, _) = Build(op, direction, initial: true, lengths: true, layout: 0);
+        var refModel = ModelProto.Parser.ParseFrom(reference);
+        var graph = refModel.Graph;
+        var node = graph.Node.Single();
+        int stateInputs = op == "LSTM" ? 2 : 1;
+        // Batch-major graph inputs, transposed into the layout-0 node; its outputs transposed back.
+        graph.Input.Clear();
+        var nodes = new List<NodeProto>();
+        NodeProto Transpose(string from, string to, params long[] perm)
+        {
+            var t = new NodeProto { OpType = "Transpose", Name = "t_" + to };
+            t.Input.Add(from);
+            t.Output.Add(to);
+            t.Attribute.Add(A.Ints("perm", perm));
+            return t;
+        }
+        foreach (var (name, shape) in inputs)
+        {
+            graph.Input.Add(OnnxBuilder.ValueInfo(name, 1, shape.Cast<object>().ToArray()));
+            nodes.Add(Transpose(name, name + "_t", 1, 0, 2));
+            for (int i = 0; i < node.Input.Count; i++) if (node.Input[i] == name) node.Input[i] = name + "_t";
+        }
+        Assert.Equal(1 + stateInputs, inputs.Length);
+        var outputs = node.Output.ToArray();
+        for (int i = 0; i < outputs.Length; i++)
+        {
+            node.Output[i] = outputs[i] + "_0";
+            nodes.Add(i == 0 ? Transpose(outputs[i] + "_0", outputs[i], 2, 0, 1, 3) : Transpose(outputs[i] + "_0", outputs[i], 1, 0, 2));
+        }
+        graph.Node.Clear();
+        graph.Node.Add(nodes.Where(n => n.Output[0].EndsWith("_t", StringComparison.Ordinal)));
+        graph.Node.Add(node);
+        graph.Node.Add(nodes.Where(n => !n.Output[0].EndsWith("_t", StringComparison.Ordinal)));
+
+        var runner = GeneratorHarness.Compile(model);
+        var data = inputs.Select((x, i) => (x.Item1, (Array)OrtReference.RandomFloats(x.Item2.Aggregate(1, (a, b) => a * b), 1 + i, 1.5f), x.Item2)).ToList();
+        var expected = OrtReference.Run(refModel.ToByteArray(), data);
+        var actual = runner.Run(data.Select(d => d.Item2).ToArray());
+        Assert.Equal(expected.Length, actual.Length);
+        for (int i = 0; i < expected.Length; i++) OrtReference.AssertClose(expected[i], actual[i], ModelCheck.DefaultRtol, ModelCheck.DefaultAtol, $"output {i}");
     }
 
     [Fact]
