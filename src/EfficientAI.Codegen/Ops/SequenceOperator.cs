@@ -1,9 +1,6 @@
 using System.Collections.Generic;
-using System.Linq;
 using EfficientAI.Codegen.Diagnostics;
-using EfficientAI.Codegen.Emit;
 using EfficientAI.Codegen.Ir;
-using EfficientAI.Codegen.Onnx.Proto;
 
 namespace EfficientAI.Codegen.Ops;
 
@@ -12,14 +9,8 @@ namespace EfficientAI.Codegen.Ops;
 /// (<see cref="Graph.Sequences"/>): every op expands into tensor nodes (Identity, Split, Concat, ...) or none at all,
 /// so its length and every position must be known at compile time.
 /// </summary>
-internal abstract class SequenceOperator : Operator
+internal abstract class SequenceOperator : ExpandingOperator
 {
-    public abstract override IReadOnlyList<Node> Expand(OpContext ctx);
-
-    public override void Infer(OpContext ctx) => throw ctx.Fail("sequence ops are expanded before shape inference");
-
-    public override void Emit(EmitContext ctx) => throw ctx.Fail("sequence ops are expanded before emission");
-
     /// <summary>The element names of sequence input i.</summary>
     protected static List<string> Sequence(OpContext ctx, int i)
     {
@@ -44,34 +35,4 @@ internal abstract class SequenceOperator : Operator
         return (int)(p < 0 ? p + count : p);
     }
 
-    /// <summary>A new node of the default domain at the given opset, named after the node it replaces.</summary>
-    protected static Node NewNode(OpContext ctx, string opType, int opset, string suffix, IEnumerable<string> inputs, IEnumerable<string> outputs)
-    {
-        var n = new Node(opType, "", $"{ctx.Node.Name}/{suffix}", opset) { Guards = ctx.Node.Guards.ToList() };
-        n.Inputs.AddRange(inputs);
-        n.Outputs.AddRange(outputs);
-        return n;
-    }
-
-    /// <summary>A model-unique value name derived from the node.</summary>
-    protected static string Local(OpContext ctx, string suffix)
-    {
-        var name = $"{(ctx.Node.Outputs.FirstOrDefault(o => o.Length > 0) ?? ctx.Node.Name)}/{suffix}";
-        while (ctx.Graph.Values.ContainsKey(name)) name += "'";
-        return name;
-    }
-
-    /// <summary>A compile-time int64 constant value (axes, split sizes) for the nodes an op expands into.</summary>
-    protected static string LongConstant(OpContext ctx, string suffix, int[] shape, long[] values)
-    {
-        var name = Local(ctx, suffix);
-        var v = ctx.Graph.Value(name);
-        v.Constant = Tensor.FromLongs(shape, values);
-        v.Type = DataType.Int64;
-        v.Shape = shape;
-        return name;
-    }
-
-    protected static AttributeProto IntAttribute(string name, long value) =>
-        new() { Name = name, Type = AttributeProto.Types.AttributeType.Int, I = value };
 }
