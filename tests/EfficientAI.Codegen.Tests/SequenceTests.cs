@@ -53,4 +53,17 @@ public class SequenceTests
         Assert.Equal("EAI0202", d.Id);
         Assert.Contains("not known at compile time", d.GetMessage());
     }
+
+    /// <summary>ReverseSequence with lengths known only at run time (an initializer here, read by the kernel).</summary>
+    [Theory]
+    [InlineData(0, 1)]
+    [InlineData(1, 0)]
+    public void ReverseSequence(int batchAxis, int timeAxis)
+    {
+        var shape = batchAxis == 0 ? new[] { 3, 4, 2 } : new[] { 4, 3, 2 };
+        var b = new OnnxBuilder(10).Input("x", shape);
+        b.Node("ReverseSequence", new[] { "x", b.Initializer("lens", new[] { 3 }, new long[] { 4, 0, 2 }) }, new[] { "y" },
+            A.Int("batch_axis", batchAxis), A.Int("time_axis", timeAxis)).Output("y");
+        ModelCheck.AgainstOrt(b.Build(), new[] { ("x", shape) }, rtol: 0, atol: 0);
+    }
 }
