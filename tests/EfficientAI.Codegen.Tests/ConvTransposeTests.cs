@@ -1,3 +1,4 @@
+using System;
 using System.Collections.Generic;
 using System.Linq;
 using EfficientAI.Codegen.Onnx.Proto;
@@ -14,7 +15,7 @@ namespace EfficientAI.Codegen.Tests;
 /// </summary>
 public class ConvTransposeTests
 {
-    private static void Check(int[] x, int[] w, bool bias, params AttributeProto[] attrs)
+    private static CompiledModelRunner Check(int[] x, int[] w, bool bias, params AttributeProto[] attrs)
     {
         int outChannels = w[1] * (int)(attrs.FirstOrDefault(a => a.Name == "group")?.I ?? 1);
         var b = new OnnxBuilder(11).Input("x", x).Input("w", w);
@@ -25,7 +26,15 @@ public class ConvTransposeTests
             inputs.Add(("b", new[] { outChannels }));
         }
         b.Node("ConvTranspose", inputs.Select(i => i.Item1).ToArray(), new[] { "y" }, attrs).Output("y");
-        ModelCheck.AgainstOrt(b.Build(), inputs.ToArray());
+        return ModelCheck.AgainstOrt(b.Build(), inputs.ToArray());
+    }
+
+    /// <summary>The column matrix lives in the arena's per-node scratch: nothing is allocated per inference.</summary>
+    [Fact]
+    public void NoAllocationPerInference()
+    {
+        var runner = Check(new[] { 1, 4, 5, 5 }, new[] { 4, 3, 2, 3 }, bias: true, A.Int("group", 2), A.Ints("strides", 2, 1));
+        Assert.Equal(0, runner.Allocations(new Array[] { OrtReference.RandomFloats(100, 1), OrtReference.RandomFloats(72, 2), OrtReference.RandomFloats(6, 3) }, 200));
     }
 
     [Fact]

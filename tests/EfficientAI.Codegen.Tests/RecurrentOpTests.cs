@@ -201,6 +201,18 @@ public class RecurrentOpTests
         for (int i = 0; i < expected.Length; i++) OrtReference.AssertClose(expected[i], actual[i], ModelCheck.DefaultRtol, ModelCheck.DefaultAtol, $"output {i}");
     }
 
+    /// <summary>The gate buffers live in the arena's per-node scratch: nothing is allocated per inference.</summary>
+    [Theory]
+    [InlineData("LSTM")]
+    [InlineData("GRU")]
+    public void NoAllocationPerInference(string op)
+    {
+        var (model, inputs) = Build(op, "bidirectional", initial: true, lengths: true, peepholes: true);
+        var runner = ModelCheck.AgainstOrt(model, inputs);
+        var data = inputs.Select((x, i) => (Array)OrtReference.RandomFloats(x.Item2.Aggregate(1, (a, b) => a * b), 7 + i)).ToArray();
+        Assert.Equal(0, runner.Allocations(data, 200));
+    }
+
     [Fact]
     public void UnknownActivationIsRefused()
     {
