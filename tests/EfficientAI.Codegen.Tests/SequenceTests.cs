@@ -66,4 +66,16 @@ public class SequenceTests
             A.Int("batch_axis", batchAxis), A.Int("time_axis", timeAxis)).Output("y");
         ModelCheck.AgainstOrt(b.Build(), new[] { ("x", shape) }, rtol: 0, atol: 0);
     }
+
+    [Fact]
+    public void ASequenceGraphOutputIsRefused()
+    {
+        var b = new OnnxBuilder(13).Input("x", new[] { 2 });
+        b.Node("SequenceConstruct", new[] { "x", "x" }, new[] { "s" });
+        b.Node("Identity", new[] { "s" }, new[] { "y" }).Output("y");
+        var (_, diagnostics, _) = GeneratorHarness.Generate(GeneratorHarness.WriteModel(b.Build(), "seq_out.onnx"));
+        var d = Assert.Single(diagnostics, x => x.Severity == DiagnosticSeverity.Error);
+        Assert.Equal("EAI0202", d.Id);
+        Assert.Contains("graph output 'y' is a sequence", d.GetMessage());
+    }
 }
