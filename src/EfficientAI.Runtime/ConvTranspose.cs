@@ -2,6 +2,7 @@
 // row against every input position (W_g^T x X_g); col2im then scatters those rows into the output with the strides,
 // dilations and leading pads. The column matrix lives in the caller's scratch span.
 using System;
+using System.Numerics.Tensors;
 
 namespace EfficientAI.Runtime;
 
@@ -86,7 +87,16 @@ public static class ConvTranspose
                             if (inside)
                             {
                                 var src = row.Slice(q * inner, inner);
-                                for (int j = jBegin; j < jEnd; j++) plane[offset + j * s + shift] += src[j];
+                                if (s == 1 && jEnd > jBegin)
+                                {
+                                    // Unit stride: the run lands contiguously, one vector add.
+                                    var run = plane.Slice(offset + jBegin + shift, jEnd - jBegin);
+                                    TensorPrimitives.Add(run, src.Slice(jBegin, jEnd - jBegin), run);
+                                }
+                                else
+                                {
+                                    for (int j = jBegin; j < jEnd; j++) plane[offset + j * s + shift] += src[j];
+                                }
                             }
                             for (int d = last - 1; d >= 0; d--)
                             {
