@@ -86,4 +86,51 @@ public static class Resize
             }
         }
     }
+
+    /// <summary>
+    /// Separable interpolation with <paramref name="taps"/> taps per axis (cubic 4) over the last two axes of x viewed
+    /// as [planes, inH, inW]: y[p, i, j] = sum_a sum_b rowWeights[taps*i+a] * colWeights[taps*j+b] * x[p, rows[taps*i+a],
+    /// cols[taps*j+b]]. An output whose row or column table starts with -1 lies outside the crop (tf_crop_and_resize)
+    /// and gets <paramref name="extrapolation"/>.
+    /// </summary>
+    public static void Separable(ReadOnlySpan<float> x, Span<float> y, int planes, int inH, int inW, int outH, int outW, int taps,
+        ReadOnlySpan<int> rows, ReadOnlySpan<float> rowWeights, ReadOnlySpan<int> cols, ReadOnlySpan<float> colWeights, float extrapolation)
+    {
+        if (taps <= 0 || rows.Length != taps * outH || rowWeights.Length != taps * outH || cols.Length != taps * outW || colWeights.Length != taps * outW)
+            ThrowHelper.Argument("row and column tables must hold taps entries per output index.");
+        if ((long)planes * inH * inW != x.Length || (long)planes * outH * outW != y.Length) ThrowHelper.Argument("x or y does not match the shapes.");
+        for (int i = 0; i < rows.Length; i++) if (rows[i] >= inH) ThrowHelper.Argument("a row index is out of range.");
+        for (int i = 0; i < cols.Length; i++) if (cols[i] >= inW) ThrowHelper.Argument("a column index is out of range.");
+        for (int p = 0; p < planes; p++)
+        {
+            var plane = x.Slice(p * inH * inW, inH * inW);
+            var output = y.Slice(p * outH * outW, outH * outW);
+            for (int i = 0; i < outH; i++)
+            {
+                var line = output.Slice(i * outW, outW);
+                if (rows[taps * i] < 0)
+                {
+                    line.Fill(extrapolation);
+                    continue;
+                }
+                for (int j = 0; j < outW; j++)
+                {
+                    if (cols[taps * j] < 0)
+                    {
+                        line[j] = extrapolation;
+                        continue;
+                    }
+                    float sum = 0f;
+                    for (int a = 0; a < taps; a++)
+                    {
+                        var src = plane.Slice(rows[taps * i + a] * inW, inW);
+                        float rowSum = 0f;
+                        for (int b = 0; b < taps; b++) rowSum += colWeights[taps * j + b] * src[cols[taps * j + b]];
+                        sum += rowWeights[taps * i + a] * rowSum;
+                    }
+                    line[j] = sum;
+                }
+            }
+        }
+    }
 }

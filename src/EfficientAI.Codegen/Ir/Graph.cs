@@ -84,6 +84,12 @@ internal sealed class Graph
     /// <summary>Imported opset version per domain ("" is the default ONNX domain).</summary>
     public Dictionary<string, int> Opsets { get; } = new();
 
+    /// <summary>
+    /// Sequence values resolved at compile time: each is the ordered list of its element tensors' names (the
+    /// sequence ops expand into tensor nodes and update this map; no sequence exists at run time).
+    /// </summary>
+    public Dictionary<string, List<string>> Sequences { get; } = new();
+
     public Value Value(string name)
     {
         if (!Values.TryGetValue(name, out var v)) Values[name] = v = new Value(name);

@@ -77,6 +77,10 @@ internal sealed class IfOp : Operator
         if (ctx.InputCount != 1 + 2 * n) throw ctx.Fail("needs then_branch and else_branch attributes");
         for (int i = 0; i < n; i++)
         {
+            // Sequences exist only at compile time, so the condition must pick the branch then.
+            if (ctx.Graph.Sequences.ContainsKey(ctx.Node.Inputs[1 + i]) || ctx.Graph.Sequences.ContainsKey(ctx.Node.Inputs[1 + n + i]))
+                throw new CompileError(DiagnosticDescriptors.DataDependentShape,
+                    $"{ctx.Node.Display}: input 0 ('{ctx.Node.Inputs[0]}', the condition) is computed at run time, but output {i} is a sequence, which must be known at compile time");
             var a = ctx.Input(1 + i);
             var b = ctx.Input(1 + n + i);
             if (a.Type != b.Type || !Shape.Equal(a.RequireShape, b.RequireShape))

@@ -41,7 +41,9 @@ internal static class ShapeInference
         }
         graph.Nodes = kept;
         foreach (var output in graph.Outputs)
-            if (!graph.Values.TryGetValue(output, out var v) || !v.IsKnown)
+            if (graph.Sequences.ContainsKey(output))
+                throw new CompileError(DiagnosticDescriptors.UnsupportedType, $"graph output '{output}' is a sequence; sequences exist only inside the model at compile time, outputs must be tensors");
+            else if (!graph.Values.TryGetValue(output, out var v) || !v.IsKnown)
                 throw new CompileError(DiagnosticDescriptors.MalformedModel, $"graph output '{output}' is not produced by any node, initializer or input");
         return graph;
     }
