@@ -28,6 +28,17 @@ internal static class ModelCompiler
         public ModelReport? Report { get; init; }
     }
 
+    /// <summary>
+    /// Parses model bytes with a recursion limit just above what <see cref="Limits.MaxSubgraphDepth"/> nested
+    /// subgraphs need (three messages per level: Graph, Node, Attribute), so too-deep nesting is reported as that
+    /// limit rather than as a malformed file, while the parser's stack stays bounded.
+    /// </summary>
+    internal static ModelProto Parse(byte[] bytes)
+    {
+        using var input = CodedInputStream.CreateWithLimits(new MemoryStream(bytes, writable: false), int.MaxValue, 3 * Limits.MaxSubgraphDepth + 12);
+        return ModelProto.Parser.ParseFrom(input);
+    }
+
     public static CompiledModel Compile(ModelRequest request, CancellationToken ct) => CompileDetailed(request, ct).Output;
 
     public static Result CompileDetailed(ModelRequest request, CancellationToken ct)
@@ -48,7 +59,7 @@ internal static class ModelCompiler
             ModelProto model;
             try
             {
-                model = ModelProto.Parser.ParseFrom(request.File.Bytes.AsSpan().ToArray());
+                model = Parse(request.File.Bytes.AsSpan().ToArray());
             }
             catch (InvalidProtocolBufferException e)
             {
@@ -57,6 +68,7 @@ internal static class ModelCompiler
             if (model.Graph is null || (model.Graph.Node.Count == 0 && model.Graph.Output.Count == 0))
                 return new Result(Fail(Diag(DiagnosticDescriptors.MalformedModel, request.File.Bytes.Length == 0 ? "the file is empty" : "it contains no graph")), null, null);
 
+            ExternalData.Inline(model, path);
             graph = GraphImporter.Import(model, request.Options);
             var unsupported = Unsupported(graph);
             if (unsupported.Count > 0) return new Result(Fail(unsupported.Select(u => Diag(DiagnosticDescriptors.UnsupportedOp, u.Op, u.Where)).ToArray()), graph, null);

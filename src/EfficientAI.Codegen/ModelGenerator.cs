@@ -61,6 +61,9 @@ public sealed class ModelGenerator : IIncrementalGenerator
     {
         try
         {
+            long length = new FileInfo(path).Length;
+            if (length > Diagnostics.Limits.MaxModelBytes)
+                return new ModelFile(path, EquatableArray<byte>.Empty, $"the file has {length} bytes, more than the limit of {Diagnostics.Limits.MaxModelBytes} (MaxModelBytes, protobuf's own); store the weights as external data");
             return new ModelFile(path, new EquatableArray<byte>(File.ReadAllBytes(path)), null);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException or ArgumentException or NotSupportedException)

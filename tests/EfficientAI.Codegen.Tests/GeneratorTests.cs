@@ -161,7 +161,7 @@ public class GeneratorTests
         var expected = inputs.Select(x => (float[])runner.Run(x)[0]).ToArray();
         Parallel.For(0, 8, new ParallelOptions { MaxDegreeOfParallelism = 8 }, t =>
         {
-            for (int n = 0; n < 2000; n++)
+            for (int n = 0; n < 10000; n++)
             {
                 int i = (t * 7 + n) % inputs.Length;
                 Assert.Equal(expected[i], (float[])runner.Run(inputs[i])[0]);

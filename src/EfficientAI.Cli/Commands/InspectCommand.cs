@@ -39,7 +39,7 @@ internal static class InspectCommand
         ModelProto proto;
         try
         {
-            proto = ModelProto.Parser.ParseFrom(file.Bytes.AsSpan().ToArray());
+            proto = EfficientAI.Codegen.ModelCompiler.Parse(file.Bytes.AsSpan().ToArray());
         }
         catch (InvalidProtocolBufferException e)
         {

@@ -20,6 +20,9 @@ internal static class DiagnosticDescriptors
     public static readonly DiagnosticDescriptor InvalidOption = Error("EAI0003", "Invalid model option",
         "Invalid option for '{0}': {1}");
 
+    public static readonly DiagnosticDescriptor ExternalDataRefused = Error("EAI0006", "External tensor data refused",
+        "'{0}': tensor '{1}' stores its data externally and {2}. Keep external data files inside the model's folder, named by a relative path.");
+
     public static readonly DiagnosticDescriptor ModelSummary = new("EAI0005", "Model compiled",
         "Compiled '{0}' to {1}: {2}", Category, DiagnosticSeverity.Info, isEnabledByDefault: true);
 

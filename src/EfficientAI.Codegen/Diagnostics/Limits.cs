@@ -6,6 +6,9 @@ namespace EfficientAI.Codegen.Diagnostics;
 /// </summary>
 internal static class Limits
 {
+    /// <summary>Bytes of a model file (protobuf's own 2 GiB message limit); larger models keep weights as external data.</summary>
+    public const long MaxModelBytes = int.MaxValue;
+
     /// <summary>Elements of any one tensor (2^28 floats = 1 GiB).</summary>
     public const long MaxTensorElements = 1L << 28;
 

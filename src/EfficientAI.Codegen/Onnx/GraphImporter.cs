@@ -13,6 +13,8 @@ internal static class GraphImporter
     public static Graph Import(ModelProto model, ModelOptions options)
     {
         if (model.Graph is null) throw new CompileError(DiagnosticDescriptors.MalformedModel, "the file has no graph");
+        int nodes = 0;
+        CheckSize(model.Graph, depth: 0, ref nodes);
         var g = new Graph();
         foreach (var opset in model.OpsetImport)
         {
@@ -61,6 +63,22 @@ internal static class GraphImporter
         var names = new NameScope(ReservedNames(model.Graph), parent: null);
         ImportNodes(g, model.Graph.Node, g.Nodes, names);
         return g;
+    }
+
+    /// <summary>Enforces <see cref="Limits.MaxNodes"/> and <see cref="Limits.MaxSubgraphDepth"/> before anything is imported.</summary>
+    private static void CheckSize(GraphProto graph, int depth, ref int nodes)
+    {
+        if (depth > Limits.MaxSubgraphDepth)
+            throw new CompileError(DiagnosticDescriptors.LimitExceeded, $"subgraphs are nested more than {Limits.MaxSubgraphDepth} deep (limit MaxSubgraphDepth); flatten the control flow in the exporter");
+        nodes += graph.Node.Count;
+        if (nodes > Limits.MaxNodes)
+            throw new CompileError(DiagnosticDescriptors.LimitExceeded, $"the model has more than {Limits.MaxNodes} nodes (limit MaxNodes, subgraphs included)");
+        foreach (var node in graph.Node)
+            foreach (var a in node.Attribute)
+            {
+                if (a.G is not null) CheckSize(a.G, depth + 1, ref nodes);
+                foreach (var sub in a.Graphs) CheckSize(sub, depth + 1, ref nodes);
+            }
     }
 
     /// <summary>Every name the main graph defines: subgraph locals that reuse one are renamed.</summary>
