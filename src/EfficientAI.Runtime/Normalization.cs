@@ -86,4 +86,30 @@ public static class Normalization
             }
         }
     }
+
+    /// <summary>Hardmax over the middle axis of x viewed as [outer, axis, inner]: 1 at the first maximum, 0 elsewhere.</summary>
+    public static void Hardmax(ReadOnlySpan<float> x, Span<float> y, int outer, int axis, int inner)
+    {
+        long total = (long)outer * axis * inner;
+        if (x.Length < total || y.Length < total) ThrowHelper.Argument("A span is shorter than its shape.");
+        for (int o = 0; o < outer; o++)
+        {
+            int block = o * axis * inner;
+            for (int i = 0; i < inner; i++)
+            {
+                int best = 0;
+                float max = x[block + i];
+                for (int a = 1; a < axis; a++)
+                {
+                    float v = x[block + a * inner + i];
+                    if (v > max)
+                    {
+                        max = v;
+                        best = a;
+                    }
+                }
+                for (int a = 0; a < axis; a++) y[block + a * inner + i] = a == best ? 1f : 0f;
+            }
+        }
+    }
 }
