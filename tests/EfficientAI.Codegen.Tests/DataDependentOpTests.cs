@@ -70,4 +70,53 @@ public class DataDependentOpTests
             ("u", OrtReference.RandomFloats(8, 2), new[] { 2, 4 }),
         });
     }
+
+    /// <summary>Runs a model without inputs in the generator and ONNX Runtime; every output must match exactly.</summary>
+    private static void ConstantModelMatchesOrt(byte[] model)
+    {
+        var expected = OrtReference.Run(model, Array.Empty<(string, Array, int[])>());
+        var actual = GeneratorHarness.Compile(model).Run();
+        Assert.Equal(expected.Length, actual.Length);
+        for (int k = 0; k < expected.Length; k++) OrtReference.AssertClose(expected[k], actual[k], 0, 0, $"output {k}");
+    }
+
+    /// <summary>Sorted and first-occurrence order, flattened and along axes 0, 1 and -1, all four outputs.</summary>
+    [Theory]
+    [InlineData(1, null)] [InlineData(0, null)] [InlineData(1, 0)] [InlineData(1, 1)] [InlineData(0, -1)]
+    public void UniqueOfAConstant(int sorted, int? axis)
+    {
+        var b = new OnnxBuilder(11);
+        b.Initializer("x", new[] { 4, 3 }, new[] { 2f, 1f, 2f, -1f, 3f, -1f, 2f, 1f, 2f, 0.5f, 1f, 0.5f });
+        var attrs = new[] { A.Int("sorted", sorted) }.Concat(axis is { } a ? new[] { A.Int("axis", a) } : Array.Empty<AttributeProto>()).ToArray();
+        b.Node("Unique", new[] { "x" }, new[] { "y", "indices", "inverse", "counts" }, attrs)
+            .Output("y").Output("indices", 7).Output("inverse", 7).Output("counts", 7);
+        ConstantModelMatchesOrt(b.Build());
+    }
+
+    /// <summary>Random boxes in both formats, two batches and classes, with IoU and score thresholds and an output limit.</summary>
+    [Theory]
+    [InlineData(0, 3, 0.4f, 0.2f)] [InlineData(1, 2, 0.5f, 0f)] [InlineData(0, 100, 0.3f, 0.6f)]
+    public void NonMaxSuppressionOfConstants(int centerPointBox, long maxPerClass, float iou, float scoreThreshold)
+    {
+        var rng = new Random(centerPointBox * 7 + (int)maxPerClass);
+        var boxes = Enumerable.Range(0, 2 * 12 * 4).Select(_ => (float)rng.NextDouble() * 4).ToArray();
+        var b = new OnnxBuilder(11);
+        b.Initializer("boxes", new[] { 2, 12, 4 }, boxes);
+        b.Initializer("scores", new[] { 2, 2, 12 }, Enumerable.Range(0, 48).Select(_ => (float)rng.NextDouble()).ToArray());
+        b.Initializer("max", new[] { 1 }, new[] { maxPerClass });
+        b.Initializer("iou", new[] { 1 }, new[] { iou });
+        b.Initializer("score", new[] { 1 }, new[] { scoreThreshold });
+        b.Node("NonMaxSuppression", new[] { "boxes", "scores", "max", "iou", "score" }, new[] { "selected" }, A.Int("center_point_box", centerPointBox))
+            .Output("selected", 7);
+        ConstantModelMatchesOrt(b.Build());
+    }
+
+    [Fact]
+    public void UniqueOfARuntimeInputIsRefused()
+    {
+        var b = new OnnxBuilder(11).Input("x", 6).Node("Unique", "x", "y").Output("y");
+        var e = Assert.Throws<InvalidOperationException>(() => GeneratorHarness.Compile(b.Build()));
+        Assert.Contains("EAI0204", e.Message);
+        Assert.Contains("'x'", e.Message);
+    }
 }
