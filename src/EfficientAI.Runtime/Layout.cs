@@ -269,4 +269,26 @@ public static class Layout
             if (j >= 0 && j < cols) y[i * cols + (int)j] = T.One;
         }
     }
+
+    /// <summary>
+    /// ReverseSequence: x is [time, batch, inner] (or [batch, time, inner] when batchFirst); for each batch entry b the
+    /// first lengths[b] time steps are reversed and the rest copied. y must not alias x.
+    /// </summary>
+    public static void ReverseSequence<T, TIndex>(ReadOnlySpan<T> x, ReadOnlySpan<TIndex> lengths, Span<T> y, int time, int batch, int inner, bool batchFirst)
+        where T : unmanaged where TIndex : unmanaged, IBinaryInteger<TIndex>
+    {
+        long total = (long)time * batch * inner;
+        if (x.Length < total || y.Length < total || lengths.Length < batch) ThrowHelper.Argument("A span is shorter than its shape.");
+        for (int b = 0; b < batch; b++)
+        {
+            long length = long.CreateTruncating(lengths[b]);
+            if (length < 0 || length > time) ThrowHelper.Argument("A sequence length is outside [0, time].");
+            for (int t = 0; t < time; t++)
+            {
+                int source = t < length ? (int)length - 1 - t : t;
+                int to = batchFirst ? b * time + t : t * batch + b, from = batchFirst ? b * time + source : source * batch + b;
+                x.Slice(from * inner, inner).CopyTo(y.Slice(to * inner, inner));
+            }
+        }
+    }
 }

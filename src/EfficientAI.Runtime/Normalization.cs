@@ -112,4 +112,33 @@ public static class Normalization
             }
         }
     }
+
+    /// <summary>
+    /// LRN across channels of x viewed as [batch, channels, inner]: y = x / (bias + alpha / size * sum of x^2 over the
+    /// channels c - (size - 1) / 2 ... c + size / 2 that exist) ^ beta. y must not alias x.
+    /// </summary>
+    public static void LocalResponse(ReadOnlySpan<float> x, Span<float> y, int batch, int channels, int inner, int size, float alpha, float beta, float bias)
+    {
+        long total = (long)batch * channels * inner;
+        if (x.Length < total || y.Length < total) ThrowHelper.Argument("A span is shorter than its shape.");
+        int before = (size - 1) / 2, after = size - 1 - before;
+        for (int b = 0; b < batch; b++)
+        {
+            for (int c = 0; c < channels; c++)
+            {
+                int from = Math.Max(0, c - before), to = Math.Min(channels - 1, c + after);
+                for (int i = 0; i < inner; i++)
+                {
+                    float sum = 0;
+                    for (int k = from; k <= to; k++)
+                    {
+                        float v = x[(b * channels + k) * inner + i];
+                        sum += v * v;
+                    }
+                    int at = (b * channels + c) * inner + i;
+                    y[at] = x[at] / MathF.Pow(bias + alpha / size * sum, beta);
+                }
+            }
+        }
+    }
 }

@@ -5,7 +5,7 @@ using Xunit;
 
 namespace EfficientAI.Codegen.Tests;
 
-/// <summary>Trilu, EyeLike and Hardmax against ONNX Runtime.</summary>
+/// <summary>Trilu, EyeLike, Hardmax, Det and ReverseSequence against ONNX Runtime.</summary>
 public class MatrixOpTests
 {
     /// <summary>Both triangles, diagonals inside and past the matrix, k as a run-time input and as a constant.</summary>
@@ -40,5 +40,26 @@ public class MatrixOpTests
     {
         var b = new OnnxBuilder(opset).Input("x", 3, 4, 5).Node("Hardmax", new[] { "x" }, new[] { "y" }, A.Int("axis", axis)).Output("y");
         TypedInputs.AgainstOrt(b.Build(), new[] { ("x", (Array)TypedInputs.GridFloats(60, 4, 1), new[] { 3, 4, 5 }) });
+    }
+
+    /// <summary>A batch of 1x1, 2x2 and 5x5 matrices, one of them singular (rtol 1e-4, atol 1e-5).</summary>
+    [Theory]
+    [InlineData(1)] [InlineData(2)] [InlineData(5)]
+    public void Det(int n)
+    {
+        var x = OrtReference.RandomFloats(3 * 2 * n * n, n, 2f);
+        for (int i = 0; i < n; i++) x[i * n] = x[i * n + (n > 1 ? 1 : 0)]; // matrix 0: two equal columns (or, for 1x1, any value)
+        var b = new OnnxBuilder(13).Input("x", 3, 2, n, n).Node("Det", "x", "y").Output("y");
+        TypedInputs.AgainstOrt(b.Build(), new[] { ("x", (Array)x, new[] { 3, 2, n, n }) });
+    }
+
+    [Theory]
+    [InlineData(0, 1)] [InlineData(1, 0)]
+    public void ReverseSequence(int timeAxis, int batchAxis)
+    {
+        int[] shape = timeAxis == 0 ? new[] { 5, 4, 3 } : new[] { 4, 5, 3 };
+        var b = new OnnxBuilder(13).Input("x", shape).Typed("lens", 7, 4)
+            .Node("ReverseSequence", new[] { "x", "lens" }, new[] { "y" }, A.Int("time_axis", timeAxis), A.Int("batch_axis", batchAxis)).Output("y");
+        TypedInputs.AgainstOrt(b.Build(), new[] { ("x", (Array)OrtReference.RandomFloats(60, 3), shape), ("lens", new long[] { 5, 1, 3, 0 }, new[] { 4 }) });
     }
 }

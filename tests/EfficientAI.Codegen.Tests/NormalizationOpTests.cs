@@ -4,7 +4,7 @@ using Xunit;
 
 namespace EfficientAI.Codegen.Tests;
 
-/// <summary>LayerNormalization, InstanceNormalization and GroupNormalization against ONNX Runtime.</summary>
+/// <summary>LayerNormalization, InstanceNormalization, GroupNormalization, LRN and MeanVarianceNormalization against ONNX Runtime.</summary>
 public class NormalizationOpTests
 {
     [Theory]
@@ -60,5 +60,24 @@ public class NormalizationOpTests
         var b = new OnnxBuilder(18).Input("x", 1, 6, 2).Input("s", new[] { 4 }).Input("b", new[] { 4 });
         b.Node("GroupNormalization", new[] { "x", "s", "b" }, new[] { "y" }, A.Int("num_groups", 4)).Output("y");
         Assert.Contains("EAI0203", Assert.Throws<InvalidOperationException>(() => GeneratorHarness.Compile(b.Build())).Message);
+    }
+
+    /// <summary>Window sizes 1, 3 and 5 (ONNX Runtime takes odd sizes only).</summary>
+    [Theory]
+    [InlineData(3, 1e-4f, 0.75f, 1f)] [InlineData(1, 0.02f, 0.5f, 2f)] [InlineData(5, 0.1f, 1f, 1.5f)]
+    public void LRN(int size, float alpha, float beta, float bias)
+    {
+        var b = new OnnxBuilder(13).Input("x", 2, 6, 3, 4)
+            .Node("LRN", new[] { "x" }, new[] { "y" }, A.Int("size", size), A.Float("alpha", alpha), A.Float("beta", beta), A.Float("bias", bias)).Output("y");
+        ModelCheck.AgainstOrt(b.Build(), new[] { ("x", new[] { 2, 6, 3, 4 }) }, scale: 3f);
+    }
+
+    [Theory]
+    [InlineData(null)] [InlineData(new long[] { 1 })] [InlineData(new long[] { 0, 2, 3 })]
+    public void MeanVarianceNormalization(long[]? axes)
+    {
+        var attrs = axes is null ? Array.Empty<Onnx.Proto.AttributeProto>() : new[] { A.Ints("axes", axes) };
+        var b = new OnnxBuilder(13).Input("x", 3, 4, 2, 5).Node("MeanVarianceNormalization", new[] { "x" }, new[] { "y" }, attrs).Output("y");
+        ModelCheck.AgainstOrt(b.Build(), new[] { ("x", new[] { 3, 4, 2, 5 }) });
     }
 }
