@@ -5,14 +5,16 @@ using EfficientAI.Codegen.Ir;
 
 namespace EfficientAI.Codegen.Ops;
 
-/// <summary>Shared geometry of MaxPool and AveragePool (1-D and 2-D, pads, auto_pad, ceil_mode, dilations).</summary>
+/// <summary>
+/// Shared geometry of MaxPool and AveragePool (pads, auto_pad, ceil_mode, dilations). 1-D and 2-D pooling have
+/// dedicated kernels; 3-D and more (and MaxPool's Indices output) go through the N-D kernel.
+/// </summary>
 internal abstract class PoolOperator : Operator
 {
     protected Window Geometry(OpContext ctx)
     {
         var x = ctx.Shape(0);
-        if (x.Length is not (3 or 4))
-            throw new CompileError(DiagnosticDescriptors.UnsupportedOp, new[] { OpType, $"{ctx.Node.Display} has rank-{x.Length} input; only 1-D and 2-D pooling is supported" });
+        if (x.Length < 3) throw ctx.Fail($"input must be [N, C, spatial...], not {Shape.Format(x)}");
         var kernel = ctx.IntArray("kernel_shape") ?? throw ctx.Fail("kernel_shape is required");
         return Window.Resolve(ctx, x.Skip(2).ToArray(), kernel, ctx.Int("ceil_mode", 0) != 0);
     }
@@ -20,9 +22,23 @@ internal abstract class PoolOperator : Operator
     public override void Infer(OpContext ctx)
     {
         ctx.RequireFloat(0);
-        if (ctx.HasOutput(1)) throw new CompileError(DiagnosticDescriptors.UnsupportedOp, new[] { OpType, $"{ctx.Node.Display} asks for the Indices output, which is not supported" });
         var x = ctx.Shape(0);
-        ctx.SetOutput(0, DataType.Float, new[] { x[0], x[1] }.Concat(Geometry(ctx).Output).ToArray());
+        var shape = new[] { x[0], x[1] }.Concat(Geometry(ctx).Output).ToArray();
+        ctx.SetOutput(0, DataType.Float, shape);
+        ctx.SetOutput(1, DataType.Int64, shape);
+    }
+
+    /// <summary>True when the 1-D/2-D kernels apply: rank 3 or 4 and no Indices output.</summary>
+    protected static bool Planar(OpContext ctx) => ctx.Rank(0) is 3 or 4 && !ctx.HasOutput(1);
+
+    /// <summary>The call of the N-D kernel (any rank, optional indices).</summary>
+    protected static void EmitND(EmitContext ctx, Window win, bool max, bool countIncludePad)
+    {
+        var x = ctx.Shape(0);
+        string indices = ctx.HasOutput(1) ? ctx.Out(1) : "global::System.Span<long>.Empty";
+        ctx.W.Line($"global::EfficientAI.Runtime.Pool.PoolND({ctx.In(0)}, {ctx.Out(0)}, {indices}, {checked(x[0] * x[1])}, {ctx.IntTable(x.Skip(2).ToArray())}, {ctx.IntTable(win.Output)}, " +
+            $"{ctx.IntTable(win.Kernel)}, {ctx.IntTable(win.Strides)}, {ctx.IntTable(win.PadBegin)}, {ctx.IntTable(win.PadEnd)}, {ctx.IntTable(win.Dilations)}, " +
+            $"{EmitContext.B(max)}, {EmitContext.B(countIncludePad)}, {EmitContext.B(ctx.Int("storage_order", 0) != 0)});");
     }
 
     /// <summary>(nc, h, w, kH, kW, oH, oW, sH, sW, padTop, padLeft, padBottom, padRight, dH, dW) with 1-D as h = 1.</summary>
