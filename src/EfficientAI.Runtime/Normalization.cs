@@ -141,4 +141,43 @@ public static class Normalization
             }
         }
     }
+
+    /// <summary>
+    /// BatchNormalization in training mode over x viewed as [n, c, spatial]: normalizes with the batch's per-channel
+    /// mean and (biased) variance; runningMean/runningVar (when not empty) get mean * momentum + batch * (1 - momentum).
+    /// y may alias x.
+    /// </summary>
+    public static void BatchNormTraining(ReadOnlySpan<float> x, ReadOnlySpan<float> scale, ReadOnlySpan<float> bias, ReadOnlySpan<float> mean,
+        ReadOnlySpan<float> variance, Span<float> y, Span<float> runningMean, Span<float> runningVar, int n, int c, int spatial, float epsilon, float momentum)
+    {
+        long total = (long)n * c * spatial;
+        if (x.Length < total || y.Length < total || scale.Length < c || bias.Length < c || mean.Length < c || variance.Length < c
+            || (!runningMean.IsEmpty && runningMean.Length < c) || (!runningVar.IsEmpty && runningVar.Length < c))
+            ThrowHelper.Argument("A span is shorter than its shape.");
+        long count = (long)n * spatial;
+        for (int ch = 0; ch < c; ch++)
+        {
+            double sum = 0, squares = 0;
+            for (int b = 0; b < n; b++)
+            {
+                var plane = x.Slice((b * c + ch) * spatial, spatial);
+                for (int i = 0; i < spatial; i++) sum += plane[i];
+            }
+            double batchMean = count == 0 ? 0 : sum / count;
+            for (int b = 0; b < n; b++)
+            {
+                var plane = x.Slice((b * c + ch) * spatial, spatial);
+                for (int i = 0; i < spatial; i++) squares += (plane[i] - batchMean) * (plane[i] - batchMean);
+            }
+            double batchVar = count == 0 ? 0 : squares / count;
+            float factor = (float)(scale[ch] / Math.Sqrt(batchVar + epsilon)), shift = (float)(bias[ch] - batchMean * factor);
+            for (int b = 0; b < n; b++)
+            {
+                int at = (b * c + ch) * spatial;
+                for (int i = 0; i < spatial; i++) y[at + i] = x[at + i] * factor + shift;
+            }
+            if (!runningMean.IsEmpty) runningMean[ch] = (float)(mean[ch] * momentum + batchMean * (1 - momentum));
+            if (!runningVar.IsEmpty) runningVar[ch] = (float)(variance[ch] * momentum + batchVar * (1 - momentum));
+        }
+    }
 }

@@ -1,4 +1,5 @@
 using System;
+using System.Linq;
 using EfficientAI.Codegen.Tests.Infrastructure;
 using Xunit;
 
@@ -79,5 +80,40 @@ public class NormalizationOpTests
         var attrs = axes is null ? Array.Empty<Onnx.Proto.AttributeProto>() : new[] { A.Ints("axes", axes) };
         var b = new OnnxBuilder(13).Input("x", 3, 4, 2, 5).Node("MeanVarianceNormalization", new[] { "x" }, new[] { "y" }, attrs).Output("y");
         ModelCheck.AgainstOrt(b.Build(), new[] { ("x", new[] { 3, 4, 2, 5 }) });
+    }
+
+    /// <summary>
+    /// BatchNormalization in training mode (opset 15): batch statistics and the running mean and variance outputs,
+    /// against the formulas written out here in double (ONNX Runtime's release build has no training mode); rtol 1e-5.
+    /// </summary>
+    [Fact]
+    public void BatchNormalizationTrainingMode()
+    {
+        const int n = 3, c = 4, spatial = 10;
+        const float eps = 1e-3f, momentum = 0.8f;
+        var b = new OnnxBuilder(15).Input("x", n, c, 2, 5).Input("s", new[] { c }).Input("b", new[] { c }).Input("m", new[] { c }).Input("v", new[] { c })
+            .Node("BatchNormalization", new[] { "x", "s", "b", "m", "v" }, new[] { "y", "rm", "rv" },
+                A.Int("training_mode", 1), A.Float("epsilon", eps), A.Float("momentum", momentum))
+            .Output("y").Output("rm").Output("rv");
+        var x = OrtReference.RandomFloats(n * c * spatial, 1, 3f);
+        float[] scale = OrtReference.RandomFloats(c, 2), bias = OrtReference.RandomFloats(c, 3), mean = OrtReference.RandomFloats(c, 4);
+        var variance = OrtReference.RandomFloats(c, 5).Select(v => Math.Abs(v) + 0.1f).ToArray();
+        var outputs = GeneratorHarness.Compile(b.Build()).Run(x, scale, bias, mean, variance);
+
+        var expectedY = new double[x.Length];
+        double[] expectedMean = new double[c], expectedVar = new double[c];
+        for (int ch = 0; ch < c; ch++)
+        {
+            var values = Enumerable.Range(0, n).SelectMany(k => Enumerable.Range(0, spatial).Select(i => (double)x[(k * c + ch) * spatial + i])).ToArray();
+            double mu = values.Average(), sigma2 = values.Select(v => (v - mu) * (v - mu)).Average();
+            for (int k = 0; k < n; k++)
+                for (int i = 0; i < spatial; i++)
+                    expectedY[(k * c + ch) * spatial + i] = (x[(k * c + ch) * spatial + i] - mu) / Math.Sqrt(sigma2 + eps) * scale[ch] + bias[ch];
+            expectedMean[ch] = mean[ch] * momentum + mu * (1 - momentum);
+            expectedVar[ch] = variance[ch] * momentum + sigma2 * (1 - momentum);
+        }
+        OrtReference.AssertClose(expectedY, outputs[0], 1e-5, 1e-6, "y");
+        OrtReference.AssertClose(expectedMean, outputs[1], 1e-5, 1e-6, "running mean");
+        OrtReference.AssertClose(expectedVar, outputs[2], 1e-5, 1e-6, "running variance");
     }
 }
