@@ -169,4 +169,76 @@ public static class Sampling
         }
         return sum;
     }
+
+    /// <summary>
+    /// RoiAlign: for each region (x1, y1, x2, y2) of rois [count, 4] on image batchIndices[r] of x [n, c, h, w], y
+    /// [count, c, outH, outW] is the average (or, with max, ONNX Runtime's maximum of weighted corners) of bilinear
+    /// samples on a grid of samplingRatio (0: ceil(region / bins)) points per bin. halfPixel shifts coordinates by
+    /// -0.5 (ONNX's default since opset 16); without it regions are at least one pixel.
+    /// </summary>
+    public static void RoiAlign<TIndex>(ReadOnlySpan<float> x, ReadOnlySpan<float> rois, ReadOnlySpan<TIndex> batchIndices, Span<float> y,
+        int n, int c, int h, int w, int count, int outH, int outW, int samplingRatio, float spatialScale, bool halfPixel, bool max)
+        where TIndex : unmanaged, System.Numerics.IBinaryInteger<TIndex>
+    {
+        if (x.Length < (long)n * c * h * w || rois.Length < count * 4 || batchIndices.Length < count || y.Length < (long)count * c * outH * outW)
+            ThrowHelper.Argument("A span is shorter than its shape.");
+        float offset = halfPixel ? 0.5f : 0f;
+        for (int r = 0; r < count; r++)
+        {
+            long b = long.CreateTruncating(batchIndices[r]);
+            if (b < 0 || b >= n) ThrowHelper.Argument("A batch index is outside [0, n).");
+            float startW = rois[r * 4] * spatialScale - offset, startH = rois[r * 4 + 1] * spatialScale - offset;
+            float width = rois[r * 4 + 2] * spatialScale - offset - startW, height = rois[r * 4 + 3] * spatialScale - offset - startH;
+            if (!halfPixel)
+            {
+                width = Math.Max(width, 1f);
+                height = Math.Max(height, 1f);
+            }
+            float binH = height / outH, binW = width / outW;
+            int gridH = samplingRatio > 0 ? samplingRatio : (int)MathF.Ceiling(height / outH);
+            int gridW = samplingRatio > 0 ? samplingRatio : (int)MathF.Ceiling(width / outW);
+            float samples = Math.Max(gridH * gridW, 1);
+            for (int ch = 0; ch < c; ch++)
+            {
+                var image = x.Slice((int)((b * c + ch) * h * w), h * w);
+                for (int ph = 0; ph < outH; ph++)
+                {
+                    for (int pw = 0; pw < outW; pw++)
+                    {
+                        float sum = 0f, best = 0f;
+                        bool first = true;
+                        for (int iy = 0; iy < gridH; iy++)
+                        {
+                            float sy = startH + ph * binH + (iy + 0.5f) * binH / gridH;
+                            for (int ix = 0; ix < gridW; ix++)
+                            {
+                                float sx = startW + pw * binW + (ix + 0.5f) * binW / gridW;
+                                float v1 = 0, v2 = 0, v3 = 0, v4 = 0;
+                                if (!(sy < -1f || sy > h || sx < -1f || sx > w))
+                                {
+                                    float yy = Math.Max(sy, 0f), xx = Math.Max(sx, 0f);
+                                    int yLow = (int)yy, xLow = (int)xx, yHigh, xHigh;
+                                    if (yLow >= h - 1) { yHigh = yLow = h - 1; yy = yLow; } else yHigh = yLow + 1;
+                                    if (xLow >= w - 1) { xHigh = xLow = w - 1; xx = xLow; } else xHigh = xLow + 1;
+                                    float ly = yy - yLow, lx = xx - xLow, hy = 1 - ly, hx = 1 - lx;
+                                    v1 = hy * hx * image[yLow * w + xLow];
+                                    v2 = hy * lx * image[yLow * w + xHigh];
+                                    v3 = ly * hx * image[yHigh * w + xLow];
+                                    v4 = ly * lx * image[yHigh * w + xHigh];
+                                }
+                                if (max)
+                                {
+                                    float m = Math.Max(Math.Max(Math.Max(v1, v2), v3), v4);
+                                    best = first ? m : Math.Max(best, m);
+                                    first = false;
+                                }
+                                else sum += v1 + v2 + v3 + v4;
+                            }
+                        }
+                        y[((r * c + ch) * outH + ph) * outW + pw] = max ? best : sum / samples;
+                    }
+                }
+            }
+        }
+    }
 }
