@@ -1,4 +1,5 @@
 using System;
+using System.Linq;
 using EfficientAI.Codegen.Tests.Infrastructure;
 using Xunit;
 
@@ -54,5 +55,18 @@ public class VolumetricOpTests
             .Node("MaxPool", new[] { "x" }, new[] { "p", "i" }, attrs)
             .Node("MaxUnpool", new[] { "p", "i" }, new[] { "y" }, attrs).Output("y");
         ModelCheck.AgainstOrt(b.Build(), new[] { ("x", new[] { 2, 3, 6, 8 }) });
+    }
+
+    /// <summary>uint8 MaxPool (pooled in float, exact), 2-D and 3-D.</summary>
+    [Theory]
+    [InlineData(2)] [InlineData(3)]
+    public void MaxPoolUInt8(int spatialAxes)
+    {
+        int[] shape = spatialAxes == 2 ? new[] { 2, 3, 7, 6 } : new[] { 1, 2, 4, 5, 6 };
+        var kernel = spatialAxes == 2 ? new long[] { 3, 2 } : new long[] { 2, 3, 2 };
+        var b = new OnnxBuilder(12).Typed("x", 2, shape).Node("MaxPool", new[] { "x" }, new[] { "y" }, A.Ints("kernel_shape", kernel)).Output("y", 2);
+        var rng = new Random(spatialAxes);
+        var x = Enumerable.Range(0, shape.Aggregate(1, (p, d) => p * d)).Select(_ => (byte)rng.Next(256)).ToArray();
+        TypedInputs.AgainstOrt(b.Build(), new[] { ("x", (Array)x, shape) }, rtol: 0, atol: 0);
     }
 }

@@ -2,10 +2,12 @@ using EfficientAI.Codegen.Emit;
 
 namespace EfficientAI.Codegen.Ops;
 
-/// <summary>MaxPool (any rank) with the optional Indices output (storage_order). Padded positions never win.</summary>
+/// <summary>MaxPool (any rank; float, int8, uint8) with the optional Indices output (storage_order). Padded positions never win.</summary>
 internal sealed class MaxPoolOp : PoolOperator
 {
     public override string OpType => "MaxPool";
+
+    protected override bool AllowsBytes => true;
 
     public override void Emit(EmitContext ctx)
     {
