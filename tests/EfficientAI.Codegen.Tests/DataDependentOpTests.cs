@@ -119,4 +119,23 @@ public class DataDependentOpTests
         Assert.Contains("EAI0204", e.Message);
         Assert.Contains("'x'", e.Message);
     }
+
+    /// <summary>MelWeightMatrix of constants (atol 1e-6).</summary>
+    [Theory]
+    [InlineData(8, 64, 16000, 0f, 8000f)] [InlineData(12, 100, 22050, 300f, 6000f)]
+    public void MelWeightMatrixOfConstants(long mels, long dft, long sampleRate, float lower, float upper)
+    {
+        var b = new OnnxBuilder(17);
+        b.Initializer("mels", Array.Empty<int>(), new[] { mels });
+        b.Initializer("dft", Array.Empty<int>(), new[] { dft });
+        b.Initializer("rate", Array.Empty<int>(), new[] { sampleRate });
+        b.Initializer("lower", Array.Empty<int>(), new[] { lower });
+        b.Initializer("upper", Array.Empty<int>(), new[] { upper });
+        b.Node("MelWeightMatrix", new[] { "mels", "dft", "rate", "lower", "upper" }, new[] { "w" }).Output("w");
+        var model = b.Build();
+        var expected = OrtReference.Run(model, Array.Empty<(string, Array, int[])>());
+        var actual = GeneratorHarness.Compile(model).Run();
+        OrtReference.AssertClose(expected[0], actual[0], 1e-5, 1e-6, "weights");
+        Assert.Contains(((float[])actual[0]), v => v > 0.5f);
+    }
 }
