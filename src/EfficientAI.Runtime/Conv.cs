@@ -3,6 +3,7 @@
 // does the work on strided views; padding is handled by clipping the output column range per kernel column.
 using System;
 using System.Numerics.Tensors;
+using System.Runtime.CompilerServices;
 
 namespace EfficientAI.Runtime;
 
@@ -164,5 +165,62 @@ public static class Conv
     {
         int room = size - offset;
         return room <= 0 ? 0 : Math.Min(outSize, (room + stride - 1) / stride);
+    }
+
+    /// <summary>
+    /// Direct convolution over any number of spatial axes (3-D and more; 1-D and 2-D have <see cref="Conv2D"/>):
+    /// x [n, c, inShape...], w [m, c / group, kernel...], bias [m] or empty, y [n, m, outShape...].
+    /// </summary>
+    [SkipLocalsInit]
+    public static void ConvND(ReadOnlySpan<float> x, ReadOnlySpan<float> w, ReadOnlySpan<float> bias, Span<float> y, int n, int c, int m,
+        ReadOnlySpan<int> inShape, ReadOnlySpan<int> outShape, ReadOnlySpan<int> kernel, ReadOnlySpan<int> strides, ReadOnlySpan<int> padBegin,
+        ReadOnlySpan<int> dilations, int group)
+    {
+        int r = inShape.Length;
+        if (r == 0 || r > Shapes.MaxRank || outShape.Length != r || kernel.Length != r || strides.Length != r || padBegin.Length != r || dilations.Length != r)
+            ThrowHelper.Argument("The window arguments must have one value per spatial axis.");
+        if (group <= 0 || c % group != 0 || m % group != 0) ThrowHelper.Argument("group must divide the channel counts.");
+        int inPlane = 1, outPlane = 1, window = 1;
+        for (int d = 0; d < r; d++)
+        {
+            inPlane *= inShape[d];
+            outPlane *= outShape[d];
+            window *= kernel[d];
+        }
+        int cg = c / group, mg = m / group;
+        if (x.Length < (long)n * c * inPlane || w.Length < (long)m * cg * window || y.Length < (long)n * m * outPlane || (!bias.IsEmpty && bias.Length < m))
+            ThrowHelper.Argument("A span is shorter than its shape.");
+        Span<int> o = stackalloc int[r];
+        Span<int> k = stackalloc int[r];
+        for (int b = 0; b < n; b++)
+        {
+            for (int mm = 0; mm < m; mm++)
+            {
+                int g = mm / mg;
+                o.Clear();
+                for (int at = 0; at < outPlane; at++)
+                {
+                    float sum = bias.IsEmpty ? 0f : bias[mm];
+                    k.Clear();
+                    for (int kn = 0; kn < window; kn++)
+                    {
+                        int offset = 0;
+                        bool inside = true;
+                        for (int d = 0; d < r; d++)
+                        {
+                            int p = o[d] * strides[d] - padBegin[d] + k[d] * dilations[d];
+                            if (p < 0 || p >= inShape[d]) inside = false;
+                            offset = offset * inShape[d] + p;
+                        }
+                        if (inside)
+                            for (int cc = 0; cc < cg; cc++)
+                                sum += w[(mm * cg + cc) * window + kn] * x[(b * c + g * cg + cc) * inPlane + offset];
+                        for (int d = r - 1; d >= 0 && ++k[d] == kernel[d]; d--) k[d] = 0;
+                    }
+                    y[(b * m + mm) * outPlane + at] = sum;
+                    for (int d = r - 1; d >= 0 && ++o[d] == outShape[d]; d--) o[d] = 0;
+                }
+            }
+        }
     }
 }

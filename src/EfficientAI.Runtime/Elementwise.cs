@@ -114,6 +114,17 @@ public static class Elementwise
         }
     }
 
+    /// <summary>
+    /// BitShift with broadcasting (as <see cref="Binary(BinaryOp, ReadOnlySpan{float}, ReadOnlySpan{float}, Span{float}, ReadOnlySpan{int}, ReadOnlySpan{int}, ReadOnlySpan{int})"/>):
+    /// y = a &lt;&lt; b (left) or a &gt;&gt;&gt; b; a shift count at least the bit width gives 0 (C# would mask it).
+    /// </summary>
+    public static void BitShift<T>(ReadOnlySpan<T> a, ReadOnlySpan<T> b, Span<T> y,
+        ReadOnlySpan<int> outShape, ReadOnlySpan<int> aStrides, ReadOnlySpan<int> bStrides, bool left) where T : unmanaged, IBinaryInteger<T>
+    {
+        if (left) Broadcast<T, ShiftOp<T, LeftShift>>(a, b, y, outShape, aStrides, bStrides);
+        else Broadcast<T, ShiftOp<T, RightShift>>(a, b, y, outShape, aStrides, bStrides);
+    }
+
     [SkipLocalsInit]
     private static void Broadcast<T, TOp>(ReadOnlySpan<T> a, ReadOnlySpan<T> b, Span<T> y,
         ReadOnlySpan<int> outShape, ReadOnlySpan<int> aStrides, ReadOnlySpan<int> bStrides)
@@ -202,6 +213,15 @@ public static class Elementwise
             case UnaryOp.ThresholdedRelu: Map<ThresholdedReluMap>(x, y, alpha, beta); break;
             case UnaryOp.Shrink: Map<ShrinkMap>(x, y, alpha, beta); break;
             case UnaryOp.Celu: Composite<CeluInnerMap, CeluMap>(x, y, Transcendental.Exp, alpha, beta); break;
+            case UnaryOp.Tan: TensorPrimitives.Tan(x, y); break;
+            case UnaryOp.Asin: TensorPrimitives.Asin(x, y); break;
+            case UnaryOp.Acos: TensorPrimitives.Acos(x, y); break;
+            case UnaryOp.Atan: TensorPrimitives.Atan(x, y); break;
+            case UnaryOp.Sinh: TensorPrimitives.Sinh(x, y); break;
+            case UnaryOp.Cosh: TensorPrimitives.Cosh(x, y); break;
+            case UnaryOp.Asinh: TensorPrimitives.Asinh(x, y); break;
+            case UnaryOp.Acosh: TensorPrimitives.Acosh(x, y); break;
+            case UnaryOp.Atanh: TensorPrimitives.Atanh(x, y); break;
             default: ThrowHelper.Argument("Unknown UnaryOp."); break;
         }
     }
@@ -545,6 +565,33 @@ public static class Elementwise
     }
 
     /// <summary>Python-style integer remainder: the result has the sign of the divisor.</summary>
+    private struct LeftShift { }
+    private struct RightShift { }
+
+    /// <summary>Bit shifts by b positions; C# masks the count, ONNX does not, so a count past the width gives 0.</summary>
+    private struct ShiftOp<T, TDirection> : IBinaryKernel<T> where T : unmanaged, IBinaryInteger<T>
+    {
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static T Apply(T a, T b)
+        {
+            if (T.IsNegative(b) || b >= T.CreateTruncating(Unsafe.SizeOf<T>() * 8)) return T.Zero;
+            int count = int.CreateTruncating(b);
+            return typeof(TDirection) == typeof(LeftShift) ? a << count : a >>> count;
+        }
+        public static void Run(ReadOnlySpan<T> a, ReadOnlySpan<T> b, Span<T> y)
+        {
+            for (int i = 0; i < y.Length; i++) y[i] = Apply(a[i], b[i]);
+        }
+        public static void RunScalarA(T a, ReadOnlySpan<T> b, Span<T> y)
+        {
+            for (int i = 0; i < y.Length; i++) y[i] = Apply(a, b[i]);
+        }
+        public static void RunScalarB(ReadOnlySpan<T> a, T b, Span<T> y)
+        {
+            for (int i = 0; i < y.Length; i++) y[i] = Apply(a[i], b);
+        }
+    }
+
     private struct FloorModOp<T> : IBinaryKernel<T> where T : IBinaryInteger<T>
     {
         [MethodImpl(MethodImplOptions.AggressiveInlining)]

@@ -90,6 +90,24 @@ public enum UnaryOp
     Shrink,
     /// <summary>alpha * x if x &lt; 0 ... Celu: max(0,x) + min(0, alpha * (exp(x/alpha) - 1))</summary>
     Celu,
+    /// <summary>tan(x)</summary>
+    Tan,
+    /// <summary>asin(x)</summary>
+    Asin,
+    /// <summary>acos(x)</summary>
+    Acos,
+    /// <summary>atan(x)</summary>
+    Atan,
+    /// <summary>sinh(x)</summary>
+    Sinh,
+    /// <summary>cosh(x)</summary>
+    Cosh,
+    /// <summary>asinh(x)</summary>
+    Asinh,
+    /// <summary>acosh(x)</summary>
+    Acosh,
+    /// <summary>atanh(x)</summary>
+    Atanh,
 }
 
 /// <summary>Reductions over a set of axes.</summary>

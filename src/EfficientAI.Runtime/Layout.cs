@@ -2,6 +2,7 @@
 // while x is read at base + sum(index * stride). Unit inner stride copies runs, zero inner stride fills runs, and a
 // true 2-D transpose in the two inner axes is done in cache-sized tiles.
 using System;
+using System.Numerics;
 using System.Runtime.CompilerServices;
 
 namespace EfficientAI.Runtime;
@@ -228,6 +229,65 @@ public static class Layout
                     int src = offset + i;
                     for (int j = j0; j < j1; j++) yRow[j] = x[src + j * colStride];
                 }
+            }
+        }
+    }
+
+    /// <summary>
+    /// Trilu: x viewed as [batch, rows, cols]; keeps the elements on and above diagonal k (upper) or on and below it
+    /// (lower), where element (i, j) is on diagonal j - i; the others become zero. y may alias x.
+    /// </summary>
+    public static void Triangle<T>(ReadOnlySpan<T> x, Span<T> y, int batch, int rows, int cols, long k, bool upper) where T : unmanaged
+    {
+        long total = (long)batch * rows * cols;
+        if (x.Length < total || y.Length < total) ThrowHelper.Argument("A span is shorter than its shape.");
+        for (int b = 0; b < batch; b++)
+        {
+            for (int i = 0; i < rows; i++)
+            {
+                int row = (b * rows + i) * cols;
+                // The kept columns form one run: [i + k, cols) when upper, [0, i + k] when lower.
+                long edge = i + k;
+                int keepFrom = upper ? (int)Math.Clamp(edge, 0, cols) : 0;
+                int keepTo = upper ? cols : (int)Math.Clamp(edge + 1, 0, cols);
+                if (keepTo < keepFrom) keepTo = keepFrom;
+                y.Slice(row, keepFrom).Clear();
+                x.Slice(row + keepFrom, keepTo - keepFrom).CopyTo(y.Slice(row + keepFrom, keepTo - keepFrom));
+                y.Slice(row + keepTo, cols - keepTo).Clear();
+            }
+        }
+    }
+
+    /// <summary>EyeLike: y is [rows, cols], one on diagonal k (element (i, i + k)), zero elsewhere.</summary>
+    public static void Eye<T>(Span<T> y, int rows, int cols, long k) where T : unmanaged, INumberBase<T>
+    {
+        if (y.Length < (long)rows * cols) ThrowHelper.Argument("y is shorter than its shape.");
+        y.Slice(0, rows * cols).Clear();
+        for (int i = 0; i < rows; i++)
+        {
+            long j = i + k;
+            if (j >= 0 && j < cols) y[i * cols + (int)j] = T.One;
+        }
+    }
+
+    /// <summary>
+    /// ReverseSequence: x is [time, batch, inner] (or [batch, time, inner] when batchFirst); for each batch entry b the
+    /// first lengths[b] time steps are reversed and the rest copied. y must not alias x.
+    /// </summary>
+    public static void ReverseSequence<T, TIndex>(ReadOnlySpan<T> x, ReadOnlySpan<TIndex> lengths, Span<T> y, int time, int batch, int inner, bool batchFirst)
+        where T : unmanaged where TIndex : unmanaged, IBinaryInteger<TIndex>
+    {
+        long total = (long)time * batch * inner;
+        if (x.Length < total || y.Length < total || lengths.Length < batch) ThrowHelper.Argument("A span is shorter than its shape.");
+        for (int b = 0; b < batch; b++)
+        {
+            long length = long.CreateTruncating(lengths[b]);
+            if (length < 0 || length > time) ThrowHelper.Argument("A sequence length is outside [0, time].");
+            for (int t = 0; t < time; t++)
+            {
+                int source = t < length ? (int)length - 1 - t : t;
+                int to = batchFirst ? b * time + t : t * batch + b, from = batchFirst ? b * time + source : source * batch + b;
+                x.Slice(from * inner, inner).CopyTo(y.Slice(to * inner, inner));
             }
         }
     }

@@ -2,6 +2,7 @@
 // With unit column stride, a whole output row is reduced from shifted input row slices with vector ops.
 using System;
 using System.Numerics.Tensors;
+using System.Runtime.CompilerServices;
 
 namespace EfficientAI.Runtime;
 
@@ -134,5 +135,84 @@ public static class Pool
             return;
         }
         for (int i = 0; i < nc; i++) y[i] = TensorPrimitives.Max(x.Slice(i * spatial, spatial));
+    }
+
+    /// <summary>
+    /// Max or average pooling over any number of spatial axes: x is [nc, inShape...], y [nc, outShape...]. Max pooling
+    /// may also write indices (when not empty): the flat index of each maximum in x, with the spatial axes row-major,
+    /// or column-major when columnMajorIndices (ONNX storage_order 1). Average pooling divides by the in-range
+    /// positions of the window, or with countIncludePad by the positions inside the padded input.
+    /// </summary>
+    [SkipLocalsInit]
+    public static void PoolND(ReadOnlySpan<float> x, Span<float> y, Span<long> indices, int nc, ReadOnlySpan<int> inShape, ReadOnlySpan<int> outShape,
+        ReadOnlySpan<int> kernel, ReadOnlySpan<int> strides, ReadOnlySpan<int> padBegin, ReadOnlySpan<int> padEnd, ReadOnlySpan<int> dilations,
+        bool max, bool countIncludePad, bool columnMajorIndices)
+    {
+        int r = inShape.Length;
+        if (r == 0 || r > Shapes.MaxRank || outShape.Length != r || kernel.Length != r || strides.Length != r || padBegin.Length != r || padEnd.Length != r || dilations.Length != r)
+            ThrowHelper.Argument("The window arguments must have one value per spatial axis.");
+        int inPlane = 1, outPlane = 1, window = 1;
+        for (int d = 0; d < r; d++)
+        {
+            inPlane *= inShape[d];
+            outPlane *= outShape[d];
+            window *= kernel[d];
+        }
+        if (x.Length < (long)nc * inPlane || y.Length < (long)nc * outPlane || (!indices.IsEmpty && indices.Length < (long)nc * outPlane))
+            ThrowHelper.Argument("A span is shorter than its shape.");
+        Span<int> o = stackalloc int[r];
+        Span<int> k = stackalloc int[r];
+        Span<int> indexStrides = stackalloc int[r];
+        int stride = 1;
+        for (int d = columnMajorIndices ? 0 : r - 1; columnMajorIndices ? d < r : d >= 0; d += columnMajorIndices ? 1 : -1)
+        {
+            indexStrides[d] = stride;
+            stride *= inShape[d];
+        }
+        for (int plane = 0; plane < nc; plane++)
+        {
+            o.Clear();
+            for (int at = 0; at < outPlane; at++)
+            {
+                float best = float.NegativeInfinity, sum = 0f;
+                long bestIndex = -1;
+                int count = 0, padded = 0;
+                k.Clear();
+                for (int kn = 0; kn < window; kn++)
+                {
+                    int offset = 0, indexOffset = 0;
+                    bool inside = true, insidePadded = true;
+                    for (int d = 0; d < r; d++)
+                    {
+                        int p = o[d] * strides[d] - padBegin[d] + k[d] * dilations[d];
+                        if (p < 0 || p >= inShape[d]) inside = false;
+                        if (p < -padBegin[d] || p >= inShape[d] + padEnd[d]) insidePadded = false;
+                        offset = offset * inShape[d] + p;
+                        indexOffset += p * indexStrides[d];
+                    }
+                    if (insidePadded) padded++;
+                    if (inside)
+                    {
+                        float v = x[plane * inPlane + offset];
+                        if (v > best || bestIndex < 0)
+                        {
+                            best = v;
+                            bestIndex = (long)plane * inPlane + indexOffset;
+                        }
+                        sum += v;
+                        count++;
+                    }
+                    for (int d = r - 1; d >= 0 && ++k[d] == kernel[d]; d--) k[d] = 0;
+                }
+                int to = plane * outPlane + at;
+                if (max)
+                {
+                    y[to] = bestIndex < 0 ? float.NegativeInfinity : best;
+                    if (!indices.IsEmpty) indices[to] = bestIndex;
+                }
+                else y[to] = sum / (countIncludePad ? padded : count);
+                for (int d = r - 1; d >= 0 && ++o[d] == outShape[d]; d--) o[d] = 0;
+            }
+        }
     }
 }

@@ -243,6 +243,9 @@ public class ElementwiseTests
         {
             float[] x = TestUtil.RandomArray(rng, length, -4f, 4f);
             if (op is UnaryOp.Sqrt or UnaryOp.Log) for (int i = 0; i < length; i++) x[i] = MathF.Abs(x[i]) + 0.01f;
+            // Inverse trig and atanh take (-1, 1); acosh takes [1, inf).
+            if (op is UnaryOp.Asin or UnaryOp.Acos or UnaryOp.Atanh) for (int i = 0; i < length; i++) x[i] *= 0.24f;
+            if (op == UnaryOp.Acosh) for (int i = 0; i < length; i++) x[i] = MathF.Abs(x[i]) + 1.01f;
             if (op == UnaryOp.Round) for (int i = 0; i < length; i++) if (i % 3 == 0) x[i] = MathF.Round(x[i] * 2f) / 2f + 0.5f; // exact halves
             if (op == UnaryOp.Sign && length > 2) x[1] = 0f;
             var expected = new double[length];
@@ -292,6 +295,15 @@ public class ElementwiseTests
             UnaryOp.ThresholdedRelu => x > alpha ? x : 0,
             UnaryOp.Shrink => x < -alpha ? x + beta : x > alpha ? x - beta : 0,
             UnaryOp.Celu => Math.Max(0, x) + Math.Min(0, alpha * (Math.Exp(x / alpha) - 1)),
+            UnaryOp.Tan => Math.Tan(x),
+            UnaryOp.Asin => Math.Asin(x),
+            UnaryOp.Acos => Math.Acos(x),
+            UnaryOp.Atan => Math.Atan(x),
+            UnaryOp.Sinh => Math.Sinh(x),
+            UnaryOp.Cosh => Math.Cosh(x),
+            UnaryOp.Asinh => Math.Asinh(x),
+            UnaryOp.Acosh => Math.Acosh(x),
+            UnaryOp.Atanh => Math.Atanh(x),
             _ => throw new ArgumentOutOfRangeException(nameof(op)),
         };
     }

@@ -93,6 +93,7 @@ internal sealed class ModelEmitter : EmitSymbols
             body.Line("// " + Describe(node, _graph));
             long weightsBefore = _weights.TotalBytes;
             op.Emit(ctx);
+            if (!op.SetsPrecision) RoundToPrecision(body, node);
             _nodeWeightBytes[node] = _weights.TotalBytes - weightsBefore; // the weights this node embeds first (shared ones count once)
         }
         if (open.Count > 0) body.Close();
@@ -220,6 +221,16 @@ internal sealed class ModelEmitter : EmitSymbols
             int bytes = checked((int)(Shape.Elements(v.RequireShape) * DataTypes.Size(v.Type)));
             var slice = $"scratch.Slice({slot.Offset}, {bytes})";
             w.Line(v.Type == DataType.UInt8 ? $"var {local} = {slice};" : $"var {local} = {Mm}.Cast<byte, {DataTypes.CSharp(v.Type)}>({slice});");
+        }
+    }
+
+    /// <summary>Float outputs standing for float16/bfloat16 tensors are rounded to that precision after the op that wrote them.</summary>
+    private void RoundToPrecision(SourceWriter w, Node node)
+    {
+        foreach (var output in node.Outputs)
+        {
+            if (output.Length == 0 || _graph.Values[output] is not { Type: DataType.Float } v || !DataTypes.IsHalf(v.Precision) || v.Constant is not null) continue;
+            w.Line($"global::EfficientAI.Runtime.HalfPrecision.{(v.Precision == DataType.BFloat16 ? "RoundToBFloat16" : "RoundToHalf")}({Tensor(output)});");
         }
     }
 

@@ -34,8 +34,12 @@ internal static class DataTypes
         DataType.Float => "float", DataType.Double => "double", DataType.Int64 => "long", DataType.Int32 => "int",
         DataType.Int16 => "short", DataType.Int8 => "sbyte", DataType.UInt8 => "byte", DataType.UInt16 => "ushort",
         DataType.UInt32 => "uint", DataType.UInt64 => "ulong", DataType.Bool => "bool",
+        // Only graph inputs and outputs have these types (see HalfPrecisionBoundary); bfloat16 travels as its bits.
+        DataType.Float16 => "global::System.Half", DataType.BFloat16 => "ushort",
         _ => throw new ArgumentOutOfRangeException(nameof(t), t, "not a runtime element type"),
     };
+
+    public static bool IsHalf(DataType t) => t is DataType.Float16 or DataType.BFloat16;
 
     public static bool IsFloat(DataType t) => t is DataType.Float or DataType.Double or DataType.Float16 or DataType.BFloat16;
 

@@ -14,6 +14,11 @@ internal sealed class Value
     public int[]? Shape { get; set; }
     /// <summary>Set when the value is known at compile time (initializer, Constant node or folded node).</summary>
     public Tensor? Constant { get; set; }
+    /// <summary>
+    /// Float16 or BFloat16 when this float value stands for a tensor of that ONNX type: it is computed in float and
+    /// rounded to that precision by the op that writes it. Undefined for every other value.
+    /// </summary>
+    public DataType Precision { get; set; }
 
     public bool IsKnown => Shape is not null;
     public int[] RequireShape => Shape ?? throw new System.InvalidOperationException($"shape of '{Name}' is not known yet");

@@ -85,6 +85,8 @@ internal sealed class Tensor
         {
             case long[] l: l[i] = v; break;
             case int[] x: x[i] = unchecked((int)v); break;
+            case ulong[] ul: ul[i] = unchecked((ulong)v); break;
+            case uint[] ui: ui[i] = unchecked((uint)v); break;
             case float[] or double[]: Set(i, v); break;
             default: Set(i, v); break;
         }

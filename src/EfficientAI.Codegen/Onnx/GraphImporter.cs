@@ -33,6 +33,7 @@ internal static class GraphImporter
             v.Constant = TensorReader.Read(init);
             v.Type = v.Constant.Type;
             v.Shape = v.Constant.Shape;
+            v.Precision = (DataType)init.DataType;
         }
 
         foreach (var input in model.Graph.Input)
@@ -42,15 +43,17 @@ internal static class GraphImporter
             var tensorType = input.Type?.TensorType
                 ?? throw new CompileError(DiagnosticDescriptors.UnsupportedType, $"input '{input.Name}' is not a tensor (sequences, maps and optionals are not supported)");
             v.Type = (DataType)tensorType.ElemType;
-            if (!DataTypes.IsRuntimeType(v.Type))
+            if (!DataTypes.IsRuntimeType(v.Type) && !DataTypes.IsHalf(v.Type))
                 throw new CompileError(DiagnosticDescriptors.UnsupportedType, $"input '{input.Name}' has element type {DataTypes.Name(v.Type)}, which is not supported");
             v.Shape = BindShape(input.Name, tensorType.Shape, dims, shapes);
             if (constantInputs.TryGetValue(input.Name, out var values))
             {
+                // A float16/bfloat16 input bound to constants becomes a float constant of that precision.
+                if (DataTypes.IsHalf(v.Type)) (v.Precision, v.Type) = (v.Type, DataType.Float);
                 var t = Tensor.Create(v.Type, v.Shape);
                 if (values.Length != t.Length && values.Length != 1)
                     throw new CompileError(DiagnosticDescriptors.InvalidOption, $"ConstantInputs: '{input.Name}' needs {t.Length} values, got {values.Length}");
-                for (int i = 0; i < t.Length; i++) t.Set(i, values[values.Length == 1 ? 0 : i]);
+                for (int i = 0; i < t.Length; i++) t.Set(i, HalfPrecisionBoundary.Round(values[values.Length == 1 ? 0 : i], v.Precision));
                 v.Constant = t;
                 continue;
             }
@@ -62,6 +65,7 @@ internal static class GraphImporter
 
         var names = new NameScope(ReservedNames(model.Graph), parent: null);
         ImportNodes(g, model.Graph.Node, g.Nodes, names);
+        HalfPrecisionBoundary.Insert(g, model.Graph.Output.Select(o => (o.Name, (DataType)(o.Type?.TensorType?.ElemType ?? 0))));
         return g;
     }
 
@@ -102,6 +106,7 @@ internal static class GraphImporter
                 v.Constant = ConstantValue(np);
                 v.Type = v.Constant.Type;
                 v.Shape = v.Constant.Shape;
+                v.Precision = np.Attribute.FirstOrDefault(a => a.Name == "value")?.T is { } tensor ? (DataType)tensor.DataType : DataType.Undefined;
                 continue;
             }
             var node = new Node(np.OpType, domain, np.Name, g.Opsets.TryGetValue(domain, out var ver) ? ver : 1);

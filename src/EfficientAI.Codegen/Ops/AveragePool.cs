@@ -2,7 +2,7 @@ using EfficientAI.Codegen.Emit;
 
 namespace EfficientAI.Codegen.Ops;
 
-/// <summary>AveragePool (1-D, 2-D) with count_include_pad.</summary>
+/// <summary>AveragePool (any rank) with count_include_pad.</summary>
 internal sealed class AveragePoolOp : PoolOperator
 {
     public override string OpType => "AveragePool";
@@ -16,8 +16,13 @@ internal sealed class AveragePoolOp : PoolOperator
 
     public override void Emit(EmitContext ctx)
     {
-        var a = Args(ctx, Geometry(ctx));
         bool include = ctx.Int("count_include_pad", 0) != 0;
+        if (!Planar(ctx))
+        {
+            EmitND(ctx, Geometry(ctx), max: false, include);
+            return;
+        }
+        var a = Args(ctx, Geometry(ctx));
         ctx.W.Line($"global::EfficientAI.Runtime.Pool.AveragePool2D({ctx.In(0)}, {ctx.Out(0)}, {a[0]}, {a[1]}, {a[2]}, {a[3]}, {a[4]}, {a[5]}, {a[6]}, {a[7]}, {a[8]}, {a[9]}, {a[10]}, {a[11]}, {a[12]}, {EmitContext.B(include)});");
     }
 }

@@ -13,23 +13,34 @@ internal sealed class CastOp : Operator
 {
     public override string OpType => "Cast";
 
-    private static DataType Target(OpContext ctx)
+    public override bool SetsPrecision => true;
+
+    public override void Infer(OpContext ctx) => InferTo(ctx, (DataType)ctx.Int("to", 0));
+
+    public override bool TryEvaluate(OpContext ctx) => EvaluateTo(ctx, (DataType)ctx.Int("to", 0));
+
+    public override void Emit(EmitContext ctx) => EmitTo(ctx, (DataType)ctx.Int("to", 0));
+
+    /// <summary>The span type of a cast to <paramref name="to"/>: float16/bfloat16 are computed in float.</summary>
+    private static DataType Target(OpContext ctx, DataType to)
     {
-        var to = (DataType)ctx.Int("to", 0);
-        if (to is DataType.Float16 or DataType.BFloat16) to = DataType.Float; // half precision is computed in float
+        if (DataTypes.IsHalf(to)) return DataType.Float;
         if (!DataTypes.IsRuntimeType(to))
             throw new CompileError(DiagnosticDescriptors.UnsupportedType, $"{ctx.Node.Display}: cast to {DataTypes.Name(to)} is not supported");
         return to;
     }
 
-    public override void Infer(OpContext ctx) => ctx.SetOutput(0, Target(ctx), ctx.Shape(0));
+    internal static void InferTo(OpContext ctx, DataType to)
+    {
+        ctx.SetOutput(0, Target(ctx, to), ctx.Shape(0));
+        if (ctx.HasOutput(0)) ctx.Output(0).Precision = DataTypes.IsHalf(to) ? to : DataType.Undefined;
+    }
 
-    public override bool TryEvaluate(OpContext ctx)
+    internal static bool EvaluateTo(OpContext ctx, DataType half)
     {
         var x = ctx.Const(0)!;
-        var y = Tensor.Create(Target(ctx), x.Shape);
+        var y = Tensor.Create(Target(ctx, half), x.Shape);
         bool exactInt = DataTypes.IsInteger(x.Type) && DataTypes.IsInteger(y.Type);
-        var half = (DataType)ctx.Int("to", 0);
         for (int i = 0; i < x.Length; i++)
         {
             if (exactInt) y.SetLong(i, x.GetLong(i));
@@ -38,14 +49,14 @@ internal sealed class CastOp : Operator
             else y.Set(i, x.GetDouble(i));
         }
         ctx.SetConst(0, y);
+        ctx.Output(0).Precision = DataTypes.IsHalf(half) ? half : DataType.Undefined;
         return true;
     }
 
-    public override void Emit(EmitContext ctx)
+    internal static void EmitTo(EmitContext ctx, DataType half)
     {
         var from = ctx.Type(0);
-        var to = Target(ctx);
-        var half = (DataType)ctx.Int("to", 0);
+        var to = Target(ctx, half);
         if (from != DataType.Bool && half == DataType.Float16)
         {
             // System.Half rounds to nearest even; double goes straight to Half (no double rounding through float).

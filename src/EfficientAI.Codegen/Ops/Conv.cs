@@ -1,11 +1,13 @@
 using System.Linq;
-using EfficientAI.Codegen.Diagnostics;
 using EfficientAI.Codegen.Emit;
 using EfficientAI.Codegen.Ir;
 
 namespace EfficientAI.Codegen.Ops;
 
-/// <summary>Conv, 1-D and 2-D: groups, dilations, explicit/asymmetric pads, auto_pad, kernel_shape inferred from W.</summary>
+/// <summary>
+/// Conv: groups, dilations, explicit/asymmetric pads, auto_pad, kernel_shape inferred from W. 1-D and 2-D use the
+/// im2col/GEMM kernel; 3-D and more a direct N-D kernel.
+/// </summary>
 internal sealed class ConvOp : Operator
 {
     public override string OpType => "Conv";
@@ -16,8 +18,7 @@ internal sealed class ConvOp : Operator
         ctx.RequireFloat(1);
         var x = ctx.Shape(0);
         var w = ctx.Shape(1);
-        if (x.Length is not (3 or 4))
-            throw new CompileError(DiagnosticDescriptors.UnsupportedOp, new[] { "Conv", $"{ctx.Node.Display} has rank-{x.Length} input; only 1-D and 2-D convolutions are supported" });
+        if (x.Length < 3) throw ctx.Fail($"input must be [N, C, spatial...], not {Shape.Format(x)}");
         if (w.Length != x.Length) throw ctx.Fail($"weight rank {w.Length} differs from input rank {x.Length}");
         int group = (int)ctx.Int("group", 1);
         if (group <= 0 || x[1] % group != 0 || w[0] % group != 0 || w[1] * group != x[1])
@@ -39,6 +40,13 @@ internal sealed class ConvOp : Operator
         var w = ctx.Shape(1);
         var y = ctx.Output(0).RequireShape;
         var win = Window.Resolve(ctx, x.Skip(2).ToArray(), ctx.IntArray("kernel_shape") ?? w.Skip(2).ToArray());
+        if (x.Length > 4)
+        {
+            ctx.W.Line($"global::EfficientAI.Runtime.Conv.ConvND({ctx.In(0)}, {ctx.In(1)}, {(ctx.Has(2) ? ctx.In(2) : "default")}, {ctx.Out(0)}, {x[0]}, {x[1]}, {w[0]}, " +
+                $"{ctx.IntTable(x.Skip(2).ToArray())}, {ctx.IntTable(win.Output)}, {ctx.IntTable(win.Kernel)}, {ctx.IntTable(win.Strides)}, {ctx.IntTable(win.PadBegin)}, " +
+                $"{ctx.IntTable(win.Dilations)}, {ctx.Int("group", 1)});");
+            return;
+        }
         bool is1D = x.Length == 3;
         int h = is1D ? 1 : x[2], wi = x[x.Length - 1];
         int kH = is1D ? 1 : win.Kernel[0], kW = win.Kernel[win.Kernel.Length - 1];

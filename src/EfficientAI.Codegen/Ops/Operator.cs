@@ -50,6 +50,13 @@ internal abstract class Operator
     /// </summary>
     public virtual long ScratchFloats(OpContext ctx) => 0;
 
+    /// <summary>
+    /// True when <see cref="Infer"/> sets the float16/bfloat16 precision of its outputs itself (Cast) and its code
+    /// rounds to it; otherwise a float output takes the precision of the first float input that has one, and the
+    /// emitter rounds it after the op.
+    /// </summary>
+    public virtual bool SetsPrecision => false;
+
     /// <summary>Multiply-accumulates per inference, for the report.</summary>
     public virtual long Macs(OpContext ctx) => 0;
 }

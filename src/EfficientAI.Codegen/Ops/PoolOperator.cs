@@ -5,24 +5,63 @@ using EfficientAI.Codegen.Ir;
 
 namespace EfficientAI.Codegen.Ops;
 
-/// <summary>Shared geometry of MaxPool and AveragePool (1-D and 2-D, pads, auto_pad, ceil_mode, dilations).</summary>
+/// <summary>
+/// Shared geometry of MaxPool and AveragePool (pads, auto_pad, ceil_mode, dilations). 1-D and 2-D pooling have
+/// dedicated kernels; 3-D and more (and MaxPool's Indices output) go through the N-D kernel.
+/// </summary>
 internal abstract class PoolOperator : Operator
 {
     protected Window Geometry(OpContext ctx)
     {
         var x = ctx.Shape(0);
-        if (x.Length is not (3 or 4))
-            throw new CompileError(DiagnosticDescriptors.UnsupportedOp, new[] { OpType, $"{ctx.Node.Display} has rank-{x.Length} input; only 1-D and 2-D pooling is supported" });
+        if (x.Length < 3) throw ctx.Fail($"input must be [N, C, spatial...], not {Shape.Format(x)}");
         var kernel = ctx.IntArray("kernel_shape") ?? throw ctx.Fail("kernel_shape is required");
         return Window.Resolve(ctx, x.Skip(2).ToArray(), kernel, ctx.Int("ceil_mode", 0) != 0);
     }
 
+    /// <summary>MaxPool also takes int8 and uint8 (opset 12+), pooled in float, which holds them exactly.</summary>
+    protected virtual bool AllowsBytes => false;
+
+    protected static bool IsBytes(OpContext ctx) => ctx.Type(0) is DataType.Int8 or DataType.UInt8;
+
     public override void Infer(OpContext ctx)
     {
-        ctx.RequireFloat(0);
-        if (ctx.HasOutput(1)) throw new CompileError(DiagnosticDescriptors.UnsupportedOp, new[] { OpType, $"{ctx.Node.Display} asks for the Indices output, which is not supported" });
+        if (!(AllowsBytes && IsBytes(ctx))) ctx.RequireFloat(0);
         var x = ctx.Shape(0);
-        ctx.SetOutput(0, DataType.Float, new[] { x[0], x[1] }.Concat(Geometry(ctx).Output).ToArray());
+        var shape = new[] { x[0], x[1] }.Concat(Geometry(ctx).Output).ToArray();
+        ctx.SetOutput(0, ctx.Type(0), shape);
+        ctx.SetOutput(1, DataType.Int64, shape);
+    }
+
+    /// <summary>True when the 1-D/2-D kernels apply: float, rank 3 or 4 and no Indices output.</summary>
+    protected static bool Planar(OpContext ctx) => ctx.Rank(0) is 3 or 4 && !ctx.HasOutput(1) && !IsBytes(ctx);
+
+    public override long ScratchFloats(OpContext ctx) => IsBytes(ctx) ? Shape.Elements(ctx.Shape(0)) + Shape.Elements(ctx.Output(0).RequireShape) : 0;
+
+    /// <summary>The call of the N-D kernel (any rank, optional indices).</summary>
+    protected static void EmitND(EmitContext ctx, Window win, bool max, bool countIncludePad)
+    {
+        var x = ctx.Shape(0);
+        string indices = ctx.HasOutput(1) ? ctx.Out(1) : "global::System.Span<long>.Empty";
+        string input = ctx.In(0), output = ctx.Out(0);
+        bool bytes = IsBytes(ctx);
+        long inCount = Shape.Elements(x), outCount = Shape.Elements(ctx.Output(0).RequireShape);
+        if (bytes)
+        {
+            // int8/uint8 widened into the node's scratch, pooled in float, narrowed back (exact both ways).
+            ctx.W.Open("");
+            ctx.W.Line($"var eai_scratch = {ctx.Scratch}; var eai_xf = eai_scratch.Slice(0, {inCount}); var eai_yf = eai_scratch.Slice({inCount}, {outCount});");
+            ctx.W.Line($"var eai_x = {ctx.In(0)}; for (int eai_i = 0; eai_i < eai_xf.Length; eai_i++) eai_xf[eai_i] = eai_x[eai_i];");
+            (input, output) = ("eai_xf", "eai_yf");
+        }
+        ctx.W.Line($"global::EfficientAI.Runtime.Pool.PoolND({input}, {output}, {indices}, {checked(x[0] * x[1])}, {ctx.IntTable(x.Skip(2).ToArray())}, {ctx.IntTable(win.Output)}, " +
+            $"{ctx.IntTable(win.Kernel)}, {ctx.IntTable(win.Strides)}, {ctx.IntTable(win.PadBegin)}, {ctx.IntTable(win.PadEnd)}, {ctx.IntTable(win.Dilations)}, " +
+            $"{EmitContext.B(max)}, {EmitContext.B(countIncludePad)}, {EmitContext.B(ctx.Int("storage_order", 0) != 0)});");
+        if (bytes)
+        {
+            ctx.W.Line($"var eai_y = {ctx.Out(0)}; for (int eai_i = 0; eai_i < eai_yf.Length; eai_i++) eai_y[eai_i] = unchecked(({DataTypes.CSharp(ctx.Type(0))})eai_yf[eai_i]);");
+            ctx.W.Close();
+        }
     }
 
     /// <summary>(nc, h, w, kH, kW, oH, oW, sH, sW, padTop, padLeft, padBottom, padRight, dH, dW) with 1-D as h = 1.</summary>

@@ -4,7 +4,7 @@ using EfficientAI.Codegen.Ir;
 namespace EfficientAI.Codegen.Ops;
 
 /// <summary>ScatterElements: a copy of data where each update lands at its own coordinates with the axis one taken from indices.</summary>
-internal sealed class ScatterElementsOp : Operator
+internal class ScatterElementsOp : Operator
 {
     public override string OpType => "ScatterElements";
 

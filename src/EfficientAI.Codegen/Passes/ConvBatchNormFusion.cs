@@ -21,7 +21,7 @@ internal static class ConvBatchNormFusion
             if (!producers.TryGetValue(bn.Inputs[0], out var conv) || conv.OpType != "Conv" || conv.Domain.Length != 0 || removed.Contains(conv)) continue;
             if (!GraphEdit.HasSingleInternalConsumer(graph, consumers, bn.Inputs[0]) || bn.Outputs.Skip(1).Any(o => o.Length > 0)) continue;
             var ctx = new OpContext(graph, bn);
-            if (Enumerable.Range(1, 4).Any(i => ctx.Const(i) is null)) continue;
+            if (BatchNormalizationOp.Training(ctx) || Enumerable.Range(1, 4).Any(i => ctx.Const(i) is null)) continue;
             var w = graph.Values[conv.Inputs[1]].Constant;
             var b = conv.HasInput(2) ? graph.Values[conv.Inputs[2]].Constant : null;
             if (w is null || w.Type != DataType.Float || (conv.HasInput(2) && b is null)) continue;

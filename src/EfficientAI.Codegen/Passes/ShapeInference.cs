@@ -35,8 +35,12 @@ internal static class ShapeInference
             op.Infer(ctx);
             for (int i = 0; i < node.Outputs.Count; i++)
                 if (ctx.HasOutput(i) && !ctx.Output(i).IsKnown) throw ctx.Fail($"output {i} has no inferred shape");
+            if (!op.SetsPrecision) InheritPrecision(ctx);
             if (IsFolded(ctx) || (fold && ctx.AllInputsConstant && WithinLimit(ctx) && op.TryEvaluate(ctx)))
+            {
+                RoundFolded(ctx);
                 continue;
+            }
             kept.Add(node);
         }
         graph.Nodes = kept;
@@ -46,6 +50,29 @@ internal static class ShapeInference
             else if (!graph.Values.TryGetValue(output, out var v) || !v.IsKnown)
                 throw new CompileError(DiagnosticDescriptors.MalformedModel, $"graph output '{output}' is not produced by any node, initializer or input");
         return graph;
+    }
+
+    /// <summary>Float outputs of an op on float16/bfloat16 values stand for tensors of that type (ONNX ops keep the type).</summary>
+    private static void InheritPrecision(OpContext ctx)
+    {
+        var precision = DataType.Undefined;
+        for (int i = 0; i < ctx.InputCount && precision == DataType.Undefined; i++)
+            if (ctx.Has(i) && ctx.Type(i) == DataType.Float && DataTypes.IsHalf(ctx.Input(i).Precision)) precision = ctx.Input(i).Precision;
+        if (precision == DataType.Undefined) return;
+        for (int i = 0; i < ctx.OutputCount; i++)
+            if (ctx.HasOutput(i) && ctx.Output(i).Type == DataType.Float) ctx.Output(i).Precision = precision;
+    }
+
+    /// <summary>Folded values of float16/bfloat16 precision are rounded to it, as the emitted code would round them.</summary>
+    private static void RoundFolded(OpContext ctx)
+    {
+        for (int i = 0; i < ctx.OutputCount; i++)
+        {
+            if (!ctx.HasOutput(i) || ctx.Output(i) is not { Constant.Data: float[] data } v || !DataTypes.IsHalf(v.Precision)) continue;
+            var rounded = new float[data.Length];
+            for (int k = 0; k < data.Length; k++) rounded[k] = (float)Onnx.HalfPrecisionBoundary.Round(data[k], v.Precision);
+            v.Constant = Tensor.FromFloats(v.Constant.Shape, rounded);
+        }
     }
 
     private static bool IsFolded(OpContext ctx)

@@ -198,6 +198,7 @@ internal sealed class CompiledModelRunner
     {
         "float" => typeof(float), "long" => typeof(long), "int" => typeof(int), "bool" => typeof(bool), "double" => typeof(double),
         "byte" => typeof(byte), "sbyte" => typeof(sbyte), "short" => typeof(short), "ushort" => typeof(ushort), "uint" => typeof(uint), "ulong" => typeof(ulong),
+        "global::System.Half" or "System.Half" => typeof(Half),
         _ => throw new NotSupportedException(csharp),
     };
 }

@@ -22,6 +22,7 @@ internal static class OrtReference
             bool[] b => NamedOnnxValue.CreateFromTensor(i.Name, new DenseTensor<bool>(b, i.Shape)),
             double[] d => NamedOnnxValue.CreateFromTensor(i.Name, new DenseTensor<double>(d, i.Shape)),
             byte[] u => NamedOnnxValue.CreateFromTensor(i.Name, new DenseTensor<byte>(u, i.Shape)),
+            Half[] h => NamedOnnxValue.CreateFromTensor(i.Name, new DenseTensor<Float16>(h.Select(v => new Float16(BitConverter.HalfToUInt16Bits(v))).ToArray(), i.Shape)),
             _ => throw new NotSupportedException(i.Data.GetType().Name),
         }).ToList();
         using var results = session.Run(feeds);
@@ -33,6 +34,7 @@ internal static class OrtReference
             DenseTensor<bool> t => t.Buffer.ToArray(),
             DenseTensor<double> t => t.Buffer.ToArray(),
             DenseTensor<byte> t => t.Buffer.ToArray(),
+            DenseTensor<Float16> t => t.Buffer.ToArray().Select(v => BitConverter.UInt16BitsToHalf(v.value)).ToArray(),
             Tensor<float> t => t.ToArray(),
             Tensor<long> t => t.ToArray(),
             Tensor<bool> t => t.ToArray(),
@@ -48,7 +50,7 @@ internal static class OrtReference
         int worstAt = -1;
         for (int i = 0; i < expected.Length; i++)
         {
-            double e = Convert.ToDouble(expected.GetValue(i)), a = Convert.ToDouble(actual.GetValue(i));
+            double e = ToDouble(expected.GetValue(i)), a = ToDouble(actual.GetValue(i));
             if (double.IsNaN(e) && double.IsNaN(a)) continue;
             if (double.IsInfinity(e) || double.IsInfinity(a))
             {
@@ -60,6 +62,8 @@ internal static class OrtReference
         }
         Assert.True(worstAt < 0, worstAt < 0 ? "" : $"{what}[{worstAt}]: {actual.GetValue(worstAt)}, expected {expected.GetValue(worstAt)} (rtol {rtol}, atol {atol})");
     }
+
+    private static double ToDouble(object? v) => v is Half h ? (double)h : Convert.ToDouble(v);
 
     /// <summary>Seeded random floats in [-scale, scale), never all zero.</summary>
     public static float[] RandomFloats(int n, int seed, float scale = 1f)
