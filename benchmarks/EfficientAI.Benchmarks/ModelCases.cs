@@ -60,7 +60,7 @@ public static class ModelCases
         list.Add(new("silero_vad_op18", Path.Combine(dev, "silero_vad_op18_ifless.onnx"),
             new[] { F("input", 4, -0.5f, 0.5f, 1, 512), new ModelInput("sr", new[] { 16000L }, Array.Empty<long>(), Bound: true), F("state", 5, -1f, 1f, 2, 1, 128) },
             new[] { SileroVadOp18.OutputLength, SileroVadOp18.StateNLength },
-            (i, o) => () => SileroVadOp18.Infer((float[])i[0], (float[])i[2], o[0], o[1])));
+            (i, o) => () => SileroVadOp18.Infer((float[])i[0], (float[])i[1], o[0], o[1])));
         list.Add(new("ResNetPreprocess", Path.Combine(dev, "ResNetPreprocess.onnx"),
             new[] { new ModelInput("OriginalInput", Uniform(3 * 224 * 224, 6, 0f, 256f).Select(MathF.Floor).ToArray(), new long[] { 1, 3, 224, 224 }) },
             new[] { ResNetPreprocess.PreprocessedInputLength },
