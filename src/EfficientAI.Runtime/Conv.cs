@@ -7,7 +7,7 @@ using System.Numerics.Tensors;
 namespace EfficientAI.Runtime;
 
 /// <summary>Convolution.</summary>
-public static class Conv
+public static partial class Conv
 {
     /// <summary>
     /// 2-D convolution (1-D callers pass h = kH = oH = 1). x [n, c, h, w]; weight [m, c/group, kH, kW];

@@ -76,14 +76,14 @@ public static partial class Gemm
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     internal static unsafe void AccumulatePacked(float* a, nint lda, float* packed, float* bias, float* y, nint ldy,
-        int m, int n, int k, Activation activation, int maxWidth = MaxVectorWidth)
+        int m, int n, int k, Activation activation, int maxWidth = MaxVectorWidth, float* rowBias = null)
     {
         int panels = (n + PanelWidth - 1) / PanelWidth;
         nint panelStride = (nint)k * PanelWidth;
         for (int p0 = 0; p0 < k; p0 += PackedDepthBlock)
         {
             int kc = Math.Min(PackedDepthBlock, k - p0);
-            var step = new PackedStep(p0 == 0, p0 + kc == k, bias, activation);
+            var step = new PackedStep(p0 == 0, p0 + kc == k, bias, rowBias, activation);
             float* ap = a + p0;
             int q = 0;
             if (maxWidth >= 16 && Simd512.IsSupported)
@@ -119,17 +119,21 @@ public static partial class Gemm
     /// <summary>What the epilogue of one k block does: the first adds the bias (others add y), the last activates.</summary>
     private readonly unsafe struct PackedStep
     {
-        public PackedStep(bool first, bool last, float* bias, Activation activation)
+        public PackedStep(bool first, bool last, float* bias, float* rowBias, Activation activation)
         {
             First = first;
             Last = last;
             Bias = bias;
+            RowBias = rowBias;
             Activation = activation;
         }
 
         public bool First { get; }
         public bool Last { get; }
+        /// <summary>Per column (Gemm's C row), or null.</summary>
         public float* Bias { get; }
+        /// <summary>Per row (Conv's per-channel bias), or null.</summary>
+        public float* RowBias { get; }
         public Activation Activation { get; }
     }
 
@@ -175,8 +179,9 @@ public static partial class Gemm
                         for (int j = 0; j < width; j++) yTile[r * 2 * w + j] = yi[r * ldy + j];
                 }
             }
-            if (rows == TileRows) Tile6x2<TS, TV>(a + i * lda, lda, b, second, target, ldt, kc, step.First, bias, regs);
-            else Tile1x2<TS, TV>(a + i * lda, b, second, target, kc, step.First, bias, regs);
+            float* rowBias = step.First && step.RowBias != null ? step.RowBias + i : null;
+            if (rows == TileRows) Tile6x2<TS, TV>(a + i * lda, lda, b, second, target, ldt, kc, step.First, bias, rowBias, regs);
+            else Tile1x2<TS, TV>(a + i * lda, b, second, target, kc, step.First, bias, rowBias, regs);
             if (!full)
             {
                 for (int r = 0; r < rows; r++)
@@ -191,9 +196,11 @@ public static partial class Gemm
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static unsafe TV Finish<TS, TV>(TV acc, float* y, bool first, float* bias, Activation act) where TS : struct, ISimd<TV> where TV : struct
+    private static unsafe TV Finish<TS, TV>(TV acc, float* y, bool first, float* bias, float* rowBias, Activation act) where TS : struct, ISimd<TV> where TV : struct
     {
-        acc = first ? (bias == null ? acc : TS.Add(acc, TS.Load(bias))) : TS.Add(acc, TS.Load(y));
+        if (!first) acc = TS.Add(acc, TS.Load(y));
+        else if (bias != null) acc = TS.Add(acc, TS.Load(bias));
+        else if (rowBias != null) acc = TS.Add(acc, TS.Splat(*rowBias));
         // Max/Min return their second operand when either is NaN: NaN passes through as in the unfused ops.
         return act.Kind switch
         {
@@ -208,7 +215,7 @@ public static partial class Gemm
     // 6 rows x 2 vectors: 12 independent accumulators cover the FMA latency on two ports; each B vector feeds 6 FMAs.
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static unsafe void Tile6x2<TS, TV>(float* a, nint lda, float* b, nint second, float* y, nint ldy, int kc,
-        bool first, float* bias, Activation act) where TS : struct, ISimd<TV> where TV : struct
+        bool first, float* bias, float* rowBias, Activation act) where TS : struct, ISimd<TV> where TV : struct
     {
         int w = TS.Count;
         TV c00 = default, c01 = default, c10 = default, c11 = default, c20 = default, c21 = default;
@@ -232,18 +239,18 @@ public static partial class Gemm
             b += PanelWidth;
         }
         float* bias1 = bias == null ? null : bias + w;
-        TS.Store(y, Finish<TS, TV>(c00, y, first, bias, act)); TS.Store(y + w, Finish<TS, TV>(c01, y + w, first, bias1, act)); y += ldy;
-        TS.Store(y, Finish<TS, TV>(c10, y, first, bias, act)); TS.Store(y + w, Finish<TS, TV>(c11, y + w, first, bias1, act)); y += ldy;
-        TS.Store(y, Finish<TS, TV>(c20, y, first, bias, act)); TS.Store(y + w, Finish<TS, TV>(c21, y + w, first, bias1, act)); y += ldy;
-        TS.Store(y, Finish<TS, TV>(c30, y, first, bias, act)); TS.Store(y + w, Finish<TS, TV>(c31, y + w, first, bias1, act)); y += ldy;
-        TS.Store(y, Finish<TS, TV>(c40, y, first, bias, act)); TS.Store(y + w, Finish<TS, TV>(c41, y + w, first, bias1, act)); y += ldy;
-        TS.Store(y, Finish<TS, TV>(c50, y, first, bias, act)); TS.Store(y + w, Finish<TS, TV>(c51, y + w, first, bias1, act));
+        TS.Store(y, Finish<TS, TV>(c00, y, first, bias, rowBias == null ? null : rowBias + 0, act)); TS.Store(y + w, Finish<TS, TV>(c01, y + w, first, bias1, rowBias == null ? null : rowBias + 0, act)); y += ldy;
+        TS.Store(y, Finish<TS, TV>(c10, y, first, bias, rowBias == null ? null : rowBias + 1, act)); TS.Store(y + w, Finish<TS, TV>(c11, y + w, first, bias1, rowBias == null ? null : rowBias + 1, act)); y += ldy;
+        TS.Store(y, Finish<TS, TV>(c20, y, first, bias, rowBias == null ? null : rowBias + 2, act)); TS.Store(y + w, Finish<TS, TV>(c21, y + w, first, bias1, rowBias == null ? null : rowBias + 2, act)); y += ldy;
+        TS.Store(y, Finish<TS, TV>(c30, y, first, bias, rowBias == null ? null : rowBias + 3, act)); TS.Store(y + w, Finish<TS, TV>(c31, y + w, first, bias1, rowBias == null ? null : rowBias + 3, act)); y += ldy;
+        TS.Store(y, Finish<TS, TV>(c40, y, first, bias, rowBias == null ? null : rowBias + 4, act)); TS.Store(y + w, Finish<TS, TV>(c41, y + w, first, bias1, rowBias == null ? null : rowBias + 4, act)); y += ldy;
+        TS.Store(y, Finish<TS, TV>(c50, y, first, bias, rowBias == null ? null : rowBias + 5, act)); TS.Store(y + w, Finish<TS, TV>(c51, y + w, first, bias1, rowBias == null ? null : rowBias + 5, act));
     }
 
     // One row: four k phases with their own accumulators give 8 independent chains (a batch-1 GEMV is all this tile).
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static unsafe void Tile1x2<TS, TV>(float* a, float* b, nint second, float* y, int kc,
-        bool first, float* bias, Activation act) where TS : struct, ISimd<TV> where TV : struct
+        bool first, float* bias, float* rowBias, Activation act) where TS : struct, ISimd<TV> where TV : struct
     {
         int w = TS.Count;
         TV c0 = default, c1 = default, d0 = default, d1 = default, e0 = default, e1 = default, f0 = default, f1 = default;
@@ -268,8 +275,8 @@ public static partial class Gemm
         }
         c0 = TS.Add(TS.Add(c0, d0), TS.Add(e0, f0));
         c1 = TS.Add(TS.Add(c1, d1), TS.Add(e1, f1));
-        TS.Store(y, Finish<TS, TV>(c0, y, first, bias, act));
-        TS.Store(y + w, Finish<TS, TV>(c1, y + w, first, bias == null ? null : bias + w, act));
+        TS.Store(y, Finish<TS, TV>(c0, y, first, bias, rowBias, act));
+        TS.Store(y + w, Finish<TS, TV>(c1, y + w, first, bias == null ? null : bias + w, rowBias, act));
     }
 
     /// <summary>Columns [j0, j0 + width) of one panel without vectors.</summary>
@@ -282,7 +289,7 @@ public static partial class Gemm
             {
                 float sum = 0f;
                 for (int p = 0; p < kc; p++) sum += a[i * lda + p] * b[p * PanelWidth + j];
-                float v = step.First ? sum + (step.Bias == null ? 0f : step.Bias[j0 + j]) : yi[j] + sum;
+                float v = !step.First ? yi[j] + sum : step.Bias != null ? sum + step.Bias[j0 + j] : step.RowBias != null ? sum + step.RowBias[i] : sum;
                 if (step.Last && step.Activation.InRegisters)
                 {
                     var act = step.Activation;

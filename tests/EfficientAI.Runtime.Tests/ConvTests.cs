@@ -81,5 +81,28 @@ public class ConvTests
             }
         }
         TestUtil.AssertClose(expected, y, 1e-4, 1e-6, t.Name, scale);
+
+        // im2col + packed GEMM with scratch: one panel of pixels at a time, and the planned block; then with a
+        // fused Relu and LeakyRelu (in registers) and Sigmoid (on the finished rows).
+        int depth = cg * t.KH * t.KW;
+        foreach (long floats in new[] { depth * 16L, Conv.ScratchFloats(t.C, t.M, t.KH, t.KW, oH, oW, t.Group), 0 })
+        {
+            foreach (var act in new[] { Activation.None, Activation.Relu, new Activation(ActivationKind.LeakyRelu, 0.2f), new Activation(ActivationKind.Sigmoid) })
+            {
+                var scratch = new float[floats];
+                Array.Fill(scratch, float.NaN); // whatever the scratch holds must not leak into y
+                Array.Fill(y, float.NaN);
+                Conv.Conv2D(x, w, bias, y, t.N, t.C, t.H, t.W, t.M, t.KH, t.KW, oH, oW, t.StrideH, t.StrideW, t.PadTop, t.PadLeft,
+                    t.DilationH, t.DilationW, t.Group, scratch, act);
+                var activated = Array.ConvertAll(expected, v => act.Kind switch
+                {
+                    ActivationKind.Relu => Math.Max(v, 0),
+                    ActivationKind.LeakyRelu => v < 0 ? 0.2 * v : v,
+                    ActivationKind.Sigmoid => 1 / (1 + Math.Exp(-v)),
+                    _ => v,
+                });
+                TestUtil.AssertClose(activated, y, 1e-4, 1e-6, $"{t.Name} scratch {floats} {act.Kind}", scale);
+            }
+        }
     }
 }
