@@ -11,6 +11,12 @@ internal static class PackedWeights
     /// <summary>Must equal EfficientAI.Runtime.Gemm.PanelWidth.</summary>
     public const int PanelWidth = 16;
 
+    /// <summary>
+    /// True when packing n columns costs at most a quarter more ROM (the last panel is zero-padded to 16 columns):
+    /// narrow layers (a classifier's 10 outputs) keep the plain layout, which has no padding.
+    /// </summary>
+    public static bool Worthwhile(int n) => n > 0 && ((n + PanelWidth - 1) / PanelWidth * PanelWidth - n) * 4 <= n;
+
     /// <summary>alpha * op(b) packed, where op(b) is b ([k, n]) or, with transB, the transpose of b stored as [n, k].</summary>
     public static Tensor Pack(Tensor b, int k, int n, bool transB, float alpha)
     {

@@ -61,7 +61,7 @@ internal sealed class GemmOp : Operator
     private static bool TryEmitPacked(EmitContext ctx, int m, int n, int k, int cRows, int cCols)
     {
         var b = ctx.Const(1);
-        if (b is null || b.Type != DataType.Float || ctx.Int("transA", 0) != 0 || m == 0 || n == 0 || k == 0) return false;
+        if (b is null || b.Type != DataType.Float || ctx.Int("transA", 0) != 0 || m == 0 || k == 0 || !PackedWeights.Worthwhile(n)) return false;
         var c = ctx.Has(2) ? ctx.Const(2) : null;
         if (ctx.Has(2) && (c is null || c.Type != DataType.Float || cRows != 1)) return false;
         string bias = "default";

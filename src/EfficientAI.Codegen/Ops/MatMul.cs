@@ -51,7 +51,7 @@ internal sealed class MatMulOp : Operator
         var p = Resolve(ctx);
         int batches = Shape.ElementsInt(p.BatchShape);
         var b = ctx.Const(1);
-        if (b is not null && b.Type == DataType.Float && ctx.Shape(1).Length == 2 && p.N > 0 && p.K > 0)
+        if (b is not null && b.Type == DataType.Float && ctx.Shape(1).Length == 2 && p.K > 0 && PackedWeights.Worthwhile(p.N))
         {
             // Constant [k, n] weights: every batch of A shares them, so A's rows (all batches) are one GEMM against
             // the weights packed at compile time.
