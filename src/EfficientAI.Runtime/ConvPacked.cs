@@ -44,6 +44,10 @@ public static partial class Conv
         if (x.Length < n * c * inPlane || weight.Length < m * depth || y.Length < n * m * outPlane || (!bias.IsEmpty && bias.Length < m))
             ThrowHelper.Argument("A span is shorter than its shape.");
         var geometry = new Geometry(h, w, kH, kW, oW, strideH, strideW, padTop, padLeft, dilationH, dilationW);
+        // 1x1, unit stride, no padding: the input rows are the GEMM's right operand as they are; only the pixels
+        // past the last whole panel are packed.
+        bool pointwise = kH == 1 && kW == 1 && strideH == 1 && strideW == 1 && padTop == 0 && padLeft == 0 && oH == h && oW == w;
+        int direct = pointwise ? outPlane / Gemm.PanelWidth * Gemm.PanelWidth : 0;
         fixed (float* px = x, pw = weight, pb = bias, py = y, ps = scratch)
         {
             for (int img = 0; img < n; img++)
@@ -54,7 +58,9 @@ public static partial class Conv
                     float* wg = pw + (nint)g * mg * depth;
                     float* yg = py + (nint)(img * m + g * mg) * outPlane;
                     float* bg = bias.IsEmpty ? null : pb + g * mg;
-                    for (int p0 = 0; p0 < outPlane; p0 += block)
+                    if (direct > 0)
+                        Gemm.AccumulatePacked(wg, depth, xg, null, yg, outPlane, mg, direct, depth, activation, rowBias: bg, ldb: inPlane);
+                    for (int p0 = direct; p0 < outPlane; p0 += block)
                     {
                         int pixels = Math.Min(block, outPlane - p0);
                         PackColumns(xg, cg, geometry, p0, pixels, ps);

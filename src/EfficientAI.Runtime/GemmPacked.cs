@@ -76,10 +76,13 @@ public static partial class Gemm
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     internal static unsafe void AccumulatePacked(float* a, nint lda, float* packed, float* bias, float* y, nint ldy,
-        int m, int n, int k, Activation activation, int maxWidth = MaxVectorWidth, float* rowBias = null)
+        int m, int n, int k, Activation activation, int maxWidth = MaxVectorWidth, float* rowBias = null, nint ldb = 0)
     {
         int panels = (n + PanelWidth - 1) / PanelWidth;
-        nint panelStride = (nint)k * PanelWidth;
+        // Packed panels: rows PanelWidth apart, panels k rows apart. ldb > 0 reads an unpacked row-major [k, ldb]
+        // operand in place instead (a 1x1 Conv's input); then n must be a multiple of PanelWidth.
+        nint panelStride = ldb > 0 ? PanelWidth : (nint)k * PanelWidth;
+        if (ldb <= 0) ldb = PanelWidth;
         for (int p0 = 0; p0 < k; p0 += PackedDepthBlock)
         {
             int kc = Math.Min(PackedDepthBlock, k - p0);
@@ -90,13 +93,13 @@ public static partial class Gemm
             {
                 // Two panels side by side: the tile's second vector is the next panel.
                 for (; q + 2 <= panels; q += 2)
-                    Columns<Simd512, Vector512<float>>(ap, lda, packed + q * panelStride + p0 * PanelWidth, panelStride,
+                    Columns<Simd512, Vector512<float>>(ap, lda, packed + q * panelStride + p0 * ldb, panelStride, ldb,
                         y, ldy, m, q * PanelWidth, Math.Min(2 * PanelWidth, n - q * PanelWidth), kc, step);
             }
             if (maxWidth >= 8 && Simd256.IsSupported)
             {
                 for (; q < panels; q++)
-                    Columns<Simd256, Vector256<float>>(ap, lda, packed + q * panelStride + p0 * PanelWidth, 8,
+                    Columns<Simd256, Vector256<float>>(ap, lda, packed + q * panelStride + p0 * ldb, 8, ldb,
                         y, ldy, m, q * PanelWidth, Math.Min(PanelWidth, n - q * PanelWidth), kc, step);
             }
             if (maxWidth >= 4 && Simd128.IsSupported)
@@ -107,12 +110,12 @@ public static partial class Gemm
                     {
                         int j0 = q * PanelWidth + half * 8;
                         if (j0 >= n) break;
-                        Columns<Simd128, Vector128<float>>(ap, lda, packed + q * panelStride + p0 * PanelWidth + half * 8, 4,
+                        Columns<Simd128, Vector128<float>>(ap, lda, packed + q * panelStride + p0 * ldb + half * 8, 4, ldb,
                             y, ldy, m, j0, Math.Min(8, n - j0), kc, step);
                     }
                 }
             }
-            for (; q < panels; q++) ScalarPanel(ap, lda, packed + q * panelStride + p0 * PanelWidth, y, ldy, m, q * PanelWidth, Math.Min(PanelWidth, n - q * PanelWidth), kc, step);
+            for (; q < panels; q++) ScalarPanel(ap, lda, packed + q * panelStride + p0 * ldb, ldb, y, ldy, m, q * PanelWidth, Math.Min(PanelWidth, n - q * PanelWidth), kc, step);
         }
     }
 
@@ -139,12 +142,12 @@ public static partial class Gemm
 
     /// <summary>
     /// One block of 2 vectors of columns [j0, j0 + width) over all rows: b is the block's first vector at p = 0, its
-    /// second vector is at b + second; B rows are PanelWidth apart. A block narrower than 2 vectors (the last
+    /// second vector is at b + second; B rows are ldb apart. A block narrower than 2 vectors (the last
     /// columns) runs on a padded copy so the kernels never read or write past n.
     /// </summary>
     [SkipLocalsInit]
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static unsafe void Columns<TS, TV>(float* a, nint lda, float* b, nint second, float* y, nint ldy,
+    private static unsafe void Columns<TS, TV>(float* a, nint lda, float* b, nint second, nint ldb, float* y, nint ldy,
         int m, int j0, int width, int kc, PackedStep step) where TS : struct, ISimd<TV> where TV : struct
     {
         int w = TS.Count;
@@ -180,8 +183,8 @@ public static partial class Gemm
                 }
             }
             float* rowBias = step.First && step.RowBias != null ? step.RowBias + i : null;
-            if (rows == TileRows) Tile6x2<TS, TV>(a + i * lda, lda, b, second, target, ldt, kc, step.First, bias, rowBias, regs);
-            else Tile1x2<TS, TV>(a + i * lda, b, second, target, kc, step.First, bias, rowBias, regs);
+            if (rows == TileRows) Tile6x2<TS, TV>(a + i * lda, lda, b, second, ldb, target, ldt, kc, step.First, bias, rowBias, regs);
+            else Tile1x2<TS, TV>(a + i * lda, b, second, ldb, target, kc, step.First, bias, rowBias, regs);
             if (!full)
             {
                 for (int r = 0; r < rows; r++)
@@ -214,7 +217,7 @@ public static partial class Gemm
 
     // 6 rows x 2 vectors: 12 independent accumulators cover the FMA latency on two ports; each B vector feeds 6 FMAs.
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static unsafe void Tile6x2<TS, TV>(float* a, nint lda, float* b, nint second, float* y, nint ldy, int kc,
+    private static unsafe void Tile6x2<TS, TV>(float* a, nint lda, float* b, nint second, nint ldb, float* y, nint ldy, int kc,
         bool first, float* bias, float* rowBias, Activation act) where TS : struct, ISimd<TV> where TV : struct
     {
         int w = TS.Count;
@@ -236,7 +239,7 @@ public static partial class Gemm
             c40 = TS.Fma(av, b0, c40); c41 = TS.Fma(av, b1, c41);
             av = TS.Splat(a5[p]);
             c50 = TS.Fma(av, b0, c50); c51 = TS.Fma(av, b1, c51);
-            b += PanelWidth;
+            b += ldb;
         }
         float* bias1 = bias == null ? null : bias + w;
         TS.Store(y, Finish<TS, TV>(c00, y, first, bias, rowBias == null ? null : rowBias + 0, act)); TS.Store(y + w, Finish<TS, TV>(c01, y + w, first, bias1, rowBias == null ? null : rowBias + 0, act)); y += ldy;
@@ -249,7 +252,7 @@ public static partial class Gemm
 
     // One row: four k phases with their own accumulators give 8 independent chains (a batch-1 GEMV is all this tile).
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static unsafe void Tile1x2<TS, TV>(float* a, float* b, nint second, float* y, int kc,
+    private static unsafe void Tile1x2<TS, TV>(float* a, float* b, nint second, nint ldb, float* y, int kc,
         bool first, float* bias, float* rowBias, Activation act) where TS : struct, ISimd<TV> where TV : struct
     {
         int w = TS.Count;
@@ -260,18 +263,18 @@ public static partial class Gemm
             TV av = TS.Splat(a[p]);
             c0 = TS.Fma(av, TS.Load(b), c0); c1 = TS.Fma(av, TS.Load(b + second), c1);
             av = TS.Splat(a[p + 1]);
-            d0 = TS.Fma(av, TS.Load(b + PanelWidth), d0); d1 = TS.Fma(av, TS.Load(b + PanelWidth + second), d1);
+            d0 = TS.Fma(av, TS.Load(b + ldb), d0); d1 = TS.Fma(av, TS.Load(b + ldb + second), d1);
             av = TS.Splat(a[p + 2]);
-            e0 = TS.Fma(av, TS.Load(b + 2 * PanelWidth), e0); e1 = TS.Fma(av, TS.Load(b + 2 * PanelWidth + second), e1);
+            e0 = TS.Fma(av, TS.Load(b + 2 * ldb), e0); e1 = TS.Fma(av, TS.Load(b + 2 * ldb + second), e1);
             av = TS.Splat(a[p + 3]);
-            f0 = TS.Fma(av, TS.Load(b + 3 * PanelWidth), f0); f1 = TS.Fma(av, TS.Load(b + 3 * PanelWidth + second), f1);
-            b += 4 * PanelWidth;
+            f0 = TS.Fma(av, TS.Load(b + 3 * ldb), f0); f1 = TS.Fma(av, TS.Load(b + 3 * ldb + second), f1);
+            b += 4 * ldb;
         }
         for (; p < kc; p++)
         {
             TV av = TS.Splat(a[p]);
             c0 = TS.Fma(av, TS.Load(b), c0); c1 = TS.Fma(av, TS.Load(b + second), c1);
-            b += PanelWidth;
+            b += ldb;
         }
         c0 = TS.Add(TS.Add(c0, d0), TS.Add(e0, f0));
         c1 = TS.Add(TS.Add(c1, d1), TS.Add(e1, f1));
@@ -280,7 +283,7 @@ public static partial class Gemm
     }
 
     /// <summary>Columns [j0, j0 + width) of one panel without vectors.</summary>
-    private static unsafe void ScalarPanel(float* a, nint lda, float* b, float* y, nint ldy, int m, int j0, int width, int kc, PackedStep step)
+    private static unsafe void ScalarPanel(float* a, nint lda, float* b, nint ldb, float* y, nint ldy, int m, int j0, int width, int kc, PackedStep step)
     {
         for (int i = 0; i < m; i++)
         {
@@ -288,7 +291,7 @@ public static partial class Gemm
             for (int j = 0; j < width; j++)
             {
                 float sum = 0f;
-                for (int p = 0; p < kc; p++) sum += a[i * lda + p] * b[p * PanelWidth + j];
+                for (int p = 0; p < kc; p++) sum += a[i * lda + p] * b[p * ldb + j];
                 float v = !step.First ? yi[j] + sum : step.Bias != null ? sum + step.Bias[j0 + j] : step.RowBias != null ? sum + step.RowBias[i] : sum;
                 if (step.Last && step.Activation.InRegisters)
                 {

@@ -36,6 +36,10 @@ public class ConvTests
             new("conv1d", 2, 3, 1, 33, 4, 1, 5, 1, 1, 0, 2, 0, 2, 1, 1, 1, true),
             new("kernel-larger-than-pad", 1, 2, 3, 4, 3, 4, 5, 1, 1, 2, 3, 2, 3, 1, 1, 1, true),
             new("1x1-strided-padded", 1, 5, 7, 7, 4, 1, 1, 2, 2, 1, 1, 1, 1, 1, 1, 1, true),
+            new("pointwise-whole-panels", 1, 8, 4, 8, 7, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, true),
+            new("pointwise-deep", 1, 300, 5, 7, 13, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, false),
+            new("depthwise-wide-rows", 2, 4, 6, 41, 4, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 4, true),
+            new("depthwise-5x5-stride-h2", 1, 3, 11, 37, 3, 5, 5, 2, 1, 2, 2, 2, 2, 1, 1, 3, true),
         };
         foreach (var c in cases) yield return new object[] { c };
     }
