@@ -52,7 +52,8 @@ public static partial class Conv
                     }
                     else if (cg == 1 && mg == 1)
                     {
-                        if (strideW == 1 && Simd512.IsSupported)
+                        // 512-bit rows only where they are wide: the columns past the last whole vector run scalar.
+                        if (strideW == 1 && oW >= 64 && Simd512.IsSupported)
                             DepthwiseRows<Simd512, System.Runtime.Intrinsics.Vector512<float>>(xg, wg, yg, h, w, kH, kW, oH, oW, strideH, padTop, padLeft, dilationH, dilationW);
                         else if (strideW == 1 && Simd256.IsSupported)
                             DepthwiseRows<Simd256, System.Runtime.Intrinsics.Vector256<float>>(xg, wg, yg, h, w, kH, kW, oH, oW, strideH, padTop, padLeft, dilationH, dilationW);
