@@ -8,7 +8,7 @@ using System.Runtime.CompilerServices;
 namespace EfficientAI.Runtime;
 
 /// <summary>Convolution.</summary>
-public static class Conv
+public static partial class Conv
 {
     /// <summary>
     /// 2-D convolution (1-D callers pass h = kH = oH = 1). x [n, c, h, w]; weight [m, c/group, kH, kW];
@@ -53,7 +53,13 @@ public static class Conv
                     }
                     else if (cg == 1 && mg == 1)
                     {
-                        Depthwise(xg, wg, yg, h, w, kH, kW, oH, oW, strideH, strideW, padTop, padLeft, dilationH, dilationW);
+                        // 512-bit rows only where they are wide: the columns past the last whole vector run scalar.
+                        if (strideW == 1 && oW >= 64 && Simd512.IsSupported)
+                            DepthwiseRows<Simd512, System.Runtime.Intrinsics.Vector512<float>>(xg, wg, yg, h, w, kH, kW, oH, oW, strideH, padTop, padLeft, dilationH, dilationW);
+                        else if (strideW == 1 && Simd256.IsSupported)
+                            DepthwiseRows<Simd256, System.Runtime.Intrinsics.Vector256<float>>(xg, wg, yg, h, w, kH, kW, oH, oW, strideH, padTop, padLeft, dilationH, dilationW);
+                        else
+                            Depthwise(xg, wg, yg, h, w, kH, kW, oH, oW, strideH, strideW, padTop, padLeft, dilationH, dilationW);
                     }
                     else if (strideW == 1)
                     {
@@ -88,6 +94,55 @@ public static class Conv
                         x + (nint)ih * w + first + offset, (nint)h * w,
                         y + (nint)oh * oW + first, (nint)oH * oW, mg, end - first, cg, 1f);
                 }
+            }
+        }
+    }
+
+    /// <summary>
+    /// Depthwise, unit column stride: each output row is accumulated in registers over all its taps and stored once
+    /// (y holds the bias), instead of one pass over the row per tap. Columns whose taps reach into the padding run
+    /// scalar with bounds checks.
+    /// </summary>
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
+    private static unsafe void DepthwiseRows<TS, TV>(float* x, float* wt, float* y, int h, int w, int kH, int kW, int oH, int oW,
+        int strideH, int padTop, int padLeft, int dilationH, int dilationW) where TS : struct, ISimd<TV> where TV : struct
+    {
+        int vw = TS.Count;
+        // Output columns whose every tap is inside the row: ow - padLeft >= 0 and ow - padLeft + (kW-1)*dilationW < w.
+        int lo = Math.Min(oW, padLeft), hi = Math.Max(lo, Math.Min(oW, w + padLeft - (kW - 1) * dilationW));
+        for (int oh = 0; oh < oH; oh++)
+        {
+            float* yRow = y + (nint)oh * oW;
+            int khFirst = 0, khEnd = kH;
+            while (khFirst < kH && (uint)(oh * strideH - padTop + khFirst * dilationH) >= (uint)h) khFirst++;
+            while (khEnd > khFirst && (uint)(oh * strideH - padTop + (khEnd - 1) * dilationH) >= (uint)h) khEnd--;
+            int ow = lo;
+            for (; ow + vw <= hi; ow += vw)
+            {
+                TV acc = TS.Load(yRow + ow);
+                for (int kh = khFirst; kh < khEnd; kh++)
+                {
+                    float* xr = x + (nint)(oh * strideH - padTop + kh * dilationH) * w + ow - padLeft;
+                    float* wk = wt + kh * kW;
+                    for (int kw = 0; kw < kW; kw++) acc = TS.Fma(TS.Splat(wk[kw]), TS.Load(xr + kw * dilationW), acc);
+                }
+                TS.Store(yRow + ow, acc);
+            }
+            for (int o = 0; o < oW; o++)
+            {
+                if (o == lo) o = ow; // the vectorized range is done
+                if (o >= oW) break;
+                float sum = yRow[o];
+                for (int kh = khFirst; kh < khEnd; kh++)
+                {
+                    float* xr = x + (nint)(oh * strideH - padTop + kh * dilationH) * w;
+                    for (int kw = 0; kw < kW; kw++)
+                    {
+                        int iw = o - padLeft + kw * dilationW;
+                        if ((uint)iw < (uint)w) sum += wt[kh * kW + kw] * xr[iw];
+                    }
+                }
+                yRow[o] = sum;
             }
         }
     }
@@ -168,7 +223,7 @@ public static class Conv
     }
 
     /// <summary>
-    /// Direct convolution over any number of spatial axes (3-D and more; 1-D and 2-D have <see cref="Conv2D"/>):
+    /// Direct convolution over any number of spatial axes (3-D and more; 1-D and 2-D have Conv2D):
     /// x [n, c, inShape...], w [m, c / group, kernel...], bias [m] or empty, y [n, m, outShape...].
     /// </summary>
     [SkipLocalsInit]

@@ -10,7 +10,7 @@ using System.Runtime.Intrinsics;
 namespace EfficientAI.Runtime;
 
 /// <summary>Dense matrix products.</summary>
-public static class Gemm
+public static partial class Gemm
 {
     /// <summary>Widest vector (in floats) the kernels may use; tests lower it to cover every code path.</summary>
     internal const int MaxVectorWidth = 16;

@@ -19,6 +19,10 @@ internal unsafe interface ISimd<TVec> where TVec : struct
     static abstract TVec Fma(TVec a, TVec b, TVec c);
     static abstract TVec Add(TVec a, TVec b);
     static abstract float Sum(TVec v);
+    /// <summary>Lane-wise max; b when either is NaN (x86 maxps order; ARM propagates NaN either way).</summary>
+    static abstract TVec Max(TVec a, TVec b);
+    /// <summary>Lane-wise min; b when either is NaN.</summary>
+    static abstract TVec Min(TVec a, TVec b);
 }
 
 internal unsafe struct Simd512 : ISimd<Vector512<float>>
@@ -33,6 +37,8 @@ internal unsafe struct Simd512 : ISimd<Vector512<float>>
         Avx512F.IsSupported ? Avx512F.FusedMultiplyAdd(a, b, c) : a * b + c;
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector512<float> Add(Vector512<float> a, Vector512<float> b) => a + b;
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static float Sum(Vector512<float> v) => Vector512.Sum(v);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector512<float> Max(Vector512<float> a, Vector512<float> b) => Avx512F.Max(a, b);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector512<float> Min(Vector512<float> a, Vector512<float> b) => Avx512F.Min(a, b);
 }
 
 internal unsafe struct Simd256 : ISimd<Vector256<float>>
@@ -47,6 +53,8 @@ internal unsafe struct Simd256 : ISimd<Vector256<float>>
         System.Runtime.Intrinsics.X86.Fma.IsSupported ? System.Runtime.Intrinsics.X86.Fma.MultiplyAdd(a, b, c) : a * b + c;
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector256<float> Add(Vector256<float> a, Vector256<float> b) => a + b;
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static float Sum(Vector256<float> v) => Vector256.Sum(v);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector256<float> Max(Vector256<float> a, Vector256<float> b) => Avx.IsSupported ? Avx.Max(a, b) : Vector256.Max(a, b);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector256<float> Min(Vector256<float> a, Vector256<float> b) => Avx.IsSupported ? Avx.Min(a, b) : Vector256.Min(a, b);
 }
 
 internal unsafe struct Simd128 : ISimd<Vector128<float>>
@@ -65,4 +73,6 @@ internal unsafe struct Simd128 : ISimd<Vector128<float>>
     }
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector128<float> Add(Vector128<float> a, Vector128<float> b) => a + b;
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static float Sum(Vector128<float> v) => Vector128.Sum(v);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector128<float> Max(Vector128<float> a, Vector128<float> b) => Sse.IsSupported ? Sse.Max(a, b) : Vector128.Max(a, b);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector128<float> Min(Vector128<float> a, Vector128<float> b) => Sse.IsSupported ? Sse.Min(a, b) : Vector128.Min(a, b);
 }

@@ -3,21 +3,21 @@ using Xunit;
 
 namespace EfficientAI.Runtime.Tests;
 
-/// <summary>Activations.Apply (the fused epilogue) against naive double-precision formulas, in place.</summary>
+/// <summary>Activation.Apply (the fused epilogue) against naive double-precision formulas, in place.</summary>
 public class ActivationsTests
 {
-    private static double Reference(Activation kind, double x, double alpha, double beta) => kind switch
+    private static double Reference(ActivationKind kind, double x, double alpha, double beta) => kind switch
     {
-        Activation.None => x,
-        Activation.Relu => Math.Max(x, 0),
-        Activation.Clip => Math.Min(Math.Max(x, alpha), beta),
-        Activation.LeakyRelu => x < 0 ? alpha * x : x,
-        Activation.HardSigmoid => Math.Max(0, Math.Min(1, alpha * x + beta)),
-        Activation.HardSwish => x * Math.Max(0, Math.Min(1, x / 6 + 0.5)),
-        Activation.Sigmoid => 1 / (1 + Math.Exp(-x)),
-        Activation.Tanh => Math.Tanh(x),
-        Activation.Gelu => 0.5 * x * (1 + Erf(x / Math.Sqrt(2))),
-        Activation.GeluTanh => 0.5 * x * (1 + Math.Tanh(Math.Sqrt(2 / Math.PI) * (x + 0.044715 * x * x * x))),
+        ActivationKind.None => x,
+        ActivationKind.Relu => Math.Max(x, 0),
+        ActivationKind.Clip => Math.Min(Math.Max(x, alpha), beta),
+        ActivationKind.LeakyRelu => x < 0 ? alpha * x : x,
+        ActivationKind.HardSigmoid => Math.Max(0, Math.Min(1, alpha * x + beta)),
+        ActivationKind.HardSwish => x * Math.Max(0, Math.Min(1, x / 6 + 0.5)),
+        ActivationKind.Sigmoid => 1 / (1 + Math.Exp(-x)),
+        ActivationKind.Tanh => Math.Tanh(x),
+        ActivationKind.Gelu => 0.5 * x * (1 + Erf(x / Math.Sqrt(2))),
+        ActivationKind.GeluTanh => 0.5 * x * (1 + Math.Tanh(Math.Sqrt(2 / Math.PI) * (x + 0.044715 * x * x * x))),
         _ => throw new ArgumentOutOfRangeException(nameof(kind)),
     };
 
@@ -36,24 +36,24 @@ public class ActivationsTests
     }
 
     [Theory]
-    [InlineData(Activation.None, 0f, 0f)]
-    [InlineData(Activation.Relu, 0f, 0f)]
-    [InlineData(Activation.Clip, 0f, 6f)]
-    [InlineData(Activation.Clip, -0.5f, 0.75f)]
-    [InlineData(Activation.LeakyRelu, 0.1f, 0f)]
-    [InlineData(Activation.HardSigmoid, 0.2f, 0.5f)]
-    [InlineData(Activation.HardSwish, 0f, 0f)]
-    [InlineData(Activation.Sigmoid, 0f, 0f)]
-    [InlineData(Activation.Tanh, 0f, 0f)]
-    [InlineData(Activation.Gelu, 0f, 0f)]
-    [InlineData(Activation.GeluTanh, 0f, 0f)]
-    public void ApplyMatchesTheFormulaInPlace(Activation kind, float alpha, float beta)
+    [InlineData(ActivationKind.None, 0f, 0f)]
+    [InlineData(ActivationKind.Relu, 0f, 0f)]
+    [InlineData(ActivationKind.Clip, 0f, 6f)]
+    [InlineData(ActivationKind.Clip, -0.5f, 0.75f)]
+    [InlineData(ActivationKind.LeakyRelu, 0.1f, 0f)]
+    [InlineData(ActivationKind.HardSigmoid, 0.2f, 0.5f)]
+    [InlineData(ActivationKind.HardSwish, 0f, 0f)]
+    [InlineData(ActivationKind.Sigmoid, 0f, 0f)]
+    [InlineData(ActivationKind.Tanh, 0f, 0f)]
+    [InlineData(ActivationKind.Gelu, 0f, 0f)]
+    [InlineData(ActivationKind.GeluTanh, 0f, 0f)]
+    public void ApplyMatchesTheFormulaInPlace(ActivationKind kind, float alpha, float beta)
     {
         foreach (int length in new[] { 1, 7, 33, 1000 })
         {
             var y = TestUtil.RandomArray(new Random(length), length, -8f, 8f);
             var x = (float[])y.Clone();
-            Activations.Apply(kind, alpha, beta, y);
+            new Activation(kind, alpha, beta).Apply(y);
             for (int i = 0; i < length; i++)
             {
                 double expected = Reference(kind, x[i], alpha, beta);
@@ -64,5 +64,5 @@ public class ActivationsTests
 
     [Fact]
     public void UnknownActivationThrows() =>
-        Assert.Throws<ArgumentException>(() => Activations.Apply((Activation)99, 0f, 0f, new float[3]));
+        Assert.Throws<ArgumentException>(() => new Activation((ActivationKind)99).Apply(new float[3]));
 }

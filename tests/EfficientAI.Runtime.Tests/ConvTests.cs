@@ -36,6 +36,10 @@ public class ConvTests
             new("conv1d", 2, 3, 1, 33, 4, 1, 5, 1, 1, 0, 2, 0, 2, 1, 1, 1, true),
             new("kernel-larger-than-pad", 1, 2, 3, 4, 3, 4, 5, 1, 1, 2, 3, 2, 3, 1, 1, 1, true),
             new("1x1-strided-padded", 1, 5, 7, 7, 4, 1, 1, 2, 2, 1, 1, 1, 1, 1, 1, 1, true),
+            new("pointwise-whole-panels", 1, 8, 4, 8, 7, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, true),
+            new("pointwise-deep", 1, 300, 5, 7, 13, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, false),
+            new("depthwise-wide-rows", 2, 4, 6, 41, 4, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 4, true),
+            new("depthwise-5x5-stride-h2", 1, 3, 11, 37, 3, 5, 5, 2, 1, 2, 2, 2, 2, 1, 1, 3, true),
         };
         foreach (var c in cases) yield return new object[] { c };
     }
@@ -81,5 +85,28 @@ public class ConvTests
             }
         }
         TestUtil.AssertClose(expected, y, 1e-4, 1e-6, t.Name, scale);
+
+        // im2col + packed GEMM with scratch: one panel of pixels at a time, and the planned block; then with a
+        // fused Relu and LeakyRelu (in registers) and Sigmoid (on the finished rows).
+        int depth = cg * t.KH * t.KW;
+        foreach (long floats in new[] { depth * 16L, Conv.ScratchFloats(t.C, t.M, t.KH, t.KW, oH, oW, t.Group), 0 })
+        {
+            foreach (var act in new[] { Activation.None, Activation.Relu, new Activation(ActivationKind.LeakyRelu, 0.2f), new Activation(ActivationKind.Sigmoid) })
+            {
+                var scratch = new float[floats];
+                Array.Fill(scratch, float.NaN); // whatever the scratch holds must not leak into y
+                Array.Fill(y, float.NaN);
+                Conv.Conv2D(x, w, bias, y, t.N, t.C, t.H, t.W, t.M, t.KH, t.KW, oH, oW, t.StrideH, t.StrideW, t.PadTop, t.PadLeft,
+                    t.DilationH, t.DilationW, t.Group, scratch, act);
+                var activated = Array.ConvertAll(expected, v => act.Kind switch
+                {
+                    ActivationKind.Relu => Math.Max(v, 0),
+                    ActivationKind.LeakyRelu => v < 0 ? 0.2 * v : v,
+                    ActivationKind.Sigmoid => 1 / (1 + Math.Exp(-v)),
+                    _ => v,
+                });
+                TestUtil.AssertClose(activated, y, 1e-4, 1e-6, $"{t.Name} scratch {floats} {act.Kind}", scale);
+            }
+        }
     }
 }

@@ -33,11 +33,19 @@ internal sealed class EmitContext : OpContext
     public static string I(long v) => Literal.Int(v);
     public static string B(bool v) => Literal.Bool(v);
 
-    /// <summary>Applies the node's fused activation (if any) in place to <paramref name="output"/>, a span the op has just written.</summary>
+    /// <summary>
+    /// The node's fused activation (set by ActivationFusion) as a runtime Activation value, "default" when none: the
+    /// packed GEMM and Conv kernels apply it in their epilogue.
+    /// </summary>
+    public string ActivationArgument => Node.Activation is { } a
+        ? $"new global::EfficientAI.Runtime.Activation(global::EfficientAI.Runtime.ActivationKind.{a.Kind}, {F(a.Alpha)}, {F(a.Beta)})"
+        : "default";
+
+    /// <summary>Applies the node's fused activation (if any) in place to <paramref name="output"/>, for kernels without an epilogue.</summary>
     public void EmitActivation(string output)
     {
-        if (Node.Activation is not { } a) return;
-        W.Line($"global::EfficientAI.Runtime.Activations.Apply(global::EfficientAI.Runtime.Activation.{a.Kind}, {F(a.Alpha)}, {F(a.Beta)}, {output});");
+        if (Node.Activation is null) return;
+        W.Line($"{ActivationArgument}.Apply({output});");
     }
 
     /// <summary>The scratch span the planner reserved for this node (see <see cref="Operator"/> scratch), as float.</summary>

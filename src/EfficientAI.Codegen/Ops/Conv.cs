@@ -1,3 +1,4 @@
+using System;
 using System.Linq;
 using EfficientAI.Codegen.Emit;
 using EfficientAI.Codegen.Ir;
@@ -34,6 +35,30 @@ internal sealed class ConvOp : Operator
         return Shape.Elements(ctx.Output(0).RequireShape) * Shape.Elements(w.Skip(1).ToArray());
     }
 
+    /// <summary>
+    /// im2col columns for a block of output pixels in the packed GEMM layout (Conv.Conv2D with scratch). The block
+    /// is at most 256 pixels and 256 KB, and no larger than the Conv's own input or output tensor, so the scratch
+    /// never dominates a small model's arena; at least one 16-pixel panel. None for depthwise convolutions.
+    /// </summary>
+    public override long ScratchFloats(OpContext ctx)
+    {
+        var x = ctx.Shape(0);
+        var w = ctx.Shape(1);
+        var y = ctx.Output(0).RequireShape;
+        int group = (int)ctx.Int("group", 1);
+        int cg = x[1] / group, mg = w[0] / group;
+        if (cg == 1 && mg == 1) return 0;
+        long depth = Shape.Elements(w.Skip(1).ToArray());
+        long pixels = Shape.Elements(y.Skip(2).ToArray());
+        if (depth == 0 || pixels == 0) return 0;
+        long tensor = Math.Max(Shape.Elements(x), Shape.Elements(y));
+        long block = Math.Min(256, Math.Min(65536, tensor) / depth) / PanelWidth * PanelWidth;
+        block = Math.Min(Math.Max(PanelWidth, block), (pixels + PanelWidth - 1) / PanelWidth * PanelWidth);
+        return depth * block;
+    }
+
+    private const int PanelWidth = PackedWeights.PanelWidth;
+
     public override void Emit(EmitContext ctx)
     {
         var x = ctx.Shape(0);
@@ -45,6 +70,7 @@ internal sealed class ConvOp : Operator
             ctx.W.Line($"global::EfficientAI.Runtime.Conv.ConvND({ctx.In(0)}, {ctx.In(1)}, {(ctx.Has(2) ? ctx.In(2) : "default")}, {ctx.Out(0)}, {x[0]}, {x[1]}, {w[0]}, " +
                 $"{ctx.IntTable(x.Skip(2).ToArray())}, {ctx.IntTable(win.Output)}, {ctx.IntTable(win.Kernel)}, {ctx.IntTable(win.Strides)}, {ctx.IntTable(win.PadBegin)}, " +
                 $"{ctx.IntTable(win.Dilations)}, {ctx.Int("group", 1)});");
+            ctx.EmitActivation(ctx.Out(0));
             return;
         }
         bool is1D = x.Length == 3;
@@ -57,7 +83,8 @@ internal sealed class ConvOp : Operator
         ctx.W.Line($"global::EfficientAI.Runtime.Conv.Conv2D({ctx.In(0)}, {ctx.In(1)}, {bias}, {ctx.Out(0)}, " +
             $"{I(x[0])}, {I(x[1])}, {I(h)}, {I(wi)}, {I(w[0])}, {I(kH)}, {I(kW)}, {I(oH)}, {I(oW)}, " +
             $"{I(is1D ? 1 : win.Strides[0])}, {I(win.Strides[last])}, {I(is1D ? 0 : win.PadBegin[0])}, {I(win.PadBegin[last])}, " +
-            $"{I(is1D ? 1 : win.Dilations[0])}, {I(win.Dilations[last])}, {I(ctx.Int("group", 1))});");
-        ctx.EmitActivation(ctx.Out(0));
+            $"{I(is1D ? 1 : win.Dilations[0])}, {I(win.Dilations[last])}, {I(ctx.Int("group", 1))}" +
+            (ScratchFloats(ctx) > 0 ? $", {ctx.Scratch}, {ctx.ActivationArgument});" : ");"));
+        if (ScratchFloats(ctx) == 0) ctx.EmitActivation(ctx.Out(0));
     }
 }

@@ -47,10 +47,34 @@ internal sealed class GemmOp : Operator
     {
         var (m, n, k) = Dims(ctx);
         var (cr, cc) = ctx.Has(2) ? CShape(ctx, m, n) : (1, 1);
+        if (TryEmitPacked(ctx, m, n, k, cr, cc)) return;
         string c = ctx.Has(2) ? ctx.In(2) : "default";
         ctx.W.Line($"global::EfficientAI.Runtime.Gemm.Compute({ctx.In(0)}, {ctx.In(1)}, {c}, {ctx.Out(0)}, {m}, {n}, {k}, " +
             $"{EmitContext.B(ctx.Int("transA", 0) != 0)}, {EmitContext.B(ctx.Int("transB", 0) != 0)}, " +
             $"{EmitContext.F(ctx.Float("alpha", 1f))}, {EmitContext.F(ctx.Has(2) ? ctx.Float("beta", 1f) : 0f)}, {cr}, {cc});");
         ctx.EmitActivation(ctx.Out(0));
+    }
+
+    /// <summary>
+    /// Constant B (the weights) and a C that is absent or a constant row: B packed with alpha at compile time, beta * C
+    /// folded into a bias vector, one call to the packed kernel. Otherwise the general kernel runs.
+    /// </summary>
+    private static bool TryEmitPacked(EmitContext ctx, int m, int n, int k, int cRows, int cCols)
+    {
+        var b = ctx.Const(1);
+        if (b is null || b.Type != DataType.Float || ctx.Int("transA", 0) != 0 || m == 0 || k == 0 || !PackedWeights.Worthwhile(n)) return false;
+        var c = ctx.Has(2) ? ctx.Const(2) : null;
+        if (ctx.Has(2) && (c is null || c.Type != DataType.Float || cRows != 1)) return false;
+        string bias = "default";
+        if (c is not null)
+        {
+            float beta = ctx.Float("beta", 1f);
+            var row = new float[n];
+            for (int j = 0; j < n; j++) row[j] = beta * (float)c.GetDouble(cCols == 1 ? 0 : j);
+            bias = ctx.ConstantTable(Tensor.FromFloats(new[] { n }, row), ctx.Node.Inputs[2] + "_bias");
+        }
+        var packed = PackedWeights.Pack(b, k, n, ctx.Int("transB", 0) != 0, ctx.Float("alpha", 1f));
+        ctx.W.Line($"global::EfficientAI.Runtime.Gemm.ComputePacked({ctx.In(0)}, {ctx.ConstantTable(packed, ctx.Node.Inputs[1] + "_packed")}, {bias}, {ctx.Out(0)}, {m}, {n}, {k}, {ctx.ActivationArgument});");
+        return true;
     }
 }

@@ -50,6 +50,17 @@ internal sealed class MatMulOp : Operator
     {
         var p = Resolve(ctx);
         int batches = Shape.ElementsInt(p.BatchShape);
+        var b = ctx.Const(1);
+        if (b is not null && b.Type == DataType.Float && ctx.Shape(1).Length == 2 && p.K > 0 && PackedWeights.Worthwhile(p.N))
+        {
+            // Constant [k, n] weights: every batch of A shares them, so A's rows (all batches) are one GEMM against
+            // the weights packed at compile time.
+            int rows = checked((int)(Shape.Elements(ctx.Shape(0)) / p.K));
+            if (rows == 0) return;
+            var packed = PackedWeights.Pack(b, p.K, p.N, transB: false, alpha: 1f);
+            ctx.W.Line($"global::EfficientAI.Runtime.Gemm.ComputePacked({ctx.In(0)}, {ctx.ConstantTable(packed, ctx.Node.Inputs[1] + "_packed")}, default, {ctx.Out(0)}, {rows}, {p.N}, {p.K}, {ctx.ActivationArgument});");
+            return;
+        }
         if (batches == 1)
         {
             ctx.W.Line($"global::EfficientAI.Runtime.Gemm.Compute({ctx.In(0)}, {ctx.In(1)}, default, {ctx.Out(0)}, {p.M}, {p.N}, {p.K}, false, false, 1f, 0f, 1, 1);");

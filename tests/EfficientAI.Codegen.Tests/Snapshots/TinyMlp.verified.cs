@@ -50,7 +50,7 @@ namespace Snapshots
             var t_logits = global::System.Runtime.InteropServices.MemoryMarshal.Cast<byte, float>(scratch.Slice(64, 16));
             // Gemm + Relu 'gemm_0' [1,16] -> [1,8]
             global::EfficientAI.Runtime.Gemm.Compute(input, Weights.W_w1, Weights.W_b1, t_r, 1, 8, 16, false, false, 1f, 1f, 1, 8);
-            global::EfficientAI.Runtime.Activations.Apply(global::EfficientAI.Runtime.Activation.Relu, 0f, 0f, t_r);
+            new global::EfficientAI.Runtime.Activation(global::EfficientAI.Runtime.ActivationKind.Relu, 0f, 0f).Apply(t_r);
             // MatMul 'matmul_2' [1,8] -> [1,4]
             global::EfficientAI.Runtime.Gemm.Compute(t_r, Weights.W_w2, default, t_logits, 1, 4, 8, false, false, 1f, 0f, 1, 1);
             // Softmax 'softmax_3' [1,4] -> [1,4]

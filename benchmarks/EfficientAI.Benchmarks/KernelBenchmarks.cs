@@ -1,0 +1,106 @@
+using System;
+using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
+using BenchmarkDotNet.Attributes;
+using EfficientAI.Runtime;
+
+namespace EfficientAI.Benchmarks;
+
+/// <summary>fp32 GEMM y[m,n] = a[m,k] * b[k,n] at several shapes: the run-time operand form (Gemm.Compute) and, where the
+/// generator knows b, the compile-time packed form (Gemm.ComputePacked, b packed once in the setup as the generator does).</summary>
+[MemoryDiagnoser]
+public class GemmBenchmarks
+{
+    private float[] _a = null!, _b = null!, _packed = null!, _y = null!;
+    private int _m, _n, _k;
+
+    /// <summary>m x n x k: square sizes, a batch-1 GEMV (the MLP's first layer) and a Conv-as-GEMM shape (64 filters, 3x3x64, 56x56).</summary>
+    [Params("64x64x64", "128x128x128", "256x256x256", "512x512x512", "1x128x784", "64x3136x576")]
+    public string Shape { get; set; } = "";
+
+    public static (int M, int N, int K) Parse(string shape)
+    {
+        var p = shape.Split('x');
+        return (int.Parse(p[0]), int.Parse(p[1]), int.Parse(p[2]));
+    }
+
+    [GlobalSetup]
+    public void Setup()
+    {
+        (_m, _n, _k) = Parse(Shape);
+        _a = ModelCases.Uniform(_m * _k, 1, -1f, 1f);
+        _b = ModelCases.Uniform(_k * _n, 2, -1f, 1f);
+        _y = new float[_m * _n];
+        _packed = new float[Gemm.PackedLength(_k, _n)];
+        Gemm.PackB(_b, _packed, _k, _n, transB: false);
+    }
+
+    [Benchmark(Baseline = true, Description = "Gemm.Compute")]
+    public void Compute() => Gemm.Compute(_a, _b, default, _y, _m, _n, _k, false, false, 1f, 0f, 0, 0);
+
+    [Benchmark(Description = "Gemm.ComputePacked")]
+    public void Packed() => Gemm.ComputePacked(_a, _packed, default, _y, _m, _n, _k, Activation.None);
+}
+
+/// <summary>
+/// The core's single-thread fp32 FMA peak: independent FMA chains on registers only (no memory traffic), enough of
+/// them to cover the FMA latency on every port. GFLOP/s = 2 * lanes * chains * iterations / time.
+/// </summary>
+public class FmaPeakBenchmarks
+{
+    public const int Iterations = 1 << 16;
+    public const int Chains = 16;
+
+    [Benchmark(OperationsPerInvoke = Iterations, Description = "FMA Vector512")]
+    public Vector512<float> Fma512()
+    {
+        if (!Avx512F.IsSupported) return default;
+        return Fma512Core(Vector512.Create(0.999f), Vector512.Create(1e-3f));
+    }
+
+    [Benchmark(OperationsPerInvoke = Iterations, Description = "FMA Vector256")]
+    public Vector256<float> Fma256()
+    {
+        if (!Fma.IsSupported) return default;
+        return Fma256Core(Vector256.Create(0.999f), Vector256.Create(1e-3f));
+    }
+
+    [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
+    private static Vector512<float> Fma512Core(Vector512<float> m, Vector512<float> c)
+    {
+        Vector512<float> a0 = c, a1 = c, a2 = c, a3 = c, a4 = c, a5 = c, a6 = c, a7 = c;
+        Vector512<float> a8 = c, a9 = c, a10 = c, a11 = c, a12 = c, a13 = c, a14 = c, a15 = c;
+        for (int i = 0; i < Iterations; i++)
+        {
+            a0 = Avx512F.FusedMultiplyAdd(a0, m, c); a1 = Avx512F.FusedMultiplyAdd(a1, m, c);
+            a2 = Avx512F.FusedMultiplyAdd(a2, m, c); a3 = Avx512F.FusedMultiplyAdd(a3, m, c);
+            a4 = Avx512F.FusedMultiplyAdd(a4, m, c); a5 = Avx512F.FusedMultiplyAdd(a5, m, c);
+            a6 = Avx512F.FusedMultiplyAdd(a6, m, c); a7 = Avx512F.FusedMultiplyAdd(a7, m, c);
+            a8 = Avx512F.FusedMultiplyAdd(a8, m, c); a9 = Avx512F.FusedMultiplyAdd(a9, m, c);
+            a10 = Avx512F.FusedMultiplyAdd(a10, m, c); a11 = Avx512F.FusedMultiplyAdd(a11, m, c);
+            a12 = Avx512F.FusedMultiplyAdd(a12, m, c); a13 = Avx512F.FusedMultiplyAdd(a13, m, c);
+            a14 = Avx512F.FusedMultiplyAdd(a14, m, c); a15 = Avx512F.FusedMultiplyAdd(a15, m, c);
+        }
+        return ((a0 + a1) + (a2 + a3)) + ((a4 + a5) + (a6 + a7)) + ((a8 + a9) + (a10 + a11)) + ((a12 + a13) + (a14 + a15));
+    }
+
+    [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
+    private static Vector256<float> Fma256Core(Vector256<float> m, Vector256<float> c)
+    {
+        Vector256<float> a0 = c, a1 = c, a2 = c, a3 = c, a4 = c, a5 = c, a6 = c, a7 = c;
+        Vector256<float> a8 = c, a9 = c, a10 = c, a11 = c, a12 = c, a13 = c, a14 = c, a15 = c;
+        for (int i = 0; i < Iterations; i++)
+        {
+            a0 = Fma.MultiplyAdd(a0, m, c); a1 = Fma.MultiplyAdd(a1, m, c);
+            a2 = Fma.MultiplyAdd(a2, m, c); a3 = Fma.MultiplyAdd(a3, m, c);
+            a4 = Fma.MultiplyAdd(a4, m, c); a5 = Fma.MultiplyAdd(a5, m, c);
+            a6 = Fma.MultiplyAdd(a6, m, c); a7 = Fma.MultiplyAdd(a7, m, c);
+            a8 = Fma.MultiplyAdd(a8, m, c); a9 = Fma.MultiplyAdd(a9, m, c);
+            a10 = Fma.MultiplyAdd(a10, m, c); a11 = Fma.MultiplyAdd(a11, m, c);
+            a12 = Fma.MultiplyAdd(a12, m, c); a13 = Fma.MultiplyAdd(a13, m, c);
+            a14 = Fma.MultiplyAdd(a14, m, c); a15 = Fma.MultiplyAdd(a15, m, c);
+        }
+        return ((a0 + a1) + (a2 + a3)) + ((a4 + a5) + (a6 + a7)) + ((a8 + a9) + (a10 + a11)) + ((a12 + a13) + (a14 + a15));
+    }
+}

@@ -1,0 +1,118 @@
+// dotnet run -c Release --project benchmarks/EfficientAI.Benchmarks -- [models|kernels|all] [--short] [--models a,b]
+// Runs in-process (one process, one run: every side-by-side ratio comes from the same conditions) and prints,
+// after BenchmarkDotNet's own tables, the ratio ours/ORT per model with the geometric mean, and GEMM GFLOP/s
+// against the measured FMA peak.
+using System;
+using System.Collections.Generic;
+using System.Globalization;
+using System.IO;
+using System.Linq;
+using BenchmarkDotNet.Configs;
+using BenchmarkDotNet.Jobs;
+using BenchmarkDotNet.Reports;
+using BenchmarkDotNet.Running;
+using BenchmarkDotNet.Toolchains.InProcess.Emit;
+using EfficientAI.Benchmarks;
+
+var what = args.FirstOrDefault(a => !a.StartsWith("--", StringComparison.Ordinal)) ?? "all";
+bool shortRun = args.Contains("--short");
+int modelsAt = Array.IndexOf(args, "--models");
+if (modelsAt >= 0 && modelsAt + 1 < args.Length) Environment.SetEnvironmentVariable("EAI_BENCH_MODELS", args[modelsAt + 1]);
+
+var job = (shortRun ? Job.ShortRun : Job.Default).WithToolchain(InProcessEmitToolchain.Instance);
+if (!shortRun) job = job.WithIterationCount(15).WithWarmupCount(5);
+var config = ManualConfig.Create(DefaultConfig.Instance).AddJob(job).WithOptions(ConfigOptions.DisableOptimizationsValidator);
+
+var report = new List<string> { $"# {Machine.Describe()}", "" };
+if (what is "models" or "all")
+{
+    var summary = BenchmarkRunner.Run<ModelBenchmarks>(config);
+    report.AddRange(ModelTable(summary));
+}
+if (what is "kernels" or "all")
+{
+    var peak = BenchmarkRunner.Run<FmaPeakBenchmarks>(config);
+    var gemm = BenchmarkRunner.Run<GemmBenchmarks>(config);
+    report.AddRange(KernelTable(peak, gemm));
+}
+var text = string.Join(Environment.NewLine, report);
+Console.WriteLine(text);
+Directory.CreateDirectory("BenchmarkDotNet.Artifacts");
+File.WriteAllText(Path.Combine("BenchmarkDotNet.Artifacts", $"eai-{what}.md"), text + Environment.NewLine);
+
+static double MedianUs(BenchmarkReport r) => r.ResultStatistics!.Median / 1000.0;
+
+static string Us(double us) => us >= 1000 ? (us / 1000).ToString("F2", CultureInfo.InvariantCulture) + " ms" : us.ToString("F1", CultureInfo.InvariantCulture) + " us";
+
+static IEnumerable<string> ModelTable(Summary summary)
+{
+    yield return "| model | EfficientAI | ORT 1 thread | ORT 2 threads | ours/ORT1 | ours/ORT2 | allocated/op (ours, ORT1) |";
+    yield return "|---|---:|---:|---:|---:|---:|---|";
+    var ratios1 = new List<double>();
+    var ratios2 = new List<double>();
+    foreach (var group in summary.Reports.Where(r => r.ResultStatistics is not null).GroupBy(r => (string)r.BenchmarkCase.Parameters["Model"]))
+    {
+        BenchmarkReport? Get(string method) => group.FirstOrDefault(r => r.BenchmarkCase.Descriptor.WorkloadMethod.Name == method);
+        var ours = Get("Ours");
+        var o1 = Get("Ort1");
+        var o2 = Get("Ort2");
+        if (ours is null || o1 is null || o2 is null) continue;
+        double r1 = MedianUs(ours) / MedianUs(o1), r2 = MedianUs(ours) / MedianUs(o2);
+        ratios1.Add(r1);
+        ratios2.Add(r2);
+        long Alloc(BenchmarkReport r) => r.GcStats.GetBytesAllocatedPerOperation(r.BenchmarkCase) ?? -1;
+        yield return $"| {group.Key} | {Us(MedianUs(ours))} | {Us(MedianUs(o1))} | {Us(MedianUs(o2))} | {r1:F2} | {r2:F2} | {Alloc(ours)} B, {Alloc(o1)} B |";
+    }
+    if (ratios1.Count > 0)
+        yield return $"| **geometric mean** | | | | **{Geo(ratios1):F2}** | **{Geo(ratios2):F2}** | |";
+    yield return "";
+    yield return "Median latency per inference; ratio < 1 means EfficientAI is faster.";
+    yield return "";
+}
+
+static double Geo(List<double> xs) => Math.Exp(xs.Average(Math.Log));
+
+static IEnumerable<string> KernelTable(Summary peak, Summary gemm)
+{
+    double Gflops(BenchmarkReport r, double flops) => flops / r.ResultStatistics!.Median;
+    const double peakFlops = 2.0 * FmaPeakBenchmarks.Chains;
+    var p512 = peak.Reports.FirstOrDefault(r => r.BenchmarkCase.Descriptor.WorkloadMethod.Name == "Fma512" && r.ResultStatistics is not null);
+    var p256 = peak.Reports.FirstOrDefault(r => r.BenchmarkCase.Descriptor.WorkloadMethod.Name == "Fma256" && r.ResultStatistics is not null);
+    double peak512 = p512 is null ? double.NaN : Gflops(p512, peakFlops * 16);
+    double peak256 = p256 is null ? double.NaN : Gflops(p256, peakFlops * 8);
+    yield return $"Single-core FMA peak (register-only loop): Vector512 {peak512:F1} GFLOP/s, Vector256 {peak256:F1} GFLOP/s.";
+    yield return "";
+    yield return "| m x n x k | Gemm.Compute GFLOP/s | % of peak | Gemm.ComputePacked GFLOP/s | % of peak |";
+    yield return "|---|---:|---:|---:|---:|";
+    double best = double.IsNaN(peak512) ? peak256 : peak512;
+    foreach (var group in gemm.Reports.Where(r => r.ResultStatistics is not null).GroupBy(r => (string)r.BenchmarkCase.Parameters["Shape"]))
+    {
+        var (m, n, k) = GemmBenchmarks.Parse(group.Key);
+        double flops = 2.0 * m * n * k;
+        string Cell(string method)
+        {
+            var r = group.FirstOrDefault(x => x.BenchmarkCase.Descriptor.WorkloadMethod.Name == method);
+            return r is null ? "| |" : $"{Gflops(r, flops):F1} | {100 * Gflops(r, flops) / best:F0}%";
+        }
+        yield return $"| {group.Key} | {Cell("Compute")} | {Cell("Packed")} |";
+    }
+    yield return "";
+}
+
+internal static class Machine
+{
+    public static string Describe()
+    {
+        string cpu = "unknown CPU";
+        string isa = "";
+        try
+        {
+            var lines = File.ReadAllLines("/proc/cpuinfo");
+            cpu = lines.FirstOrDefault(l => l.StartsWith("model name", StringComparison.Ordinal))?.Split(':', 2)[1].Trim() ?? cpu;
+            var flags = lines.FirstOrDefault(l => l.StartsWith("flags", StringComparison.Ordinal))?.Split(':', 2)[1].Split(' ', StringSplitOptions.RemoveEmptyEntries) ?? Array.Empty<string>();
+            isa = string.Join(" ", new[] { "avx2", "fma", "avx512f", "avx512vl", "avx512_vnni", "avx512_bf16", "avx_vnni" }.Where(flags.Contains));
+        }
+        catch (IOException) { }
+        return $"{cpu}, {Environment.ProcessorCount} logical cores, {isa}; .NET {Environment.Version}";
+    }
+}

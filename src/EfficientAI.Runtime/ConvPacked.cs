@@ -1,0 +1,123 @@
+// Convolution as GEMM on im2col columns written straight into the packed-panel layout of Gemm.ComputePacked:
+// y[oc, pixels] = act(w[oc, cg*kH*kW] * cols[cg*kH*kW, pixels] + bias[oc]). The columns of a block of output
+// pixels go to caller-provided scratch (the generator plans it in the arena), so nothing is allocated per call;
+// every kernel size, stride, dilation and padding takes this path. Depthwise convolutions keep their own kernel.
+using System;
+
+namespace EfficientAI.Runtime;
+
+public static partial class Conv
+{
+    /// <summary>Floats of scratch that let <see cref="Conv2D(ReadOnlySpan{float}, ReadOnlySpan{float}, ReadOnlySpan{float}, Span{float}, int, int, int, int, int, int, int, int, int, int, int, int, int, int, int, int, Span{float}, Activation)"/>
+    /// process the output pixels in blocks of up to blockPixels (0 when the convolution is depthwise and needs none).</summary>
+    public static long ScratchFloats(int c, int m, int kH, int kW, int oH, int oW, int group, int blockPixels = 256)
+    {
+        if (group <= 0 || c % group != 0 || m % group != 0) return 0;
+        int cg = c / group, mg = m / group;
+        if (cg == 1 && mg == 1) return 0;
+        long pixels = Math.Min((long)oH * oW, blockPixels);
+        long padded = (pixels + Gemm.PanelWidth - 1) / Gemm.PanelWidth * Gemm.PanelWidth;
+        return (long)cg * kH * kW * padded;
+    }
+
+    /// <summary>
+    /// <see cref="Conv2D(ReadOnlySpan{float}, ReadOnlySpan{float}, ReadOnlySpan{float}, Span{float}, int, int, int, int, int, int, int, int, int, int, int, int, int, int, int, int)"/>
+    /// followed by an activation; with scratch (see <see cref="ScratchFloats"/>) every non-depthwise group runs as
+    /// im2col + packed GEMM with bias and activation in the GEMM's epilogue.
+    /// </summary>
+    public static unsafe void Conv2D(ReadOnlySpan<float> x, ReadOnlySpan<float> weight, ReadOnlySpan<float> bias, Span<float> y,
+        int n, int c, int h, int w, int m, int kH, int kW, int oH, int oW,
+        int strideH, int strideW, int padTop, int padLeft, int dilationH, int dilationW, int group, Span<float> scratch, Activation activation)
+    {
+        if (group <= 0 || c % group != 0 || m % group != 0) ThrowHelper.Argument("c and m must be multiples of group.");
+        int cg = c / group, mg = m / group, depth = cg * kH * kW;
+        int outPlane = oH * oW;
+        // Blocks of whole panels that fit the scratch.
+        int block = depth == 0 ? 0 : (int)Math.Min(scratch.Length / depth / Gemm.PanelWidth * Gemm.PanelWidth, (long)(outPlane + Gemm.PanelWidth - 1) / Gemm.PanelWidth * Gemm.PanelWidth);
+        if ((cg == 1 && mg == 1) || block < Gemm.PanelWidth || outPlane == 0)
+        {
+            Conv2D(x, weight, bias, y, n, c, h, w, m, kH, kW, oH, oW, strideH, strideW, padTop, padLeft, dilationH, dilationW, group);
+            activation.Apply(y.Slice(0, n * m * outPlane));
+            return;
+        }
+        int inPlane = h * w;
+        if (x.Length < n * c * inPlane || weight.Length < m * depth || y.Length < n * m * outPlane || (!bias.IsEmpty && bias.Length < m))
+            ThrowHelper.Argument("A span is shorter than its shape.");
+        var geometry = new Geometry(h, w, kH, kW, oW, strideH, strideW, padTop, padLeft, dilationH, dilationW);
+        // 1x1, unit stride, no padding: the input rows are the GEMM's right operand as they are; only the pixels
+        // past the last whole panel are packed.
+        bool pointwise = kH == 1 && kW == 1 && strideH == 1 && strideW == 1 && padTop == 0 && padLeft == 0 && oH == h && oW == w;
+        int direct = pointwise ? outPlane / Gemm.PanelWidth * Gemm.PanelWidth : 0;
+        fixed (float* px = x, pw = weight, pb = bias, py = y, ps = scratch)
+        {
+            for (int img = 0; img < n; img++)
+            {
+                for (int g = 0; g < group; g++)
+                {
+                    float* xg = px + (nint)(img * c + g * cg) * inPlane;
+                    float* wg = pw + (nint)g * mg * depth;
+                    float* yg = py + (nint)(img * m + g * mg) * outPlane;
+                    float* bg = bias.IsEmpty ? null : pb + g * mg;
+                    if (direct > 0)
+                        Gemm.AccumulatePacked(wg, depth, xg, null, yg, outPlane, mg, direct, depth, activation, rowBias: bg, ldb: inPlane);
+                    for (int p0 = direct; p0 < outPlane; p0 += block)
+                    {
+                        int pixels = Math.Min(block, outPlane - p0);
+                        PackColumns(xg, cg, geometry, p0, pixels, ps);
+                        Gemm.AccumulatePacked(wg, depth, ps, null, yg + p0, outPlane, mg, pixels, depth, activation, rowBias: bg);
+                    }
+                }
+            }
+        }
+    }
+
+    private readonly record struct Geometry(int H, int W, int KH, int KW, int OW, int StrideH, int StrideW, int PadTop, int PadLeft, int DilationH, int DilationW);
+
+    /// <summary>
+    /// The im2col columns of output pixels [p0, p0 + pixels) in panel layout: row r = (ic, kh, kw) of panel q holds
+    /// pixels p0 + 16q .. + 16 at packed[q * depth * 16 + r * 16 + lane]; padding and the last panel's tail are zero.
+    /// </summary>
+    private static unsafe void PackColumns(float* x, int cg, in Geometry g, int p0, int pixels, float* packed)
+    {
+        int taps = g.KH * g.KW, depth = cg * taps, panelWidth = Gemm.PanelWidth;
+        nint panelStride = (nint)depth * panelWidth;
+        int padded = (pixels + panelWidth - 1) / panelWidth * panelWidth;
+        for (int r = 0; r < depth; r++)
+        {
+            int ic = r / taps, t = r % taps, kh = t / g.KW, kw = t % g.KW;
+            float* plane = x + (nint)ic * g.H * g.W;
+            float* row = packed + (nint)r * panelWidth;
+            int rowOffset = kh * g.DilationH - g.PadTop, colOffset = kw * g.DilationW - g.PadLeft;
+            int oh = p0 / g.OW, ow = p0 % g.OW;
+            int o = 0;
+            while (o < pixels)
+            {
+                // One run along an output row: valid input columns are a contiguous (strided) range of ow.
+                int run = Math.Min(pixels - o, g.OW - ow);
+                int ih = oh * g.StrideH + rowOffset;
+                if ((uint)ih >= (uint)g.H)
+                {
+                    for (int i = 0; i < run; i++) row[((o + i) >> 4) * panelStride + ((o + i) & 15)] = 0f;
+                }
+                else
+                {
+                    float* src = plane + (nint)ih * g.W + colOffset;
+                    int first = Math.Max(FirstValid(colOffset, g.StrideW), ow), end = Math.Min(EndValid(colOffset, g.StrideW, g.W, g.OW), ow + run);
+                    if (end < first) end = first;
+                    int i = 0;
+                    for (; i < first - ow && i < run; i++) row[((o + i) >> 4) * panelStride + ((o + i) & 15)] = 0f;
+                    for (; i < end - ow; i++) row[((o + i) >> 4) * panelStride + ((o + i) & 15)] = src[(ow + i) * g.StrideW];
+                    for (; i < run; i++) row[((o + i) >> 4) * panelStride + ((o + i) & 15)] = 0f;
+                }
+                o += run;
+                ow += run;
+                if (ow == g.OW)
+                {
+                    ow = 0;
+                    oh++;
+                }
+            }
+            for (; o < padded; o++) row[(o >> 4) * panelStride + (o & 15)] = 0f;
+        }
+    }
+}
