@@ -60,7 +60,10 @@ internal sealed record ModelOptions(
         return sb.ToString();
     }
 
-    /// <summary>"batch=1;sequence=512" -> map. Separators ';' or ','.</summary>
+    /// <summary>
+    /// "batch=1|sequence=512" (or ';') -> map. In a project file entries are separated by '|': MSBuild passes item
+    /// metadata to the compiler through an analyzer config file, whose parser ends a value at ';'.
+    /// </summary>
     public Dictionary<string, int> ParseDims() => ParseMap(Dims, "Dims", v => ParseDim(v, "Dims"));
 
     /// <summary>"input=1x512;state=2x1x128" -> map of shapes.</summary>
@@ -87,7 +90,7 @@ internal sealed record ModelOptions(
     public HashSet<string> ParseDisabledPasses()
     {
         var set = new HashSet<string>(StringComparer.OrdinalIgnoreCase);
-        foreach (var p in DisabledPasses.Split(new[] { ';', ',' }, StringSplitOptions.RemoveEmptyEntries)) set.Add(p.Trim());
+        foreach (var p in DisabledPasses.Split(new[] { ';', ',', '|' }, StringSplitOptions.RemoveEmptyEntries)) set.Add(p.Trim());
         return set;
     }
 
@@ -127,7 +130,7 @@ internal sealed record ModelOptions(
     private static Dictionary<string, T> ParseMap<T>(string text, string option, Func<string, T> parse)
     {
         var map = new Dictionary<string, T>(StringComparer.Ordinal);
-        foreach (var entry in text.Split(new[] { ';' }, StringSplitOptions.RemoveEmptyEntries))
+        foreach (var entry in text.Split(new[] { ';', '|' }, StringSplitOptions.RemoveEmptyEntries))
         {
             int eq = entry.LastIndexOf('=');
             if (eq <= 0) throw new CompileError(DiagnosticDescriptors.InvalidOption, $"{option}: '{entry.Trim()}' is not of the form name=value");

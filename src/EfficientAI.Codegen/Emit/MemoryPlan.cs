@@ -37,7 +37,7 @@ internal sealed class MemoryPlan
     /// <summary>Nodes whose output overwrites an input that dies there (element-wise ops).</summary>
     public HashSet<Node> InPlace { get; } = new();
 
-    public static MemoryPlan Build(Graph graph, bool inPlace = true)
+    public static MemoryPlan Build(Graph graph, bool inPlace = true, System.Threading.CancellationToken ct = default)
     {
         var plan = new MemoryPlan();
         var outputs = new HashSet<string>(graph.Outputs);
@@ -50,6 +50,7 @@ internal sealed class MemoryPlan
                 if (input.Length > 0) lastUse[input] = step;
         for (int step = 0; step < graph.Nodes.Count; step++)
         {
+            ct.ThrowIfCancellationRequested();
             var node = graph.Nodes[step];
             var op = OperatorRegistry.Find(node.Domain, node.OpType)!;
             long scratchFloats = op.ScratchFloats(new OpContext(graph, node));
@@ -90,6 +91,7 @@ internal sealed class MemoryPlan
         long end = 0;
         foreach (var item in items)
         {
+            ct.ThrowIfCancellationRequested();
             if (item.Bytes > int.MaxValue) throw new Diagnostics.CompileError(Diagnostics.DiagnosticDescriptors.LimitExceeded, $"tensor '{item.Value}' needs {item.Bytes} bytes; the arena is limited to 2 GiB");
             long offset = 0;
             foreach (var other in placed.Where(p => p.FirstStep <= item.Last && item.First <= p.LastStep).OrderBy(p => p.Offset))
@@ -109,8 +111,15 @@ internal sealed class MemoryPlan
         }
         plan.ArenaBytes = checked((int)end);
         plan.NoReuse = items.Sum(i => i.Bytes);
-        for (int step = 0; step < graph.Nodes.Count; step++)
-            plan.LowerBound = Math.Max(plan.LowerBound, placed.Where(p => p.FirstStep <= step && step <= p.LastStep).Sum(p => (long)p.Bytes));
+        // Bytes alive at each step by a sweep over lifetime starts and ends (linear, for graphs of any size).
+        var change = new long[graph.Nodes.Count + 1];
+        foreach (var p in placed)
+        {
+            change[p.FirstStep] += p.Bytes;
+            change[p.LastStep + 1] -= p.Bytes;
+        }
+        long live = 0;
+        foreach (var delta in change) plan.LowerBound = Math.Max(plan.LowerBound, live += delta);
         return plan;
     }
 
@@ -136,7 +145,7 @@ internal sealed class MemoryPlan
 
     private void Alias(string value, string source, Dictionary<string, int> lastUse)
     {
-        Aliases[value] = source;
+        Aliases[value] = Root(source); // point at the root: chains of in-place ops stay one hop deep
         var root = Root(source);
         int used = lastUse.TryGetValue(value, out var u) ? u : -1;
         _rootLastUse[root] = System.Math.Max(_rootLastUse.TryGetValue(root, out var r) ? r : -1, used);

@@ -56,7 +56,7 @@ internal sealed class ModelEmitter : EmitSymbols
     public static (string Model, string Weights, ModelFigures Figures) Emit(Graph graph, ModelOptions options, string modelFile, CancellationToken ct, out EmitDetails details)
     {
         var disabled = options.ParseDisabledPasses();
-        var plan = MemoryPlan.Build(graph, inPlace: !disabled.Contains("InPlaceMemory") && !disabled.Contains("all"));
+        var plan = MemoryPlan.Build(graph, inPlace: !disabled.Contains("InPlaceMemory") && !disabled.Contains("all"), ct);
         var e = new ModelEmitter(graph, options, modelFile, plan);
         var (model, weights, figures) = e.Write(ct);
         details = new EmitDetails(plan, ModelReport.Build(graph, plan, figures, System.IO.Path.GetFileName(modelFile), options.Namespace + "." + options.ClassName, e._nodeWeightBytes));

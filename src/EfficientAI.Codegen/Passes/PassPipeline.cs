@@ -17,7 +17,12 @@ internal static class PassPipeline
 
     public static Graph Run(Graph graph, ISet<string> disabled, CancellationToken ct)
     {
-        bool On(string pass) => !disabled.Contains(pass) && !disabled.Contains("all");
+        // Passes are linear walks; cancellation is checked between them (and inside ShapeInference and the planner).
+        bool On(string pass)
+        {
+            ct.ThrowIfCancellationRequested();
+            return !disabled.Contains(pass) && !disabled.Contains("all");
+        }
         // Shape inference always runs (every later stage needs static shapes); folding is optional.
         graph = ShapeInference.Run(graph, On("ConstantFolding"), ct);
         if (On("CommonSubexpressionElimination")) graph = CommonSubexpressionElimination.Run(graph);
