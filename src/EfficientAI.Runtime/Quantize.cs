@@ -1,0 +1,185 @@
+// Conversions between float and 8-bit integers, and requantization of int32 sums. Scales and zero points are
+// per tensor (one value) or per channel along one axis; a tensor is seen as [outer, channels, inner].
+// Rounding is half to even (ONNX's round), after the division x / scale, as the ONNX reference computes it.
+using System;
+using System.Runtime.CompilerServices;
+
+namespace EfficientAI.Runtime;
+
+/// <summary>QuantizeLinear, DequantizeLinear, dynamic quantization and int32 requantization.</summary>
+public static class Quantize
+{
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static int Saturate(float v, int lo, int hi)
+    {
+        // NaN maps to lo, as a float-to-int conversion with clamping would not define it.
+        if (!(v >= lo)) return lo;
+        return v > hi ? hi : (int)v;
+    }
+
+    /// <summary>y = saturate(round(x / scale[ch]) + zero[ch]) as uint8. zero empty means 0; scales and zero hold 1 or channels values.</summary>
+    public static void ToUInt8(ReadOnlySpan<float> x, ReadOnlySpan<float> scales, ReadOnlySpan<byte> zero, Span<byte> y, int outer, int channels, int inner)
+    {
+        Check(x.Length, y.Length, scales.Length, zero.Length, outer, channels, inner);
+        int i = 0;
+        for (int o = 0; o < outer; o++)
+        {
+            for (int ch = 0; ch < channels; ch++)
+            {
+                int c = scales.Length == 1 ? 0 : ch;
+                float s = scales[c];
+                int z = zero.IsEmpty ? 0 : zero[zero.Length == 1 ? 0 : ch];
+                for (int t = 0; t < inner; t++, i++) y[i] = (byte)Saturate(MathF.Round(x[i] / s) + z, 0, 255);
+            }
+        }
+    }
+
+    /// <summary>y = saturate(round(x / scale[ch]) + zero[ch]) as int8.</summary>
+    public static void ToInt8(ReadOnlySpan<float> x, ReadOnlySpan<float> scales, ReadOnlySpan<sbyte> zero, Span<sbyte> y, int outer, int channels, int inner)
+    {
+        Check(x.Length, y.Length, scales.Length, zero.Length, outer, channels, inner);
+        int i = 0;
+        for (int o = 0; o < outer; o++)
+        {
+            for (int ch = 0; ch < channels; ch++)
+            {
+                float s = scales[scales.Length == 1 ? 0 : ch];
+                int z = zero.IsEmpty ? 0 : zero[zero.Length == 1 ? 0 : ch];
+                for (int t = 0; t < inner; t++, i++) y[i] = (sbyte)Saturate(MathF.Round(x[i] / s) + z, -128, 127);
+            }
+        }
+    }
+
+    /// <summary>y = (x - zero[ch]) * scale[ch] for uint8 x.</summary>
+    public static void FromUInt8(ReadOnlySpan<byte> x, ReadOnlySpan<float> scales, ReadOnlySpan<byte> zero, Span<float> y, int outer, int channels, int inner)
+    {
+        Check(x.Length, y.Length, scales.Length, zero.Length, outer, channels, inner);
+        int i = 0;
+        for (int o = 0; o < outer; o++)
+            for (int ch = 0; ch < channels; ch++)
+            {
+                float s = scales[scales.Length == 1 ? 0 : ch];
+                int z = zero.IsEmpty ? 0 : zero[zero.Length == 1 ? 0 : ch];
+                for (int t = 0; t < inner; t++, i++) y[i] = (x[i] - z) * s;
+            }
+    }
+
+    /// <summary>y = (x - zero[ch]) * scale[ch] for int8 x.</summary>
+    public static void FromInt8(ReadOnlySpan<sbyte> x, ReadOnlySpan<float> scales, ReadOnlySpan<sbyte> zero, Span<float> y, int outer, int channels, int inner)
+    {
+        Check(x.Length, y.Length, scales.Length, zero.Length, outer, channels, inner);
+        int i = 0;
+        for (int o = 0; o < outer; o++)
+            for (int ch = 0; ch < channels; ch++)
+            {
+                float s = scales[scales.Length == 1 ? 0 : ch];
+                int z = zero.IsEmpty ? 0 : zero[zero.Length == 1 ? 0 : ch];
+                for (int t = 0; t < inner; t++, i++) y[i] = (x[i] - z) * s;
+            }
+    }
+
+    /// <summary>y = (x - zero[ch]) * scale[ch] for int32 x.</summary>
+    public static void FromInt32(ReadOnlySpan<int> x, ReadOnlySpan<float> scales, ReadOnlySpan<int> zero, Span<float> y, int outer, int channels, int inner)
+    {
+        Check(x.Length, y.Length, scales.Length, zero.Length, outer, channels, inner);
+        int i = 0;
+        for (int o = 0; o < outer; o++)
+            for (int ch = 0; ch < channels; ch++)
+            {
+                float s = scales[scales.Length == 1 ? 0 : ch];
+                int z = zero.IsEmpty ? 0 : zero[zero.Length == 1 ? 0 : ch];
+                for (int t = 0; t < inner; t++, i++) y[i] = (float)((long)x[i] - z) * s;
+            }
+    }
+
+    private static void Check(int xLength, int yLength, int scales, int zeros, int outer, int channels, int inner)
+    {
+        int count = outer * channels * inner;
+        if (xLength < count || yLength < count) ThrowHelper.Argument("A span is shorter than its shape.");
+        if ((scales != 1 && scales != channels) || (zeros > 1 && zeros != channels)) ThrowHelper.Argument("Scales and zero points need one value or one per channel.");
+    }
+
+    /// <summary>
+    /// DynamicQuantizeLinear: scale = (max(x, 0) - min(x, 0)) / 255, zero = saturate(round(-min / scale)),
+    /// y = saturate(round(x / scale) + zero) as uint8. A tensor of zeros gets scale 0 and zero point 0.
+    /// </summary>
+    public static void Dynamic(ReadOnlySpan<float> x, Span<byte> y, out float scale, out byte zero)
+    {
+        if (y.Length < x.Length) ThrowHelper.Argument("y is shorter than x.");
+        float min = 0f, max = 0f;
+        for (int i = 0; i < x.Length; i++)
+        {
+            float v = x[i];
+            if (v < min) min = v;
+            if (v > max) max = v;
+        }
+        scale = (max - min) / 255f;
+        if (scale == 0f)
+        {
+            zero = 0;
+            y.Slice(0, x.Length).Clear();
+            return;
+        }
+        zero = (byte)Saturate(MathF.Round((0f - min) / scale), 0, 255);
+        int z = zero;
+        float s = scale;
+        for (int i = 0; i < x.Length; i++) y[i] = (byte)Saturate(MathF.Round(x[i] / s) + z, 0, 255);
+    }
+
+    /// <summary>
+    /// Requantizes int32 sums laid out [rows, cols] (row stride ldAcc) into y as uint8:
+    /// y = saturate(round((acc + bias[ch]) * multiplier[ch]) + zero), where ch is the column, or the row when
+    /// perRow. bias may be empty; multiplier holds 1 value or one per channel. With transposeOut, y is [cols, rows].
+    /// </summary>
+    public static void RequantizeToUInt8(ReadOnlySpan<int> acc, int ldAcc, ReadOnlySpan<int> bias, ReadOnlySpan<float> multiplier, int zero,
+        Span<byte> y, int rows, int cols, bool perRow, bool transposeOut)
+    {
+        CheckRequantize(acc.Length, ldAcc, y.Length, rows, cols);
+        for (int r = 0; r < rows; r++)
+            for (int c = 0; c < cols; c++)
+            {
+                int ch = perRow ? r : c;
+                int sum = acc[r * ldAcc + c] + (bias.IsEmpty ? 0 : bias[ch]);
+                float v = MathF.Round(sum * multiplier[multiplier.Length == 1 ? 0 : ch]) + zero;
+                y[transposeOut ? c * rows + r : r * cols + c] = (byte)Saturate(v, 0, 255);
+            }
+    }
+
+    /// <summary>As <see cref="RequantizeToUInt8"/>, to int8.</summary>
+    public static void RequantizeToInt8(ReadOnlySpan<int> acc, int ldAcc, ReadOnlySpan<int> bias, ReadOnlySpan<float> multiplier, int zero,
+        Span<sbyte> y, int rows, int cols, bool perRow, bool transposeOut)
+    {
+        CheckRequantize(acc.Length, ldAcc, y.Length, rows, cols);
+        for (int r = 0; r < rows; r++)
+            for (int c = 0; c < cols; c++)
+            {
+                int ch = perRow ? r : c;
+                int sum = acc[r * ldAcc + c] + (bias.IsEmpty ? 0 : bias[ch]);
+                float v = MathF.Round(sum * multiplier[multiplier.Length == 1 ? 0 : ch]) + zero;
+                y[transposeOut ? c * rows + r : r * cols + c] = (sbyte)Saturate(v, -128, 127);
+            }
+    }
+
+    /// <summary>
+    /// Scales int32 sums to float: y = acc * multiplier[ch] * rowScale + bias[ch] (ch the column, or the row when
+    /// perRow); the output of an int8 layer whose activations were quantized with scale rowScale.
+    /// </summary>
+    public static void ToFloat(ReadOnlySpan<int> acc, int ldAcc, ReadOnlySpan<float> multiplier, float rowScale, ReadOnlySpan<float> bias,
+        Span<float> y, int rows, int cols, bool perRow, bool transposeOut)
+    {
+        CheckRequantize(acc.Length, ldAcc, y.Length, rows, cols);
+        for (int r = 0; r < rows; r++)
+            for (int c = 0; c < cols; c++)
+            {
+                int ch = perRow ? r : c;
+                float v = acc[r * ldAcc + c] * (multiplier[multiplier.Length == 1 ? 0 : ch] * rowScale) + (bias.IsEmpty ? 0f : bias[ch]);
+                y[transposeOut ? c * rows + r : r * cols + c] = v;
+            }
+    }
+
+    private static void CheckRequantize(int accLength, int ldAcc, int yLength, int rows, int cols)
+    {
+        if (rows <= 0 || cols <= 0) return;
+        if (accLength < (rows - 1) * ldAcc + cols || yLength < rows * cols) ThrowHelper.Argument("A span is shorter than its shape.");
+    }
+}
