@@ -25,6 +25,7 @@ internal sealed class ModelOptionArguments
         ["DisabledPasses"] = "Optional passes to switch off, ;-separated (README lists them), or all.",
         ["MaxRamBytes"] = "Fail when the arena is larger: 65536, 64K, 1.5M.",
         ["MaxRomBytes"] = "Fail when the embedded weights are larger.",
+        ["Quantize"] = "int8: Conv/Gemm/MatMul on int8 weights with uint8 activations quantized per call (docs/compression.md).",
     };
 
     private readonly List<(string Metadata, Option<string> Option)> _options;

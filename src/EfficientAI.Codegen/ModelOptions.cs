@@ -20,10 +20,11 @@ internal sealed record ModelOptions(
     string ConstantInputs,
     string DisabledPasses,
     string MaxRamBytes = "",
-    string MaxRomBytes = "")
+    string MaxRomBytes = "",
+    string Quantize = "")
 {
     /// <summary>The item metadata names, in the order documented. The props file and the CLI both derive from this list.</summary>
-    public static readonly string[] MetadataNames = { "ClassName", "Namespace", "Dims", "Shapes", "ConstantInputs", "DisabledPasses", "MaxRamBytes", "MaxRomBytes" };
+    public static readonly string[] MetadataNames = { "ClassName", "Namespace", "Dims", "Shapes", "ConstantInputs", "DisabledPasses", "MaxRamBytes", "MaxRomBytes", "Quantize" };
 
     public static ModelOptions Default(string modelPath) =>
         new(DefaultClassName(modelPath), "EfficientAI.Generated", "", "", "", "");
@@ -37,7 +38,7 @@ internal sealed record ModelOptions(
         return new ModelOptions(
             className.Length > 0 ? className : DefaultClassName(modelPath),
             nspace.Length > 0 ? nspace : rootNamespace,
-            Get("Dims"), Get("Shapes"), Get("ConstantInputs"), Get("DisabledPasses"), Get("MaxRamBytes"), Get("MaxRomBytes"));
+            Get("Dims"), Get("Shapes"), Get("ConstantInputs"), Get("DisabledPasses"), Get("MaxRamBytes"), Get("MaxRomBytes"), Get("Quantize"));
     }
 
     /// <summary>"hello_deepa.onnx" -> "HelloDeepa"; "face-detection 128.onnx" -> "FaceDetection128".</summary>
@@ -89,6 +90,14 @@ internal sealed record ModelOptions(
         foreach (var p in DisabledPasses.Split(new[] { ';', ',' }, StringSplitOptions.RemoveEmptyEntries)) set.Add(p.Trim());
         return set;
     }
+
+    /// <summary>Quantize: "int8" quantizes Conv/Gemm/MatMul weights (true), "" or "none" keeps float (false).</summary>
+    public bool ParseQuantize() => Quantize.Trim().ToLowerInvariant() switch
+    {
+        "" or "none" or "float" => false,
+        "int8" => true,
+        _ => throw new CompileError(DiagnosticDescriptors.InvalidOption, $"Quantize: '{Quantize}' is not a quantization (int8 or none)"),
+    };
 
     /// <summary>A byte budget: "65536", "64K", "1.5M" (binary units); null when not set.</summary>
     public static long? ParseBytes(string text, string option)

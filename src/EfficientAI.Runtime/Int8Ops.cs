@@ -128,4 +128,68 @@ public static class Int8Ops
         Int8Conv.ToQuantized(x, xSigned, Value(xZero, 0, xSigned), packed, colSums, zeros, bias, mult, Value(yZero, 0, ySigned), ySigned, y, rest,
             n, c, h, wi, m, kH, kW, oH, oW, strideH, strideW, padTop, padLeft, dilationH, dilationW, group);
     }
+
+    /// <summary>Scratch bytes of <see cref="FloatMatMul"/>: a's quantized bytes and the int32 sums.</summary>
+    public static int FloatMatMulScratchBytes(int m, int n, int k) => Align(m * k) + 4 * m * n;
+
+    /// <summary>
+    /// A float layer on int8 weights (Gemm/MatMul under Quantize="int8"): a [m, k] is quantized to uint8 with aScale and
+    /// aZero, or, when aScale is 0, with a scale and zero point computed from a's range on this call (dynamic
+    /// quantization); then y = (sum_p (a_q - aZero) * w_q[p, j]) * aScale * wScales[j] + bias[j] over the packed
+    /// symmetric int8 weights. bias may be empty.
+    /// </summary>
+    public static void FloatMatMul(ReadOnlySpan<float> a, float aScale, int aZero, ReadOnlySpan<sbyte> packedW, ReadOnlySpan<int> colSums,
+        ReadOnlySpan<float> wScales, ReadOnlySpan<float> bias, Span<float> y, Span<byte> scratch, int m, int n, int k)
+    {
+        if (a.Length < m * k || y.Length < m * n || scratch.Length < FloatMatMulScratchBytes(m, n, k) || wScales.Length < n || (!bias.IsEmpty && bias.Length < n))
+            ThrowHelper.Argument("A span is shorter than its shape.");
+        var aq = scratch.Slice(0, m * k);
+        if (aScale == 0f)
+        {
+            Quantize.Dynamic(a.Slice(0, m * k), aq, out aScale, out byte zero);
+            aZero = zero;
+        }
+        else
+        {
+            Span<float> scale = stackalloc float[] { aScale };
+            Span<byte> zeroPoint = stackalloc byte[] { (byte)aZero };
+            Quantize.ToUInt8(a.Slice(0, m * k), scale, zeroPoint, aq, 1, 1, m * k);
+        }
+        var acc = MemoryMarshal.Cast<byte, int>(scratch.Slice(Align(m * k), 4 * m * n));
+        ReadOnlySpan<int> noZeros = stackalloc int[1];
+        Int8Gemm.Multiply(aq, k, false, aZero, packedW, colSums, noZeros, acc, n, m, n, k);
+        Quantize.ToFloat(acc, n, wScales, aScale, bias, y, m, n, false, false);
+    }
+
+    /// <summary>Scratch bytes of <see cref="FloatConv"/>.</summary>
+    public static int FloatConvScratchBytes(int n, int c, int h, int w, int m, int kH, int kW, int oH, int oW, int group) =>
+        Align(n * c * h * w) + Int8Conv.ScratchBytes(c, m, kH, kW, oH, oW, group);
+
+    /// <summary>
+    /// A float Conv on int8 weights: x is quantized as in <see cref="FloatMatMul"/> (static scale, or dynamic when
+    /// xScale is 0), convolved with the packed symmetric int8 weights, and y = sum * xScale * wScales[ch] + bias[ch].
+    /// </summary>
+    public static void FloatConv(ReadOnlySpan<float> x, float xScale, int xZero, ReadOnlySpan<sbyte> packedW, ReadOnlySpan<int> colSums,
+        ReadOnlySpan<float> wScales, ReadOnlySpan<float> bias, Span<float> y, Span<byte> scratch,
+        int n, int c, int h, int wi, int m, int kH, int kW, int oH, int oW,
+        int strideH, int strideW, int padTop, int padLeft, int dilationH, int dilationW, int group)
+    {
+        int count = n * c * h * wi;
+        if (x.Length < count || scratch.Length < FloatConvScratchBytes(n, c, h, wi, m, kH, kW, oH, oW, group) || wScales.Length < m)
+            ThrowHelper.Argument("A span is shorter than its shape.");
+        var xq = scratch.Slice(0, count);
+        if (xScale == 0f)
+        {
+            Quantize.Dynamic(x.Slice(0, count), xq, out xScale, out byte zero);
+            xZero = zero;
+        }
+        else
+        {
+            Span<float> scale = stackalloc float[] { xScale };
+            Span<byte> zeroPoint = stackalloc byte[] { (byte)xZero };
+            Quantize.ToUInt8(x.Slice(0, count), scale, zeroPoint, xq, 1, 1, count);
+        }
+        Int8Conv.ToFloat(xq, false, xZero, xScale, packedW, colSums, wScales, bias, y, scratch.Slice(Align(count)),
+            n, c, h, wi, m, kH, kW, oH, oW, strideH, strideW, padTop, padLeft, dilationH, dilationW, group);
+    }
 }

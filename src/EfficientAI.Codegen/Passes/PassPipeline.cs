@@ -14,7 +14,7 @@ internal static class PassPipeline
         "InPlaceMemory", // read by the memory planner: element-wise outputs overwrite inputs that die there
     };
 
-    public static Graph Run(Graph graph, ISet<string> disabled, CancellationToken ct)
+    public static Graph Run(Graph graph, ISet<string> disabled, CancellationToken ct, bool quantizeInt8 = false)
     {
         bool On(string pass) => !disabled.Contains(pass) && !disabled.Contains("all");
         // Shape inference always runs (every later stage needs static shapes); folding is optional.
@@ -23,6 +23,8 @@ internal static class PassPipeline
         if (On("ConvBatchNormFusion")) graph = ConvBatchNormFusion.Run(graph);
         if (On("MatMulAddToGemm")) graph = MatMulAddToGemm.Run(graph);
         if (On("TransposePairs")) graph = TransposePairs.Run(graph);
+        // Quantize="int8" (not optional in the DisabledPasses sense: it is asked for by its own option).
+        if (quantizeInt8) graph = Int8Quantization.Run(graph);
         if (On("DeadNodeElimination")) graph = DeadNodeElimination.Run(graph);
         return graph;
     }
