@@ -106,6 +106,49 @@ public static class Int8Conv
             }
         }
 
+        /// <summary>
+        /// One row per output position holding its patch [cg, kH, kW]; taps outside the input hold pad (the zero point).
+        /// Positions whose whole patch row is inside the input copy without per-tap checks.
+        /// </summary>
+        private unsafe void Im2Col(ReadOnlySpan<byte> xg, Span<byte> cols, byte pad)
+        {
+            int depth = Depth, taps = KH * KW, plane = H * W;
+            fixed (byte* px = xg, pc = cols)
+            {
+                for (int oh = 0; oh < OH; oh++)
+                    for (int ow = 0; ow < OW; ow++)
+                    {
+                        byte* row = pc + (nint)(oh * OW + ow) * depth;
+                        int iw0 = ow * StrideW - PadLeft;
+                        bool inside = iw0 >= 0 && iw0 + (KW - 1) * DilationW < W;
+                        for (int ic = 0; ic < Cg; ic++)
+                            for (int kh = 0; kh < KH; kh++)
+                            {
+                                int ih = oh * StrideH - PadTop + kh * DilationH;
+                                byte* dst = row + ic * taps + kh * KW;
+                                if ((uint)ih >= (uint)H)
+                                {
+                                    for (int kw = 0; kw < KW; kw++) dst[kw] = pad;
+                                    continue;
+                                }
+                                byte* src = px + (nint)ic * plane + ih * W + iw0;
+                                if (inside)
+                                {
+                                    for (int kw = 0; kw < KW; kw++) dst[kw] = src[kw * DilationW];
+                                }
+                                else
+                                {
+                                    for (int kw = 0; kw < KW; kw++)
+                                    {
+                                        int iw = iw0 + kw * DilationW;
+                                        dst[kw] = (uint)iw < (uint)W ? src[kw * DilationW] : pad;
+                                    }
+                                }
+                            }
+                    }
+            }
+        }
+
         /// <summary>Fills the im2col rows of one image and group and multiplies them by the group's weights.</summary>
         public Span<int> Product(ReadOnlySpan<byte> x, bool xSigned, int xZero, ReadOnlySpan<sbyte> packedW, ReadOnlySpan<int> colSums,
             ReadOnlySpan<int> wZeros, Span<byte> scratch, int img, int g)
@@ -113,30 +156,7 @@ public static class Int8Conv
             int depth = Depth, positions = Positions, taps = KH * KW, plane = H * W;
             var cols = scratch.Slice(0, positions * depth);
             var acc = MemoryMarshal.Cast<byte, int>(scratch.Slice(ColBytes, 4 * positions * Mg));
-            byte pad = (byte)xZero;
-            var xg = x.Slice((img * C + g * Cg) * plane, Cg * plane);
-            for (int oh = 0; oh < OH; oh++)
-                for (int ow = 0; ow < OW; ow++)
-                {
-                    var row = cols.Slice((oh * OW + ow) * depth, depth);
-                    for (int ic = 0; ic < Cg; ic++)
-                        for (int kh = 0; kh < KH; kh++)
-                        {
-                            int ih = oh * StrideH - PadTop + kh * DilationH;
-                            int at = ic * taps + kh * KW;
-                            if ((uint)ih >= (uint)H)
-                            {
-                                row.Slice(at, KW).Fill(pad);
-                                continue;
-                            }
-                            int rowBase = ic * plane + ih * W;
-                            for (int kw = 0; kw < KW; kw++)
-                            {
-                                int iw = ow * StrideW - PadLeft + kw * DilationW;
-                                row[at + kw] = (uint)iw < (uint)W ? xg[rowBase + iw] : pad;
-                            }
-                        }
-                }
+            Im2Col(x.Slice((img * C + g * Cg) * plane, Cg * plane), cols, (byte)xZero);
             int packed = Int8Gemm.PackedLength(depth, Mg);
             var zeros = wZeros.Length == 1 ? wZeros : wZeros.Slice(g * Mg, Mg);
             Int8Gemm.Multiply(cols, depth, xSigned, xZero, packedW.Slice(g * packed, packed), colSums.Slice(g * Mg, Mg), zeros,

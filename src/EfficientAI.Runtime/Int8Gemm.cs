@@ -199,6 +199,24 @@ public static class Int8Gemm
         {
             int rows = Math.Min(4, m - i);
             byte* r0 = a + (nint)i * lda;
+            if (rows == 1)
+            {
+                // A lone row (a batch-1 fully connected layer): one row's work, not four.
+                for (int j = 0; j < n; j += ColumnBlock)
+                {
+                    Vector256<int> s0 = default, s1 = default;
+                    sbyte* bq = b + (nint)j * 4;
+                    for (int p = 0; p < k; p += 4, bq += nPad * 4)
+                    {
+                        var aq = Vector256.Create(Quad(r0, p, k, flip)).AsByte();
+                        s0 = AvxVnni.MultiplyWideningAndAdd(s0, aq, Vector256.Load(bq));
+                        s1 = AvxVnni.MultiplyWideningAndAdd(s1, aq, Vector256.Load(bq + 32));
+                    }
+                    s0.Store(block); s1.Store(block + 8);
+                    StoreRow(c + (nint)i * ldc + j, block, Math.Min(ColumnBlock, n - j));
+                }
+                continue;
+            }
             byte* r1 = rows > 1 ? r0 + lda : r0;
             byte* r2 = rows > 2 ? r1 + lda : r1;
             byte* r3 = rows > 3 ? r2 + lda : r2;
@@ -252,6 +270,23 @@ public static class Int8Gemm
         {
             int rows = Math.Min(4, m - i);
             byte* r0 = a + (nint)i * lda;
+            if (rows == 1)
+            {
+                for (int j = 0; j < n; j += ColumnBlock)
+                {
+                    Vector512<int> s0 = default, s1 = default;
+                    sbyte* bq = b + (nint)j * 4;
+                    for (int p = 0; p < k; p += 4, bq += nPad * 4)
+                    {
+                        var aq = Vector512.Create(Widen(Quad(r0, p, k, flip))).AsInt16();
+                        s0 = Avx512F.Add(s0, Avx512BW.MultiplyAddAdjacent(aq, Avx512BW.ConvertToVector512Int16(Vector256.Load(bq))));
+                        s1 = Avx512F.Add(s1, Avx512BW.MultiplyAddAdjacent(aq, Avx512BW.ConvertToVector512Int16(Vector256.Load(bq + 32))));
+                    }
+                    s0.Store(block); s1.Store(block + 16);
+                    StorePairs(c + (nint)i * ldc + j, block, Math.Min(ColumnBlock, n - j));
+                }
+                continue;
+            }
             byte* r1 = rows > 1 ? r0 + lda : r0;
             byte* r2 = rows > 2 ? r1 + lda : r1;
             byte* r3 = rows > 3 ? r2 + lda : r2;

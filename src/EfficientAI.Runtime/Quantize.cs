@@ -2,7 +2,10 @@
 // per tensor (one value) or per channel along one axis; a tensor is seen as [outer, channels, inner].
 // Rounding is half to even (ONNX's round), after the division x / scale, as the ONNX reference computes it.
 using System;
+using System.Numerics.Tensors;
 using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
 
 namespace EfficientAI.Runtime;
 
@@ -29,7 +32,8 @@ public static class Quantize
                 int c = scales.Length == 1 ? 0 : ch;
                 float s = scales[c];
                 int z = zero.IsEmpty ? 0 : zero[zero.Length == 1 ? 0 : ch];
-                for (int t = 0; t < inner; t++, i++) y[i] = (byte)Saturate(MathF.Round(x[i] / s) + z, 0, 255);
+                ToUInt8(x.Slice(i, inner), s, z, y.Slice(i, inner));
+                i += inner;
             }
         }
     }
@@ -106,13 +110,8 @@ public static class Quantize
     public static void Dynamic(ReadOnlySpan<float> x, Span<byte> y, out float scale, out byte zero)
     {
         if (y.Length < x.Length) ThrowHelper.Argument("y is shorter than x.");
-        float min = 0f, max = 0f;
-        for (int i = 0; i < x.Length; i++)
-        {
-            float v = x[i];
-            if (v < min) min = v;
-            if (v > max) max = v;
-        }
+        float min = x.IsEmpty ? 0f : Math.Min(0f, TensorPrimitives.Min(x));
+        float max = x.IsEmpty ? 0f : Math.Max(0f, TensorPrimitives.Max(x));
         scale = (max - min) / 255f;
         if (scale == 0f)
         {
@@ -121,9 +120,34 @@ public static class Quantize
             return;
         }
         zero = (byte)Saturate(MathF.Round((0f - min) / scale), 0, 255);
-        int z = zero;
-        float s = scale;
-        for (int i = 0; i < x.Length; i++) y[i] = (byte)Saturate(MathF.Round(x[i] / s) + z, 0, 255);
+        ToUInt8(x, scale, zero, y);
+    }
+
+    /// <summary>y = saturate(round(x / s) + z) as uint8, eight values at a time where AVX2 is there.</summary>
+    private static unsafe void ToUInt8(ReadOnlySpan<float> x, float s, int z, Span<byte> y)
+    {
+        int i = 0;
+        if (Avx2.IsSupported && x.Length >= 8)
+        {
+            var scale = Vector256.Create(s);
+            var zero = Vector256.Create((float)z);
+            var lo = Vector256<float>.Zero;
+            var hi = Vector256.Create(255f);
+            fixed (float* px = x)
+            fixed (byte* py = y)
+            {
+                for (; i + 8 <= x.Length; i += 8)
+                {
+                    var v = Avx.RoundToNearestInteger(Avx.Divide(Avx.LoadVector256(px + i), scale)) + zero;
+                    // maxps returns its second operand when the first is NaN: NaN saturates to 0 as in the scalar code.
+                    var q = Avx.ConvertToVector256Int32WithTruncation(Avx.Min(Avx.Max(v, lo), hi));
+                    var words = Vector256.Narrow(q, q); // values are 0..255: plain narrowing is exact
+                    var bytes = Vector256.Narrow(words.AsUInt16(), words.AsUInt16());
+                    *(ulong*)(py + i) = bytes.AsUInt64().GetElement(0);
+                }
+            }
+        }
+        for (; i < x.Length; i++) y[i] = (byte)Saturate(MathF.Round(x[i] / s) + z, 0, 255);
     }
 
     /// <summary>
@@ -164,17 +188,37 @@ public static class Quantize
     /// Scales int32 sums to float: y = acc * multiplier[ch] * rowScale + bias[ch] (ch the column, or the row when
     /// perRow); the output of an int8 layer whose activations were quantized with scale rowScale.
     /// </summary>
-    public static void ToFloat(ReadOnlySpan<int> acc, int ldAcc, ReadOnlySpan<float> multiplier, float rowScale, ReadOnlySpan<float> bias,
+    public static unsafe void ToFloat(ReadOnlySpan<int> acc, int ldAcc, ReadOnlySpan<float> multiplier, float rowScale, ReadOnlySpan<float> bias,
         Span<float> y, int rows, int cols, bool perRow, bool transposeOut)
     {
         CheckRequantize(acc.Length, ldAcc, y.Length, rows, cols);
-        for (int r = 0; r < rows; r++)
-            for (int c = 0; c < cols; c++)
+        int channels = perRow ? rows : cols;
+        if ((multiplier.Length != 1 && multiplier.Length < channels) || (!bias.IsEmpty && bias.Length < channels)) ThrowHelper.Argument("multiplier or bias is too short.");
+        if (rows <= 0 || cols <= 0) return;
+        bool oneMultiplier = multiplier.Length == 1;
+        fixed (int* pa = acc)
+        fixed (float* pm = multiplier, pb = bias, py = y)
+        {
+            // Channel-outer order: each channel's factor and bias are loaded once; the output walks contiguously.
+            if (transposeOut && !perRow)
             {
-                int ch = perRow ? r : c;
-                float v = acc[r * ldAcc + c] * (multiplier[multiplier.Length == 1 ? 0 : ch] * rowScale) + (bias.IsEmpty ? 0f : bias[ch]);
-                y[transposeOut ? c * rows + r : r * cols + c] = v;
+                for (int c = 0; c < cols; c++)
+                {
+                    float f = pm[oneMultiplier ? 0 : c] * rowScale, b = pb == null ? 0f : pb[c];
+                    float* yc = py + (nint)c * rows;
+                    int* ac = pa + c;
+                    for (int r = 0; r < rows; r++) yc[r] = ac[(nint)r * ldAcc] * f + b;
+                }
+                return;
             }
+            for (int r = 0; r < rows; r++)
+                for (int c = 0; c < cols; c++)
+                {
+                    int ch = perRow ? r : c;
+                    float v = pa[(nint)r * ldAcc + c] * (pm[oneMultiplier ? 0 : ch] * rowScale) + (pb == null ? 0f : pb[ch]);
+                    py[transposeOut ? (nint)c * rows + r : (nint)r * cols + c] = v;
+                }
+        }
     }
 
     private static void CheckRequantize(int accLength, int ldAcc, int yLength, int rows, int cols)

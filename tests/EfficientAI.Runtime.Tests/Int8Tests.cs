@@ -193,4 +193,26 @@ public class Int8Tests
         Assert.Equal(0f, scale);
         Assert.Equal((byte)0, zero);
     }
+
+    [Fact]
+    public void VectorQuantizationMatchesTheScalarDefinition()
+    {
+        // Halves (ties to even), values past both ends, NaN, and lengths with vector tails.
+        var rng = new Random(9);
+        foreach (int length in new[] { 1, 7, 8, 9, 31, 100 })
+        {
+            var x = Enumerable.Range(0, length).Select(i => i % 11 == 3 ? float.NaN : (float)(rng.Next(-600, 600) / 2.0) * 0.25f).ToArray();
+            foreach (var (scale, zero) in new[] { (0.25f, (byte)128), (0.5f, (byte)0), (1f / 3f, (byte)255) })
+            {
+                var y = new byte[length];
+                Quantize.ToUInt8(x, new[] { scale }, new[] { zero }, y, 1, 1, length);
+                for (int i = 0; i < length; i++)
+                {
+                    float v = MathF.Round(x[i] / scale) + zero;
+                    byte expected = float.IsNaN(v) || v < 0 ? (byte)0 : v > 255 ? (byte)255 : (byte)v;
+                    Assert.True(expected == y[i], $"x={x[i]} scale={scale} zero={zero}: {y[i]} != {expected}");
+                }
+            }
+        }
+    }
 }
