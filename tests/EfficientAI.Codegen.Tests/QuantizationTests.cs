@@ -2,6 +2,7 @@ using System;
 using System.Collections.Generic;
 using System.IO;
 using System.Linq;
+using EfficientAI.Codegen.Model;
 using EfficientAI.Codegen.Ops;
 using EfficientAI.Codegen.Tests.Infrastructure;
 using Xunit;
@@ -113,6 +114,34 @@ public class QuantizationTests
         // The target: int8 within 0.5 point of float on the held-out split.
         Assert.True(int8Correct * 1000 >= floatCorrect * 1000 - 5 * samples.Length,
             $"int8 {int8Correct}/{samples.Length}, float {floatCorrect}/{samples.Length}");
+    }
+
+    private static ModelCompiler.Result CompileDetailed(byte[] model, string minSqnrDb = "") =>
+        ModelCompiler.CompileDetailed(new Model.ModelRequest(new Model.ModelFile("m.onnx", model.ToEquatableArray(), null),
+            ModelOptions.Default("m.onnx") with { Quantize = "int8", MinSqnrDb = minSqnrDb }), default);
+
+    [Fact]
+    public void TheReportListsEveryLayersPrecisionScalesAndSqnr()
+    {
+        var report = CompileDetailed(SmallNet()).Report!;
+        Assert.Equal(4, report.Quantization.Length);
+        Assert.All(report.Quantization, q => Assert.True(q.Quantized && q.WeightSqnrDb > 30 && q.MinWeightScale > 0, q.ToString()));
+        var md = report.Write("md");
+        Assert.Contains("## Quantization", md);
+        Assert.Contains("| Gemm | int8 |", md);
+        Assert.Contains("\"quantization\": [", report.Write("json"));
+    }
+
+    [Fact]
+    public void LayersBelowMinSqnrStayFloatAndSayWhy()
+    {
+        // At 60 dB no 8-bit layer qualifies: everything stays float, with the measured figure in the report.
+        var result = CompileDetailed(SmallNet(), "60");
+        Assert.All(result.Report!.Quantization, q => Assert.False(q.Quantized));
+        Assert.Contains("below MinSqnrDb 60", result.Report.Quantization[0].Reason);
+        Assert.DoesNotContain(result.Graph!.Nodes, n => n.Domain == QuantizedMatMulOp.OpDomain);
+        var bad = CompileDetailed(SmallNet(), "loud");
+        Assert.Contains(bad.Output.Diagnostics, d => d.Id == "EAI0003");
     }
 
     private static int ArgMax(float[] v) => Array.IndexOf(v, v.Max());

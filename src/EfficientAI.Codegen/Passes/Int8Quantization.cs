@@ -7,17 +7,22 @@ using EfficientAI.Codegen.Ops;
 namespace EfficientAI.Codegen.Passes;
 
 /// <summary>What the Int8Quantization pass did with one Conv/Gemm/MatMul, for the build report.</summary>
-internal sealed record LayerQuantization(string Node, string OpType, bool Quantized, string Reason, int Channels, float MinWeightScale, float MaxWeightScale);
+internal sealed record LayerQuantization(string Node, string OpType, bool Quantized, string Reason, int Channels, float MinWeightScale, float MaxWeightScale, double WeightSqnrDb)
+;
 
 /// <summary>
 /// Quantize="int8": Conv, Gemm and MatMul with constant float weights become QuantizedConv/QuantizedMatMul on
 /// symmetric per-output-channel int8 weights; activations are quantized to uint8 per call from their range
 /// (dynamic quantization, as ONNX Runtime's quantize_dynamic). Layers left in float say why in
-/// <see cref="Graph.Quantization"/>.
+/// <see cref="Graph.Quantization"/>. Accuracy gate: a layer whose int8 weights reproduce its float weights with a
+/// signal-to-quantization-noise ratio below minSqnrDb (outlier weights that one scale per channel cannot hold) stays float.
 /// </summary>
 internal static class Int8Quantization
 {
-    public static Graph Run(Graph graph)
+    /// <summary>MinSqnrDb's default: per-channel int8 weights of trained layers measure about 35-45 dB; far below is an outlier.</summary>
+    public const double DefaultMinSqnrDb = 30;
+
+    public static Graph Run(Graph graph, double minSqnrDb = DefaultMinSqnrDb)
     {
         for (int i = 0; i < graph.Nodes.Count; i++)
         {
@@ -25,9 +30,9 @@ internal static class Int8Quantization
             if (node.Domain.Length != 0 || node.Guards.Count > 0) continue;
             var replacement = node.OpType switch
             {
-                "Conv" => Conv(graph, node),
-                "Gemm" => Gemm(graph, node),
-                "MatMul" => MatMul(graph, node),
+                "Conv" => Conv(graph, node, minSqnrDb),
+                "Gemm" => Gemm(graph, node, minSqnrDb),
+                "MatMul" => MatMul(graph, node, minSqnrDb),
                 _ => null,
             };
             if (replacement is not null) graph.Nodes[i] = replacement;
@@ -35,16 +40,36 @@ internal static class Int8Quantization
         return graph;
     }
 
+    /// <summary>10 log10(signal power / error power) of w against its dequantized int8 values.</summary>
+    private static double SqnrDb(float[] w, sbyte[] q, float[] scales, System.Func<int, int> channelOf)
+    {
+        double signal = 0, noise = 0;
+        for (int i = 0; i < w.Length; i++)
+        {
+            double e = w[i] - (double)q[i] * scales[channelOf(i)];
+            signal += (double)w[i] * w[i];
+            noise += e * e;
+        }
+        return noise == 0 ? double.PositiveInfinity : signal == 0 ? double.NegativeInfinity : 10 * System.Math.Log10(signal / noise);
+    }
+
     private static Tensor? Const(Graph graph, Node node, int i) => node.HasInput(i) ? graph.Values[node.Inputs[i]].Constant : null;
 
     private static Node? Skip(Graph graph, Node node, string reason)
     {
-        graph.Quantization.Add(new LayerQuantization(node.Name, node.OpType, false, reason, 0, 0f, 0f));
+        graph.Quantization.Add(new LayerQuantization(node.Name, node.OpType, false, reason, 0, 0f, 0f, double.NaN));
         return null;
     }
 
-    private static Node Replace(Graph graph, Node node, string opType, sbyte[] q, int[] qShape, float[] scales, float[]? bias)
+    private static Node? Replace(Graph graph, Node node, string opType, sbyte[] q, int[] qShape, float[] scales, float[]? bias, double sqnr, double minSqnrDb)
     {
+        if (sqnr < minSqnrDb)
+        {
+            graph.Quantization.Add(new LayerQuantization(node.Name, node.OpType, false,
+                $"int8 weights measure {sqnr.ToString("F1", System.Globalization.CultureInfo.InvariantCulture)} dB SQNR, below MinSqnrDb {minSqnrDb.ToString("0.#", System.Globalization.CultureInfo.InvariantCulture)}",
+                scales.Length, scales.Min(), scales.Max(), sqnr));
+            return null;
+        }
         var replacement = new Node(opType, QuantizedMatMulOp.OpDomain, node.Name, 1);
         replacement.Inputs.Add(node.Inputs[0]);
         replacement.Inputs.Add(GraphEdit.AddConstant(graph, node.Inputs[1] + "_int8", new Tensor(DataType.Int8, qShape, q)));
@@ -54,11 +79,11 @@ internal static class Int8Quantization
         foreach (var attr in node.Attributes) replacement.Attributes[attr.Key] = attr.Value;
         replacement.Fused.AddRange(node.Fused);
         graph.Quantization.Add(new LayerQuantization(node.Name, node.OpType, true, "int8 weights per output channel, uint8 activations quantized per call",
-            scales.Length, scales.Min(), scales.Max()));
+            scales.Length, scales.Min(), scales.Max(), sqnr));
         return replacement;
     }
 
-    private static Node? Conv(Graph graph, Node node)
+    private static Node? Conv(Graph graph, Node node, double minSqnrDb)
     {
         var x = graph.Values[node.Inputs[0]];
         var w = Const(graph, node, 1);
@@ -67,11 +92,12 @@ internal static class Int8Quantization
         int m = w.Shape[0], block = w.Length / (m == 0 ? 1 : m);
         int group = (int)(node.Attributes.TryGetValue("group", out var g) ? g.I : 1);
         if (w.Shape.Length > 1 && w.Shape[1] == 1 && group == m && group > 1) return Skip(graph, node, "depthwise: the float kernel is faster than an int8 im2col");
-        var (q, scales) = Int8Weights.Quantize(w.ToFloats(), m, i => i / block);
-        return Replace(graph, node, "QuantizedConv", q, w.Shape, scales, Const(graph, node, 2)?.ToFloats());
+        var wf = w.ToFloats();
+        var (q, scales) = Int8Weights.Quantize(wf, m, i => i / block);
+        return Replace(graph, node, "QuantizedConv", q, w.Shape, scales, Const(graph, node, 2)?.ToFloats(), SqnrDb(wf, q, scales, i => i / block), minSqnrDb);
     }
 
-    private static Node? Gemm(Graph graph, Node node)
+    private static Node? Gemm(Graph graph, Node node, double minSqnrDb)
     {
         var a = graph.Values[node.Inputs[0]];
         var b = Const(graph, node, 1);
@@ -97,20 +123,22 @@ internal static class Int8Quantization
         for (int p = 0; p < k; p++)
             for (int j = 0; j < n; j++) kn[p * n + j] = bv[transB ? j * k + p : p * n + j];
         var (q, scales) = Int8Weights.Quantize(kn, n, i => i % n);
+        double sqnr = SqnrDb(kn, q, scales, i => i % n);
         for (int j = 0; j < n; j++) scales[j] *= alpha;
-        var replacement = Replace(graph, node, "QuantizedMatMul", q, new[] { k, n }, scales, bias);
-        replacement.Attributes.Clear();
+        var replacement = Replace(graph, node, "QuantizedMatMul", q, new[] { k, n }, scales, bias, sqnr, minSqnrDb);
+        replacement?.Attributes.Clear();
         return replacement;
     }
 
-    private static Node? MatMul(Graph graph, Node node)
+    private static Node? MatMul(Graph graph, Node node, double minSqnrDb)
     {
         var a = graph.Values[node.Inputs[0]];
         var b = Const(graph, node, 1);
         if (a.Type != DataType.Float || b is null || b.Type != DataType.Float) return Skip(graph, node, "weights computed at run time");
         if (b.Shape.Length != 2 || a.RequireShape.Length < 2) return Skip(graph, node, "not a 2-D weight matrix");
         int n = b.Shape[1];
-        var (q, scales) = Int8Weights.Quantize(b.ToFloats(), n, i => i % n);
-        return Replace(graph, node, "QuantizedMatMul", q, b.Shape, scales, null);
+        var bf = b.ToFloats();
+        var (q, scales) = Int8Weights.Quantize(bf, n, i => i % n);
+        return Replace(graph, node, "QuantizedMatMul", q, b.Shape, scales, null, SqnrDb(bf, q, scales, i => i % n), minSqnrDb);
     }
 }

@@ -14,7 +14,7 @@ internal static class PassPipeline
         "InPlaceMemory", // read by the memory planner: element-wise outputs overwrite inputs that die there
     };
 
-    public static Graph Run(Graph graph, ISet<string> disabled, CancellationToken ct, bool quantizeInt8 = false)
+    public static Graph Run(Graph graph, ISet<string> disabled, CancellationToken ct, bool quantizeInt8 = false, double minSqnrDb = Int8Quantization.DefaultMinSqnrDb)
     {
         bool On(string pass) => !disabled.Contains(pass) && !disabled.Contains("all");
         // Shape inference always runs (every later stage needs static shapes); folding is optional.
@@ -24,7 +24,7 @@ internal static class PassPipeline
         if (On("MatMulAddToGemm")) graph = MatMulAddToGemm.Run(graph);
         if (On("TransposePairs")) graph = TransposePairs.Run(graph);
         // Quantize="int8" (not optional in the DisabledPasses sense: it is asked for by its own option).
-        if (quantizeInt8) graph = Int8Quantization.Run(graph);
+        if (quantizeInt8) graph = Int8Quantization.Run(graph, minSqnrDb);
         if (On("DeadNodeElimination")) graph = DeadNodeElimination.Run(graph);
         return graph;
     }
