@@ -53,6 +53,7 @@ public static class Int8Gemm
     /// <summary>
     /// Packs b (int8, [k, n] row-major, or [n, k] when transposed) and writes each column's sum to colSums (n values).
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void PackB(ReadOnlySpan<sbyte> b, bool transposed, int k, int n, Span<sbyte> packed, Span<int> colSums)
     {
         if (b.Length < k * n || packed.Length < PackedLength(k, n) || colSums.Length < n) ThrowHelper.Argument("A span is shorter than its shape.");
@@ -74,6 +75,7 @@ public static class Int8Gemm
     /// <summary>
     /// Packs uint8 b as int8 (b - 128); the caller subtracts 128 from b's zero point(s) to match.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void PackB(ReadOnlySpan<byte> b, bool transposed, int k, int n, Span<sbyte> packed, Span<int> colSums)
     {
         if (b.Length < k * n || packed.Length < PackedLength(k, n) || colSums.Length < n) ThrowHelper.Argument("A span is shorter than its shape.");
@@ -101,6 +103,7 @@ public static class Int8Gemm
         ReadOnlySpan<int> colSums, ReadOnlySpan<int> bZeros, Span<int> c, int ldc, int m, int n, int k) =>
         Multiply(a, lda, aSigned, aZero, packedB, colSums, bZeros, c, ldc, m, n, k, Best);
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     internal static unsafe void Multiply(ReadOnlySpan<byte> a, int lda, bool aSigned, int aZero, ReadOnlySpan<sbyte> packedB,
         ReadOnlySpan<int> colSums, ReadOnlySpan<int> bZeros, Span<int> c, int ldc, int m, int n, int k, Path path)
     {

@@ -21,6 +21,7 @@ public static class Quantize
     }
 
     /// <summary>y = saturate(round(x / scale[ch]) + zero[ch]) as uint8. zero empty means 0; scales and zero hold 1 or channels values.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void ToUInt8(ReadOnlySpan<float> x, ReadOnlySpan<float> scales, ReadOnlySpan<byte> zero, Span<byte> y, int outer, int channels, int inner)
     {
         Check(x.Length, y.Length, scales.Length, zero.Length, outer, channels, inner);
@@ -39,6 +40,7 @@ public static class Quantize
     }
 
     /// <summary>y = saturate(round(x / scale[ch]) + zero[ch]) as int8.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void ToInt8(ReadOnlySpan<float> x, ReadOnlySpan<float> scales, ReadOnlySpan<sbyte> zero, Span<sbyte> y, int outer, int channels, int inner)
     {
         Check(x.Length, y.Length, scales.Length, zero.Length, outer, channels, inner);
@@ -55,6 +57,7 @@ public static class Quantize
     }
 
     /// <summary>y = (x - zero[ch]) * scale[ch] for uint8 x.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void FromUInt8(ReadOnlySpan<byte> x, ReadOnlySpan<float> scales, ReadOnlySpan<byte> zero, Span<float> y, int outer, int channels, int inner)
     {
         Check(x.Length, y.Length, scales.Length, zero.Length, outer, channels, inner);
@@ -69,6 +72,7 @@ public static class Quantize
     }
 
     /// <summary>y = (x - zero[ch]) * scale[ch] for int8 x.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void FromInt8(ReadOnlySpan<sbyte> x, ReadOnlySpan<float> scales, ReadOnlySpan<sbyte> zero, Span<float> y, int outer, int channels, int inner)
     {
         Check(x.Length, y.Length, scales.Length, zero.Length, outer, channels, inner);
@@ -83,6 +87,7 @@ public static class Quantize
     }
 
     /// <summary>y = (x - zero[ch]) * scale[ch] for int32 x.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void FromInt32(ReadOnlySpan<int> x, ReadOnlySpan<float> scales, ReadOnlySpan<int> zero, Span<float> y, int outer, int channels, int inner)
     {
         Check(x.Length, y.Length, scales.Length, zero.Length, outer, channels, inner);
@@ -107,6 +112,7 @@ public static class Quantize
     /// DynamicQuantizeLinear: scale = (max(x, 0) - min(x, 0)) / 255, zero = saturate(round(-min / scale)),
     /// y = saturate(round(x / scale) + zero) as uint8. A tensor of zeros gets scale 0 and zero point 0.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Dynamic(ReadOnlySpan<float> x, Span<byte> y, out float scale, out byte zero)
     {
         if (y.Length < x.Length) ThrowHelper.Argument("y is shorter than x.");
@@ -124,6 +130,7 @@ public static class Quantize
     }
 
     /// <summary>y = saturate(round(x / s) + z) as uint8, eight values at a time where AVX2 is there.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static unsafe void ToUInt8(ReadOnlySpan<float> x, float s, int z, Span<byte> y)
     {
         int i = 0;
@@ -155,6 +162,7 @@ public static class Quantize
     /// y = saturate(round((acc + bias[ch]) * multiplier[ch]) + zero), where ch is the column, or the row when
     /// perRow. bias may be empty; multiplier holds 1 value or one per channel. With transposeOut, y is [cols, rows].
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void RequantizeToUInt8(ReadOnlySpan<int> acc, int ldAcc, ReadOnlySpan<int> bias, ReadOnlySpan<float> multiplier, int zero,
         Span<byte> y, int rows, int cols, bool perRow, bool transposeOut)
     {
@@ -170,6 +178,7 @@ public static class Quantize
     }
 
     /// <summary>As <see cref="RequantizeToUInt8"/>, to int8.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void RequantizeToInt8(ReadOnlySpan<int> acc, int ldAcc, ReadOnlySpan<int> bias, ReadOnlySpan<float> multiplier, int zero,
         Span<sbyte> y, int rows, int cols, bool perRow, bool transposeOut)
     {
@@ -188,6 +197,7 @@ public static class Quantize
     /// Scales int32 sums to float: y = acc * multiplier[ch] * rowScale + bias[ch] (ch the column, or the row when
     /// perRow); the output of an int8 layer whose activations were quantized with scale rowScale.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static unsafe void ToFloat(ReadOnlySpan<int> acc, int ldAcc, ReadOnlySpan<float> multiplier, float rowScale, ReadOnlySpan<float> bias,
         Span<float> y, int rows, int cols, bool perRow, bool transposeOut)
     {

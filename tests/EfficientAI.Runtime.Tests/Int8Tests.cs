@@ -215,4 +215,48 @@ public class Int8Tests
             }
         }
     }
+
+    [Theory]
+    [InlineData(1, 3, 7, 6, 4, 3, 3, 1, 1, 1, 1, 1, 1, 1)]
+    [InlineData(2, 4, 9, 5, 6, 3, 2, 2, 1, 1, 0, 1, 2, 2)]
+    [InlineData(1, 6, 8, 8, 6, 3, 3, 1, 2, 1, 1, 2, 1, 6)]
+    [InlineData(1, 17, 5, 5, 19, 1, 1, 1, 1, 0, 0, 1, 1, 1)]
+    [InlineData(1, 16, 24, 30, 33, 1, 1, 1, 1, 0, 0, 1, 1, 1)]
+    public void FloatConvPathsAgreeBitForBit(int n, int c, int h, int w, int m, int kH, int kW, int sH, int sW, int pT, int pL, int dH, int dW, int group)
+    {
+        // The channel-major VNNI path against the position-major one (same integers, same float epilogue).
+        if (!System.Runtime.Intrinsics.X86.AvxVnni.IsSupported) return;
+        var rng = new Random(c * 31 + m);
+        int oH = (h + 2 * pT - dH * (kH - 1) - 1) / sH + 1, oW = (w + 2 * pL - dW * (kW - 1) - 1) / sW + 1;
+        int cg = c / group, mg = m / group, depth = cg * kH * kW;
+        var x = new byte[n * c * h * w];
+        rng.NextBytes(x);
+        var wt = Enumerable.Range(0, m * depth).Select(_ => (sbyte)rng.Next(-127, 128)).ToArray();
+        int packedLength = Int8Gemm.PackedLength(depth, mg);
+        var packed = new sbyte[group * packedLength];
+        var colSums = new int[m];
+        for (int g = 0; g < group; g++)
+            Int8Gemm.PackB(wt.AsSpan(g * mg * depth, mg * depth), true, depth, mg, packed.AsSpan(g * packedLength), colSums.AsSpan(g * mg));
+        var multiplier = Enumerable.Range(0, m).Select(_ => 0.001f + 0.01f * (float)rng.NextDouble()).ToArray();
+        var bias = TestUtil.RandomArray(rng, m);
+        var scratch = new byte[Int8Conv.ScratchBytes(c, m, kH, kW, oH, oW, group)];
+        float[] Run(bool rowMajor)
+        {
+            var y = new float[n * m * oH * oW];
+            Array.Fill(y, float.NaN);
+            Int8Conv.ForceRowMajor = rowMajor;
+            try
+            {
+                Int8Conv.ToFloat(x, false, 131, 0.02f, packed, colSums, multiplier, bias, y, scratch, n, c, h, w, m, kH, kW, oH, oW, sH, sW, pT, pL, dH, dW, group);
+            }
+            finally
+            {
+                Int8Conv.ForceRowMajor = false;
+            }
+            return y;
+        }
+        var expected = Run(true);
+        Assert.DoesNotContain(expected, float.IsNaN);
+        Assert.Equal(expected, Run(false));
+    }
 }

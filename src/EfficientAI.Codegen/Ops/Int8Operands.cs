@@ -66,7 +66,8 @@ internal static class Int8Operands
     public static long ConvScratchBytes(long c, long m, long kH, long kW, long oH, long oW, long group)
     {
         long positions = oH * oW, depth = c / group * kH * kW;
-        return Align(group * PackedLength(depth, m / group)) + Align(4 * m) * 3 + RoundUp(positions * depth, 4) + 4 * positions * (m / group);
+        long rows = RoundUp(positions * depth, 4) + 4 * positions * (m / group), packed = RoundUp(depth, 4) * RoundUp(positions, 16);
+        return Align(group * PackedLength(depth, m / group)) + Align(4 * m) * 3 + System.Math.Max(rows, packed);
     }
 
     /// <summary>Channel count of a per-axis parameter: the axis' extent of the tensor's shape.</summary>

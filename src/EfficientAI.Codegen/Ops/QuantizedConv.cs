@@ -48,7 +48,10 @@ internal sealed class QuantizedConvOp : Operator
         var g = Resolve(ctx);
         long input = ((long)g.N * g.C * g.H * g.W + 63) & ~63L;
         long positions = (long)g.OH * g.OW, depth = (long)g.C / g.Group * g.KH * g.KW;
-        return Int8Operands.Floats(input + (positions * depth + 3) / 4 * 4 + 4 * positions * (g.M / g.Group));
+        // Int8Conv.ScratchBytes: im2col rows and int32 sums, or patches packed [depth/4][positions to 16][4], the larger.
+        long rows = (positions * depth + 3) / 4 * 4 + 4 * positions * (g.M / g.Group);
+        long packed = (depth + 3) / 4 * 4 * ((positions + 15) / 16 * 16);
+        return Int8Operands.Floats(input + System.Math.Max(rows, packed));
     }
 
     public override void Emit(EmitContext ctx)
