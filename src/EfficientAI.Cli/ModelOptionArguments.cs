@@ -26,6 +26,8 @@ internal sealed class ModelOptionArguments
         ["MaxRamBytes"] = "Fail when the arena is larger: 65536, 64K, 1.5M.",
         ["MaxRomBytes"] = "Fail when the embedded weights are larger.",
         ["Report"] = "md or html: also emit the report source a build writes beside its output (<Class>.report.md/.html and .svg).",
+        ["Quantize"] = "int8: Conv/Gemm/MatMul on int8 weights with uint8 activations quantized per call (docs/compression.md).",
+        ["MinSqnrDb"] = "With --quantize int8: layers whose int8 weights measure a lower SQNR in dB stay float (default 30).",
     };
 
     private readonly List<(string Metadata, Option<string> Option)> _options;

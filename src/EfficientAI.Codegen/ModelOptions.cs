@@ -21,10 +21,12 @@ internal sealed record ModelOptions(
     string DisabledPasses,
     string MaxRamBytes = "",
     string MaxRomBytes = "",
+    string Quantize = "",
+    string MinSqnrDb = "",
     string Report = "")
 {
     /// <summary>The item metadata names, in the order documented. The props file and the CLI both derive from this list.</summary>
-    public static readonly string[] MetadataNames = { "ClassName", "Namespace", "Dims", "Shapes", "ConstantInputs", "DisabledPasses", "MaxRamBytes", "MaxRomBytes", "Report" };
+    public static readonly string[] MetadataNames = { "ClassName", "Namespace", "Dims", "Shapes", "ConstantInputs", "DisabledPasses", "MaxRamBytes", "MaxRomBytes", "Quantize", "MinSqnrDb", "Report" };
 
     public static ModelOptions Default(string modelPath) =>
         new(DefaultClassName(modelPath), "EfficientAI.Generated", "", "", "", "");
@@ -38,7 +40,7 @@ internal sealed record ModelOptions(
         return new ModelOptions(
             className.Length > 0 ? className : DefaultClassName(modelPath),
             nspace.Length > 0 ? nspace : rootNamespace,
-            Get("Dims"), Get("Shapes"), Get("ConstantInputs"), Get("DisabledPasses"), Get("MaxRamBytes"), Get("MaxRomBytes"), Get("Report"));
+            Get("Dims"), Get("Shapes"), Get("ConstantInputs"), Get("DisabledPasses"), Get("MaxRamBytes"), Get("MaxRomBytes"), Get("Quantize"), Get("MinSqnrDb"), Get("Report"));
     }
 
     /// <summary>"hello_deepa.onnx" -> "HelloDeepa"; "face-detection 128.onnx" -> "FaceDetection128".</summary>
@@ -102,6 +104,24 @@ internal sealed record ModelOptions(
         "html" => "html",
         _ => throw new CompileError(DiagnosticDescriptors.InvalidOption, $"Report: '{Report}' is not md, html or none"),
     };
+
+    /// <summary>Quantize: "int8" quantizes Conv/Gemm/MatMul weights (true), "" or "none" keeps float (false).</summary>
+    public bool ParseQuantize() => Quantize.Trim().ToLowerInvariant() switch
+    {
+        "" or "none" or "float" => false,
+        "int8" => true,
+        _ => throw new CompileError(DiagnosticDescriptors.InvalidOption, $"Quantize: '{Quantize}' is not a quantization (int8 or none)"),
+    };
+
+    /// <summary>MinSqnrDb: layers whose int8 weights measure a lower SQNR (dB) stay float; default 30.</summary>
+    public double ParseMinSqnrDb()
+    {
+        var text = MinSqnrDb.Trim();
+        if (text.Length == 0) return Passes.Int8Quantization.DefaultMinSqnrDb;
+        if (!double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out var db) || double.IsNaN(db))
+            throw new CompileError(DiagnosticDescriptors.InvalidOption, $"MinSqnrDb: '{text}' is not a number of decibels (e.g. 30)");
+        return db;
+    }
 
     /// <summary>A byte budget: "65536", "64K", "1.5M" (binary units); null when not set.</summary>
     public static long? ParseBytes(string text, string option)

@@ -146,7 +146,7 @@ public class RealModelTests
 
     /// <summary>A 320x320 RGBA picture (0..255, alpha 255) of what M-LSD is for: a smooth background gradient crossed
     /// by a few straight bright and dark bars at seeded positions and angles, with mild noise.</summary>
-    private static float[] LineImage(int seed)
+    internal static float[] LineImage(int seed)
     {
         const int size = 320;
         var rng = new Random(seed);

@@ -37,7 +37,8 @@ internal sealed record ModelReport(
     long ArenaLowerBound,
     long ArenaNoReuse,
     long InputBytes,
-    long OutputBytes)
+    long OutputBytes,
+    EquatableArray<Passes.LayerQuantization> Quantization = default)
 {
     public static readonly string[] Formats = { "text", "json", "md", "html" };
 
@@ -88,7 +89,7 @@ internal sealed record ModelReport(
                 high[step] = Math.Max(high[step], (long)slot.Offset + slot.Bytes);
             }
         return new ModelReport(model, className, layers.ToEquatableArray(), figures.Macs, figures.WeightBytes, figures.ArenaBytes,
-            figures.ArenaLowerBound, figures.ArenaNoReuse, Bytes(graph.Inputs), Bytes(graph.Outputs.Distinct()))
+            figures.ArenaLowerBound, figures.ArenaNoReuse, Bytes(graph.Inputs), Bytes(graph.Outputs.Distinct()), graph.Quantization.ToEquatableArray())
         {
             ArenaLive = live.ToEquatableArray(),
             ArenaHighWater = high.ToEquatableArray(),
@@ -133,6 +134,18 @@ internal sealed record ModelReport(
         $"MACs per inference: {N(Macs)}",
     };
 
+    private static readonly string[] s_quantColumns = { "node", "op", "precision", "weight scales (min..max)", "weight SQNR", "why" };
+
+    private static string Db(double v) => double.IsNaN(v) ? "" : double.IsPositiveInfinity(v) ? "exact" : v.ToString("F1", CultureInfo.InvariantCulture) + " dB";
+
+    /// <summary>Quantize="int8": per Conv/Gemm/MatMul what it runs in, its weight scales and SQNR, and why a layer stayed float.</summary>
+    private IEnumerable<string[]> QuantizationRows() => Quantization.Select(q => new[]
+    {
+        q.Node, q.OpType, q.Quantized ? "int8" : "float",
+        q.Channels == 0 ? "" : q.MinWeightScale.ToString("G4", CultureInfo.InvariantCulture) + ".." + q.MaxWeightScale.ToString("G4", CultureInfo.InvariantCulture) + $" ({I(q.Channels)} channels)",
+        Db(q.WeightSqnrDb), q.Reason,
+    });
+
     public string ToText()
     {
         var rows = Layers.Select(Cells).ToList();
@@ -143,6 +156,11 @@ internal sealed record ModelReport(
         sb.Append(Row(s_columns)).Append('\n');
         foreach (var r in rows) sb.Append(Row(r)).Append('\n');
         foreach (var line in TotalLines()) sb.Append(line).Append('\n');
+        if (Quantization.Length > 0)
+        {
+            sb.Append("Quantization:\n");
+            foreach (var r in QuantizationRows()) sb.Append("  ").Append(string.Join("  ", r.Where(c => c.Length > 0))).Append('\n');
+        }
         return sb.ToString();
     }
 
@@ -156,6 +174,11 @@ internal sealed record ModelReport(
         foreach (var l in Layers) sb.Append("| ").Append(string.Join(" | ", Cells(l).Select(Cell))).Append(" |\n");
         sb.Append('\n');
         foreach (var line in TotalLines()) sb.Append("- ").Append(line).Append('\n');
+        if (Quantization.Length > 0)
+        {
+            sb.Append("\n## Quantization\n\n| ").Append(string.Join(" | ", s_quantColumns)).Append(" |\n|---|---|---|---|---:|---|\n");
+            foreach (var r in QuantizationRows()) sb.Append("| ").Append(string.Join(" | ", r.Select(Cell))).Append(" |\n");
+        }
         return sb.ToString();
     }
 
@@ -177,7 +200,16 @@ internal sealed record ModelReport(
         }
         sb.Append("</table>\n<ul>\n");
         foreach (var line in TotalLines()) sb.Append("<li>").Append(E(line)).Append("</li>\n");
-        sb.Append("</ul>\n</body>\n</html>\n");
+        sb.Append("</ul>\n");
+        if (Quantization.Length > 0)
+        {
+            sb.Append("<h2>Quantization</h2>\n<table>\n<tr>");
+            foreach (var c in s_quantColumns) sb.Append("<th>").Append(E(c)).Append("</th>");
+            sb.Append("</tr>\n");
+            foreach (var r in QuantizationRows()) sb.Append("<tr>").Append(string.Concat(r.Select(c => "<td>" + E(c) + "</td>"))).Append("</tr>\n");
+            sb.Append("</table>\n");
+        }
+        sb.Append("</body>\n</html>\n");
         return sb.ToString();
     }
 
@@ -210,8 +242,22 @@ internal sealed record ModelReport(
                 "], \"storage\": " + Json(o.Storage) + ", \"arenaOffset\": " + I(o.ArenaOffset) + ", \"arenaBytes\": " + I(o.ArenaBytes) + " }")));
             sb.Append("] }");
         }
-        sb.Append(Layers.Length == 0 ? "]\n" : "\n  ]\n");
-        sb.Append("}\n");
+        sb.Append(Layers.Length == 0 ? "]" : "\n  ]");
+        if (Quantization.Length > 0)
+        {
+            string Num(double v) => double.IsNaN(v) || double.IsInfinity(v) ? "null" : v.ToString("R", CultureInfo.InvariantCulture);
+            sb.Append(",\n  \"quantization\": [");
+            for (int i = 0; i < Quantization.Length; i++)
+            {
+                var q = Quantization[i];
+                sb.Append(i == 0 ? "\n" : ",\n").Append("    { \"name\": ").Append(Json(q.Node)).Append(", \"op\": ").Append(Json(q.OpType))
+                  .Append(", \"precision\": ").Append(Json(q.Quantized ? "int8" : "float")).Append(", \"channels\": ").Append(I(q.Channels))
+                  .Append(", \"minWeightScale\": ").Append(Num(q.MinWeightScale)).Append(", \"maxWeightScale\": ").Append(Num(q.MaxWeightScale))
+                  .Append(", \"weightSqnrDb\": ").Append(Num(q.WeightSqnrDb)).Append(", \"reason\": ").Append(Json(q.Reason)).Append(" }");
+            }
+            sb.Append("\n  ]");
+        }
+        sb.Append("\n}\n");
         return sb.ToString();
     }
 

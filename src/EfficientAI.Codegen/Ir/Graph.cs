@@ -88,6 +88,8 @@ internal sealed class Graph
     public List<string> Outputs { get; } = new();
     /// <summary>Imported opset version per domain ("" is the default ONNX domain).</summary>
     public Dictionary<string, int> Opsets { get; } = new();
+    /// <summary>Per Conv/Gemm/MatMul, what int8 quantization did (empty without Quantize="int8"), for the report.</summary>
+    public List<Passes.LayerQuantization> Quantization { get; } = new();
 
     /// <summary>
     /// Sequence values resolved at compile time: each is the ordered list of its element tensors' names (the

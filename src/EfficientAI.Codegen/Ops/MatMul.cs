@@ -10,12 +10,15 @@ internal sealed class MatMulOp : Operator
 {
     public override string OpType => "MatMul";
 
-    private sealed record Plan(int M, int N, int K, int[] OutShape, int[] BatchShape, int[] ABatchStrides, int[] BBatchStrides);
+    internal sealed record Plan(int M, int N, int K, int[] OutShape, int[] BatchShape, int[] ABatchStrides, int[] BBatchStrides);
 
-    private static Plan Resolve(OpContext ctx)
+    internal static Plan Resolve(OpContext ctx) => Resolve(ctx, 0, 1);
+
+    /// <summary>The product of inputs aInput and bInput (MatMulInteger and QLinearMatMul have others between them).</summary>
+    internal static Plan Resolve(OpContext ctx, int aInput, int bInput)
     {
-        var a = ctx.Shape(0);
-        var b = ctx.Shape(1);
+        var a = ctx.Shape(aInput);
+        var b = ctx.Shape(bInput);
         if (a.Length == 0 || b.Length == 0) throw ctx.Fail("MatMul operands must have rank >= 1");
         var a2 = a.Length == 1 ? new[] { 1, a[0] } : a;
         var b2 = b.Length == 1 ? new[] { b[0], 1 } : b;
@@ -67,10 +70,18 @@ internal sealed class MatMulOp : Operator
             ctx.EmitActivation(ctx.Out(0));
             return;
         }
+        var (aOff, bOff) = BatchOffsets(p);
+        ctx.W.Line($"global::EfficientAI.Runtime.Gemm.MatMulBatched({ctx.In(0)}, {ctx.In(1)}, {ctx.Out(0)}, {p.M}, {p.N}, {p.K}, {ctx.IntTable(aOff)}, {ctx.IntTable(bOff)});");
+        ctx.EmitActivation(ctx.Out(0));
+    }
+
+    /// <summary>Element offsets of every batch's a and b matrices.</summary>
+    internal static (int[] A, int[] B) BatchOffsets(Plan p)
+    {
+        int batches = Shape.ElementsInt(p.BatchShape);
         var aOff = new int[batches];
         var bOff = new int[batches];
         Elementwise.ForEachIndex(p.BatchShape, p.ABatchStrides, p.BBatchStrides, (o, ia, ib) => { aOff[o] = ia; bOff[o] = ib; });
-        ctx.W.Line($"global::EfficientAI.Runtime.Gemm.MatMulBatched({ctx.In(0)}, {ctx.In(1)}, {ctx.Out(0)}, {p.M}, {p.N}, {p.K}, {ctx.IntTable(aOff)}, {ctx.IntTable(bOff)});");
-        ctx.EmitActivation(ctx.Out(0));
+        return (aOff, bOff);
     }
 }

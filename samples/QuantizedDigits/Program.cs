@@ -1,0 +1,40 @@
+using System.Diagnostics;
+using System.Runtime.InteropServices;
+using QuantizedDigits;
+
+// The held-out split (models/digits_test.csv): a label, then 64 pixels 0..16; the model takes pixel / 16.
+var samples = File.ReadLines(Path.Combine(AppContext.BaseDirectory, "digits_test.csv")).Skip(1)
+    .Select(line => line.Split(',').Select(int.Parse).ToArray())
+    .Select(v => (Label: v[0], Image: v[1..].Select(p => p / 16f).ToArray()))
+    .ToArray();
+
+var logits = new float[10];
+var variants = new (string Name, Action<float[], float[]> Infer, int Arena, long Weights)[]
+{
+    ("float", (x, y) => DigitsFloat.Infer(x, y), DigitsFloat.ArenaBytes, DigitsFloat.WeightBytes),
+    ("int8 (dynamic activations)", (x, y) => DigitsInt8.Infer(x, y), DigitsInt8.ArenaBytes, DigitsInt8.WeightBytes),
+};
+
+Console.WriteLine($"{RuntimeInformation.ProcessArchitecture}, {Environment.ProcessorCount} cores, {RuntimeInformation.FrameworkDescription}");
+Console.WriteLine("| model | top-1 | ROM (weights) | RAM (arena) | median latency |");
+Console.WriteLine("|---|---|---|---|---|");
+var medians = new List<double>();
+foreach (var (name, infer, arena, weights) in variants)
+{
+    int correct = samples.Count(s => { infer(s.Image, logits); return Array.IndexOf(logits, logits.Max()) == s.Label; });
+    // Warm up (tiered JIT), then time calls one by one, in rounds, and keep the median.
+    for (int i = 0; i < 5000; i++) infer(samples[i % samples.Length].Image, logits);
+    var micros = new double[20000];
+    for (int i = 0; i < micros.Length; i++)
+    {
+        var image = samples[i % samples.Length].Image;
+        long start = Stopwatch.GetTimestamp();
+        infer(image, logits);
+        micros[i] = Stopwatch.GetElapsedTime(start).TotalMicroseconds;
+    }
+    Array.Sort(micros);
+    double median = micros[micros.Length / 2];
+    medians.Add(median);
+    Console.WriteLine($"| {name} | {100.0 * correct / samples.Length:F2}% ({correct}/{samples.Length}) | {weights:N0} B | {arena:N0} B | {median:F2} us |");
+}
+Console.WriteLine($"int8 / float latency: {medians[1] / medians[0]:F2}");
