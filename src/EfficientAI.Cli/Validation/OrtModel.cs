@@ -72,21 +72,24 @@ internal sealed class OrtModel : IDisposable
         return times;
     }
 
-    private static NamedOnnxValue Feed(TensorData t) => t.Data switch
+    // By element type, not by array pattern: the CLR lets a uint[] pass as an int[] (and byte[] as sbyte[]).
+    private static NamedOnnxValue Feed(TensorData t) => t.Type switch
     {
-        float[] a => NamedOnnxValue.CreateFromTensor(t.Name, new DenseTensor<float>(a, t.Shape)),
-        double[] a => NamedOnnxValue.CreateFromTensor(t.Name, new DenseTensor<double>(a, t.Shape)),
-        long[] a => NamedOnnxValue.CreateFromTensor(t.Name, new DenseTensor<long>(a, t.Shape)),
-        int[] a => NamedOnnxValue.CreateFromTensor(t.Name, new DenseTensor<int>(a, t.Shape)),
-        short[] a => NamedOnnxValue.CreateFromTensor(t.Name, new DenseTensor<short>(a, t.Shape)),
-        sbyte[] a => NamedOnnxValue.CreateFromTensor(t.Name, new DenseTensor<sbyte>(a, t.Shape)),
-        byte[] a => NamedOnnxValue.CreateFromTensor(t.Name, new DenseTensor<byte>(a, t.Shape)),
-        ushort[] a => NamedOnnxValue.CreateFromTensor(t.Name, new DenseTensor<ushort>(a, t.Shape)),
-        uint[] a => NamedOnnxValue.CreateFromTensor(t.Name, new DenseTensor<uint>(a, t.Shape)),
-        ulong[] a => NamedOnnxValue.CreateFromTensor(t.Name, new DenseTensor<ulong>(a, t.Shape)),
-        bool[] a => NamedOnnxValue.CreateFromTensor(t.Name, new DenseTensor<bool>(a, t.Shape)),
+        DataType.Float => Create((float[])t.Data, t),
+        DataType.Double => Create((double[])t.Data, t),
+        DataType.Int64 => Create((long[])t.Data, t),
+        DataType.Int32 => Create((int[])t.Data, t),
+        DataType.Int16 => Create((short[])t.Data, t),
+        DataType.Int8 => Create((sbyte[])t.Data, t),
+        DataType.UInt8 => Create((byte[])t.Data, t),
+        DataType.UInt16 => Create((ushort[])t.Data, t),
+        DataType.UInt32 => Create((uint[])t.Data, t),
+        DataType.UInt64 => Create((ulong[])t.Data, t),
+        DataType.Bool => Create((bool[])t.Data, t),
         _ => throw new CliException(ExitCodes.UsageError, $"input '{t.Name}': element type {DataTypes.Name(t.Type)} cannot be fed to ONNX Runtime"),
     };
+
+    private static NamedOnnxValue Create<T>(T[] data, TensorData t) => NamedOnnxValue.CreateFromTensor(t.Name, new DenseTensor<T>(data, t.Shape));
 
     public void Dispose() => _session.Dispose();
 }

@@ -43,51 +43,55 @@ internal sealed class Tensor
     public static Tensor FromFloats(int[] shape, float[] data) => new(DataType.Float, shape, data);
     public static Tensor FromLongs(int[] shape, long[] data) => new(DataType.Int64, shape, data);
 
-    public double GetDouble(int i) => Data switch
+    // Dispatch on Type, not on the array's runtime type: the CLR treats byte[]/sbyte[], ushort[]/short[],
+    // uint[]/int[] and ulong[]/long[] as each other ("is sbyte[]" is true for a byte[]), so a type pattern
+    // would read uint8 128 as -128.
+    public double GetDouble(int i) => Type switch
     {
-        float[] f => f[i], double[] d => d[i], long[] l => l[i], int[] x => x[i], short[] s => s[i], sbyte[] sb => sb[i],
-        byte[] b => b[i], ushort[] us => us[i], uint[] ui => ui[i], ulong[] ul => ul[i], bool[] bo => bo[i] ? 1 : 0,
-        _ => throw new InvalidOperationException(),
+        DataType.Float or DataType.Float16 or DataType.BFloat16 => ((float[])Data)[i], DataType.Double => ((double[])Data)[i],
+        DataType.UInt64 => ((ulong[])Data)[i],
+        DataType.Bool => ((bool[])Data)[i] ? 1 : 0,
+        _ => GetLong(i),
     };
 
-    public long GetLong(int i) => Data switch
+    public long GetLong(int i) => Type switch
     {
-        long[] l => l[i], int[] x => x[i], short[] s => s[i], sbyte[] sb => sb[i], byte[] b => b[i], ushort[] us => us[i],
-        uint[] ui => ui[i], ulong[] ul => unchecked((long)ul[i]), bool[] bo => bo[i] ? 1 : 0,
-        float[] f => (long)f[i], double[] d => (long)d[i],
+        DataType.Int64 => ((long[])Data)[i], DataType.Int32 => ((int[])Data)[i], DataType.Int16 => ((short[])Data)[i],
+        DataType.Int8 => ((sbyte[])Data)[i], DataType.UInt8 => ((byte[])Data)[i], DataType.UInt16 => ((ushort[])Data)[i],
+        DataType.UInt32 => ((uint[])Data)[i], DataType.UInt64 => unchecked((long)((ulong[])Data)[i]),
+        DataType.Bool => ((bool[])Data)[i] ? 1 : 0,
+        DataType.Float or DataType.Float16 or DataType.BFloat16 => (long)((float[])Data)[i], DataType.Double => (long)((double[])Data)[i],
         _ => throw new InvalidOperationException(),
     };
 
     /// <summary>Stores a value converted to this tensor's element type (C cast semantics, as ONNX Cast).</summary>
     public void Set(int i, double v)
     {
-        switch (Data)
+        switch (Type)
         {
-            case float[] f: f[i] = (float)v; break;
-            case double[] d: d[i] = v; break;
-            case long[] l: l[i] = double.IsNaN(v) ? long.MinValue : (long)v; break;
-            case int[] x: x[i] = unchecked((int)(long)v); break;
-            case short[] s: s[i] = unchecked((short)(long)v); break;
-            case sbyte[] sb: sb[i] = unchecked((sbyte)(long)v); break;
-            case byte[] b: b[i] = unchecked((byte)(long)v); break;
-            case ushort[] us: us[i] = unchecked((ushort)(long)v); break;
-            case uint[] ui: ui[i] = unchecked((uint)(long)v); break;
-            case ulong[] ul: ul[i] = unchecked((ulong)(long)v); break;
-            case bool[] bo: bo[i] = v != 0; break;
-            default: throw new InvalidOperationException();
+            case DataType.Float or DataType.Float16 or DataType.BFloat16: ((float[])Data)[i] = (float)v; break;
+            case DataType.Double: ((double[])Data)[i] = v; break;
+            case DataType.Int64: ((long[])Data)[i] = double.IsNaN(v) ? long.MinValue : (long)v; break;
+            case DataType.UInt64: ((ulong[])Data)[i] = v >= 9223372036854775808.0 ? (ulong)v : unchecked((ulong)(long)v); break;
+            case DataType.Bool: ((bool[])Data)[i] = v != 0; break;
+            default: SetLong(i, double.IsNaN(v) ? long.MinValue : (long)v); break;
         }
     }
 
-    /// <summary>Stores an integer exactly (doubles lose int64 precision past 2^53).</summary>
+    /// <summary>Stores an integer exactly (doubles lose int64 precision past 2^53), wrapping to narrower types.</summary>
     public void SetLong(int i, long v)
     {
-        switch (Data)
+        switch (Type)
         {
-            case long[] l: l[i] = v; break;
-            case int[] x: x[i] = unchecked((int)v); break;
-            case ulong[] ul: ul[i] = unchecked((ulong)v); break;
-            case uint[] ui: ui[i] = unchecked((uint)v); break;
-            case float[] or double[]: Set(i, v); break;
+            case DataType.Int64: ((long[])Data)[i] = v; break;
+            case DataType.Int32: ((int[])Data)[i] = unchecked((int)v); break;
+            case DataType.Int16: ((short[])Data)[i] = unchecked((short)v); break;
+            case DataType.Int8: ((sbyte[])Data)[i] = unchecked((sbyte)v); break;
+            case DataType.UInt8: ((byte[])Data)[i] = unchecked((byte)v); break;
+            case DataType.UInt16: ((ushort[])Data)[i] = unchecked((ushort)v); break;
+            case DataType.UInt32: ((uint[])Data)[i] = unchecked((uint)v); break;
+            case DataType.UInt64: ((ulong[])Data)[i] = unchecked((ulong)v); break;
+            case DataType.Bool: ((bool[])Data)[i] = v != 0; break;
             default: Set(i, v); break;
         }
     }
