@@ -8,7 +8,7 @@ namespace EfficientAI.Runtime;
 
 public static partial class Conv
 {
-    /// <summary>Floats of scratch that let <see cref="Conv2D(ReadOnlySpan{float}, ReadOnlySpan{float}, ReadOnlySpan{float}, Span{float}, int, int, int, int, int, int, int, int, int, int, int, int, int, int, int, int, Span{float}, Activation)"/>
+    /// <summary>Floats of scratch that let <see cref="Conv2D(ReadOnlySpan{float}, ReadOnlySpan{float}, ReadOnlySpan{float}, Span{float}, int, int, int, int, int, int, int, int, int, int, int, int, int, int, int, int, Span{float}, Activation, bool)"/>
     /// process the output pixels in blocks of up to blockPixels (0 when the convolution is depthwise and needs none).</summary>
     public static long ScratchFloats(int c, int m, int kH, int kW, int oH, int oW, int group, int blockPixels = 256)
     {
@@ -23,11 +23,14 @@ public static partial class Conv
     /// <summary>
     /// <see cref="Conv2D(ReadOnlySpan{float}, ReadOnlySpan{float}, ReadOnlySpan{float}, Span{float}, int, int, int, int, int, int, int, int, int, int, int, int, int, int, int, int)"/>
     /// followed by an activation; with scratch (see <see cref="ScratchFloats"/>) every non-depthwise group runs as
-    /// im2col + packed GEMM with bias and activation in the GEMM's epilogue.
+    /// im2col + packed GEMM with bias and activation in the GEMM's epilogue. With <paramref name="channelsLast"/> x is
+    /// [n, h, w, c] (the Transpose that made it [n, c, h, w] was folded away): only the im2col gather reads it
+    /// differently, so this needs scratch and a non-depthwise convolution.
     /// </summary>
     public static unsafe void Conv2D(ReadOnlySpan<float> x, ReadOnlySpan<float> weight, ReadOnlySpan<float> bias, Span<float> y,
         int n, int c, int h, int w, int m, int kH, int kW, int oH, int oW,
-        int strideH, int strideW, int padTop, int padLeft, int dilationH, int dilationW, int group, Span<float> scratch, Activation activation)
+        int strideH, int strideW, int padTop, int padLeft, int dilationH, int dilationW, int group, Span<float> scratch, Activation activation,
+        bool channelsLast = false)
     {
         if (group <= 0 || c % group != 0 || m % group != 0) ThrowHelper.Argument("c and m must be multiples of group.");
         int cg = c / group, mg = m / group, depth = cg * kH * kW;
@@ -36,6 +39,7 @@ public static partial class Conv
         int block = depth == 0 ? 0 : (int)Math.Min(scratch.Length / depth / Gemm.PanelWidth * Gemm.PanelWidth, (long)(outPlane + Gemm.PanelWidth - 1) / Gemm.PanelWidth * Gemm.PanelWidth);
         if ((cg == 1 && mg == 1) || block < Gemm.PanelWidth || outPlane == 0)
         {
+            if (channelsLast) ThrowHelper.Argument("A channels-last input needs scratch and a non-depthwise convolution.");
             Conv2D(x, weight, bias, y, n, c, h, w, m, kH, kW, oH, oW, strideH, strideW, padTop, padLeft, dilationH, dilationW, group);
             activation.Apply(y.Slice(0, n * m * outPlane));
             return;
@@ -43,10 +47,12 @@ public static partial class Conv
         int inPlane = h * w;
         if (x.Length < n * c * inPlane || weight.Length < m * depth || y.Length < n * m * outPlane || (!bias.IsEmpty && bias.Length < m))
             ThrowHelper.Argument("A span is shorter than its shape.");
-        var geometry = new Geometry(h, w, kH, kW, oW, strideH, strideW, padTop, padLeft, dilationH, dilationW);
+        // Where element (ic, ih, iw) of an image is: ic * channelStride + (ih * w + iw) * pixelStride.
+        int channelStride = channelsLast ? 1 : inPlane, pixelStride = channelsLast ? c : 1;
+        var geometry = new Geometry(h, w, kH, kW, oW, strideH, strideW, padTop, padLeft, dilationH, dilationW, channelStride, pixelStride);
         // 1x1, unit stride, no padding: the input rows are the GEMM's right operand as they are; only the pixels
         // past the last whole panel are packed.
-        bool pointwise = kH == 1 && kW == 1 && strideH == 1 && strideW == 1 && padTop == 0 && padLeft == 0 && oH == h && oW == w;
+        bool pointwise = !channelsLast && kH == 1 && kW == 1 && strideH == 1 && strideW == 1 && padTop == 0 && padLeft == 0 && oH == h && oW == w;
         int direct = pointwise ? outPlane / Gemm.PanelWidth * Gemm.PanelWidth : 0;
         fixed (float* px = x, pw = weight, pb = bias, py = y, ps = scratch)
         {
@@ -54,7 +60,7 @@ public static partial class Conv
             {
                 for (int g = 0; g < group; g++)
                 {
-                    float* xg = px + (nint)(img * c + g * cg) * inPlane;
+                    float* xg = px + (nint)img * c * inPlane + (nint)g * cg * channelStride;
                     float* wg = pw + (nint)g * mg * depth;
                     float* yg = py + (nint)(img * m + g * mg) * outPlane;
                     float* bg = bias.IsEmpty ? null : pb + g * mg;
@@ -71,7 +77,8 @@ public static partial class Conv
         }
     }
 
-    private readonly record struct Geometry(int H, int W, int KH, int KW, int OW, int StrideH, int StrideW, int PadTop, int PadLeft, int DilationH, int DilationW);
+    private readonly record struct Geometry(int H, int W, int KH, int KW, int OW, int StrideH, int StrideW, int PadTop, int PadLeft, int DilationH, int DilationW,
+        int ChannelStride, int PixelStride);
 
     /// <summary>
     /// The im2col columns of output pixels [p0, p0 + pixels) in panel layout: row r = (ic, kh, kw) of panel q holds
@@ -85,7 +92,7 @@ public static partial class Conv
         for (int r = 0; r < depth; r++)
         {
             int ic = r / taps, t = r % taps, kh = t / g.KW, kw = t % g.KW;
-            float* plane = x + (nint)ic * g.H * g.W;
+            float* plane = x + (nint)ic * g.ChannelStride;
             float* row = packed + (nint)r * panelWidth;
             int rowOffset = kh * g.DilationH - g.PadTop, colOffset = kw * g.DilationW - g.PadLeft;
             int oh = p0 / g.OW, ow = p0 % g.OW;
@@ -101,12 +108,13 @@ public static partial class Conv
                 }
                 else
                 {
-                    float* src = plane + (nint)ih * g.W + colOffset;
+                    float* src = plane + ((nint)ih * g.W + colOffset) * g.PixelStride;
+                    nint step = (nint)g.StrideW * g.PixelStride;
                     int first = Math.Max(FirstValid(colOffset, g.StrideW), ow), end = Math.Min(EndValid(colOffset, g.StrideW, g.W, g.OW), ow + run);
                     if (end < first) end = first;
                     int i = 0;
                     for (; i < first - ow && i < run; i++) row[((o + i) >> 4) * panelStride + ((o + i) & 15)] = 0f;
-                    for (; i < end - ow; i++) row[((o + i) >> 4) * panelStride + ((o + i) & 15)] = src[(ow + i) * g.StrideW];
+                    for (; i < end - ow; i++) row[((o + i) >> 4) * panelStride + ((o + i) & 15)] = src[(ow + i) * step];
                     for (; i < run; i++) row[((o + i) >> 4) * panelStride + ((o + i) & 15)] = 0f;
                 }
                 o += run;

@@ -93,6 +93,47 @@ public class PassTests
         SameWithPassesOnAndOff(compose.Build(), ("x", new[] { 2, 3, 4 }));
     }
 
+    [Theory]
+    [InlineData(3, 8, 1, 1, 0)] // an RGB image into a 3x3 stride-1 Conv
+    [InlineData(3, 16, 2, 1, 1)] // stride 2, asymmetric padding
+    [InlineData(8, 8, 1, 2, 0)] // grouped (not depthwise), dilated
+    public void NhwcInputTransposeFoldsIntoConv(int channels, int filters, int stride, int group, int padEnd)
+    {
+        // The Transpose's output feeds two Convs: both read NHWC and the Transpose goes.
+        var b = new OnnxBuilder(13).Input("x", 2, 11, 13, channels);
+        b.Initializer("w", new[] { filters, channels / group, 3, 3 }, W(filters * channels / group * 9, 1));
+        b.Initializer("b", new[] { filters }, W(filters, 2));
+        b.Initializer("w1", new[] { 4, channels, 1, 1 }, W(4 * channels, 3));
+        b.Node("Transpose", "x", "t", A.Ints("perm", 0, 3, 1, 2));
+        b.Node("Conv", new[] { "t", "w", "b" }, new[] { "c" }, A.Ints("pads", 1, 0, padEnd, 1), A.Ints("strides", stride, stride),
+            A.Int("group", group), A.Ints("dilations", group, 1));
+        b.Node("Relu", "c", "y").Output("y");
+        b.Node("Conv", new[] { "t", "w1" }, new[] { "z" }).Output("z");
+        var model = b.Build();
+        var result = Compile(model);
+        Assert.DoesNotContain("Transpose", result.Graph!.Nodes.Select(n => n.OpType));
+        Assert.All(result.Graph.Nodes, n => Assert.True(n.ChannelsLastInput));
+        Assert.Contains("channelsLast: true", result.Output.Sources[0].Text);
+        Assert.Contains("Transpose", Ops(model, "ChannelsLastConvInput"));
+        SameWithPassesOnAndOff(model, ("x", new[] { 2, 11, 13, channels }));
+    }
+
+    [Fact]
+    public void NhwcTransposeStaysForDepthwiseConvsAndOtherReaders()
+    {
+        var depthwise = new OnnxBuilder(13).Input("x", 1, 6, 6, 4);
+        depthwise.Initializer("w", new[] { 4, 1, 3, 3 }, W(36, 1));
+        depthwise.Node("Transpose", "x", "t", A.Ints("perm", 0, 3, 1, 2)).Node("Conv", new[] { "t", "w" }, new[] { "y" }, A.Int("group", 4)).Output("y");
+        Assert.Equal(new[] { "Transpose", "Conv" }, Ops(depthwise.Build()));
+
+        var shared = new OnnxBuilder(13).Input("x", 1, 6, 6, 4);
+        shared.Initializer("w", new[] { 2, 4, 3, 3 }, W(72, 1));
+        shared.Node("Transpose", "x", "t", A.Ints("perm", 0, 3, 1, 2)).Node("Conv", new[] { "t", "w" }, new[] { "y" }).Output("y");
+        shared.Node("Relu", "t", "r").Output("r");
+        Assert.Equal(new[] { "Transpose", "Conv", "Relu" }, Ops(shared.Build()));
+        SameWithPassesOnAndOff(shared.Build(), ("x", new[] { 1, 6, 6, 4 }));
+    }
+
     [Fact]
     public void CommonSubexpressionsMerge()
     {

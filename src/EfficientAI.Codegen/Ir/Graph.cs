@@ -50,6 +50,12 @@ internal sealed class Node
     /// <summary>The activation the op's emit applies to output 0 after its kernel (set by ActivationFusion), or null.</summary>
     public FusedActivation? Activation { get; set; }
 
+    /// <summary>
+    /// Conv only: input 0 is [N, H, W, C] rather than [N, C, H, W] (ChannelsLastConvInput removed the Transpose
+    /// that converted it); the kernel's im2col gathers from that layout.
+    /// </summary>
+    public bool ChannelsLastInput { get; set; }
+
     /// <summary>Graph-valued attributes (If branches, Loop/Scan bodies) by attribute name.</summary>
     public Dictionary<string, Subgraph> Subgraphs { get; } = new();
 

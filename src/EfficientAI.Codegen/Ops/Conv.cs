@@ -13,11 +13,18 @@ internal sealed class ConvOp : Operator
 {
     public override string OpType => "Conv";
 
+    /// <summary>The input's [N, C, spatial...] shape, whichever layout it is stored in (see Node.ChannelsLastInput).</summary>
+    private static int[] InputShape(OpContext ctx)
+    {
+        var x = ctx.Shape(0);
+        return ctx.Node.ChannelsLastInput && x.Length == 4 ? new[] { x[0], x[3], x[1], x[2] } : x;
+    }
+
     public override void Infer(OpContext ctx)
     {
         ctx.RequireFloat(0);
         ctx.RequireFloat(1);
-        var x = ctx.Shape(0);
+        var x = InputShape(ctx);
         var w = ctx.Shape(1);
         if (x.Length < 3) throw ctx.Fail($"input must be [N, C, spatial...], not {Shape.Format(x)}");
         if (w.Length != x.Length) throw ctx.Fail($"weight rank {w.Length} differs from input rank {x.Length}");
@@ -42,7 +49,7 @@ internal sealed class ConvOp : Operator
     /// </summary>
     public override long ScratchFloats(OpContext ctx)
     {
-        var x = ctx.Shape(0);
+        var x = InputShape(ctx);
         var w = ctx.Shape(1);
         var y = ctx.Output(0).RequireShape;
         int group = (int)ctx.Int("group", 1);
@@ -61,7 +68,7 @@ internal sealed class ConvOp : Operator
 
     public override void Emit(EmitContext ctx)
     {
-        var x = ctx.Shape(0);
+        var x = InputShape(ctx);
         var w = ctx.Shape(1);
         var y = ctx.Output(0).RequireShape;
         var win = Window.Resolve(ctx, x.Skip(2).ToArray(), ctx.IntArray("kernel_shape") ?? w.Skip(2).ToArray());
@@ -84,7 +91,7 @@ internal sealed class ConvOp : Operator
             $"{I(x[0])}, {I(x[1])}, {I(h)}, {I(wi)}, {I(w[0])}, {I(kH)}, {I(kW)}, {I(oH)}, {I(oW)}, " +
             $"{I(is1D ? 1 : win.Strides[0])}, {I(win.Strides[last])}, {I(is1D ? 0 : win.PadBegin[0])}, {I(win.PadBegin[last])}, " +
             $"{I(is1D ? 1 : win.Dilations[0])}, {I(win.Dilations[last])}, {I(ctx.Int("group", 1))}" +
-            (ScratchFloats(ctx) > 0 ? $", {ctx.Scratch}, {ctx.ActivationArgument});" : ");"));
+            (ScratchFloats(ctx) > 0 ? $", {ctx.Scratch}, {ctx.ActivationArgument}{(ctx.Node.ChannelsLastInput ? ", channelsLast: true" : "")});" : ");"));
         if (ScratchFloats(ctx) == 0) ctx.EmitActivation(ctx.Out(0));
     }
 }

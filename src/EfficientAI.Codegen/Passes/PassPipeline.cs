@@ -11,7 +11,7 @@ internal static class PassPipeline
     public static readonly string[] OptionalPasses =
     {
         "ConstantFolding", "CommonSubexpressionElimination", "ConvBatchNormFusion", "MatMulAddToGemm", "TransposePairs", "DeadNodeElimination",
-        "BiasAddFusion", "ScaleFolding", "ActivationFusion", "LayerNormalizationRecognition", "GeluRecognition",
+        "BiasAddFusion", "ScaleFolding", "ActivationFusion", "LayerNormalizationRecognition", "GeluRecognition", "ChannelsLastConvInput",
         "InPlaceMemory", // read by the memory planner: element-wise outputs overwrite inputs that die there
     };
 
@@ -41,6 +41,8 @@ internal static class PassPipeline
         if (On("TransposePairs")) graph = TransposePairs.Run(graph);
         // Quantize="int8" (not optional in the DisabledPasses sense: it is asked for by its own option).
         if (quantizeInt8) graph = Int8Quantization.Run(graph, minSqnrDb);
+        // After quantization: only the float Conv kernel gathers from NHWC.
+        if (On("ChannelsLastConvInput")) graph = ChannelsLastConvInput.Run(graph);
         if (On("DeadNodeElimination")) graph = DeadNodeElimination.Run(graph);
         return graph;
     }
