@@ -134,6 +134,23 @@ public class PassTests
         SameWithPassesOnAndOff(shared.Build(), ("x", new[] { 1, 6, 6, 4 }));
     }
 
+    [Theory]
+    [InlineData(1)] // channel padding (TensorFlow's Pad exported as Concat with zeros): one block
+    [InlineData(3)] // the constant block between rows of the runtime input
+    public void SplatConstantInConcatIsFilledNotEmbedded(int axis)
+    {
+        var b = new OnnxBuilder(13).Input("x", 1, 4, 6, 6);
+        var shape = new[] { 1, 4, 6, 6 };
+        shape[axis] = 5;
+        b.Initializer("shape", new[] { 4 }, shape.Select(d => (long)d).ToArray());
+        b.Node("ConstantOfShape", new[] { "shape" }, new[] { "zeros" }, A.Tensor("value", new Onnx.Proto.TensorProto { DataType = 1, Dims = { 1 }, FloatData = { 0.25f } }));
+        b.Node("Concat", new[] { "x", "zeros" }, new[] { "y" }, A.Int("axis", axis)).Output("y");
+        var result = Compile(b.Build());
+        Assert.Equal(0, result.Figures!.WeightBytes);
+        Assert.Contains(".Fill(0.25f)", result.Output.Sources[0].Text);
+        SameWithPassesOnAndOff(b.Build(), ("x", new[] { 1, 4, 6, 6 }));
+    }
+
     [Fact]
     public void CommonSubexpressionsMerge()
     {

@@ -30,6 +30,16 @@ internal sealed class EmitContext : OpContext
     public string ConstantTable(Tensor t, string hint) => _symbols.Constant(t, hint);
 
     public static string F(float v) => Literal.Float(v);
+
+    /// <summary>Element i of a constant as a C# literal of its element type.</summary>
+    public static string Scalar(Tensor t, int i) => t.Type switch
+    {
+        DataType.Float => F((float)t.GetDouble(i)),
+        DataType.Double => Literal.Double(t.GetDouble(i)),
+        DataType.Bool => B(t.GetLong(i) != 0),
+        DataType.UInt64 => $"(ulong){((ulong[])t.Data)[i].ToString(System.Globalization.CultureInfo.InvariantCulture)}UL",
+        _ => $"({DataTypes.CSharp(t.Type)}){Literal.Int(t.GetLong(i))}",
+    };
     public static string I(long v) => Literal.Int(v);
     public static string B(bool v) => Literal.Bool(v);
 

@@ -56,6 +56,15 @@ internal static class Literal
 
     public static string Int(long v) => v.ToString(CultureInfo.InvariantCulture);
 
+    public static string Double(double v)
+    {
+        if (double.IsNaN(v)) return "double.NaN";
+        if (double.IsPositiveInfinity(v)) return "double.PositiveInfinity";
+        if (double.IsNegativeInfinity(v)) return "double.NegativeInfinity";
+        if (v == 0 && double.IsNegativeInfinity(1d / v)) return "-0d";
+        return v.ToString("R", CultureInfo.InvariantCulture) + "d";
+    }
+
     public static string Bool(bool v) => v ? "true" : "false";
 
     /// <summary>A C# string literal with everything outside printable ASCII escaped.</summary>

@@ -67,7 +67,31 @@ internal sealed class ConcatOp : Operator
         foreach (var (input, len, offset) in parts)
         {
             if (len == 0) continue;
+            // A constant of one repeated value (TensorFlow's channel padding: Concat with a folded ConstantOfShape)
+            // is written with Fill rather than embedded: BlazeFace's zero blocks were 172 KB of weights.
+            if (ctx.Const(input) is { Length: > 16 } splat && IsSplat(splat))
+            {
+                string value = EmitContext.Scalar(splat, 0);
+                if (outer == 1) ctx.W.Line($"{ctx.Out(0)}.Slice({offset}, {len}).Fill({value});");
+                else ctx.W.Line($"for (int eai_r = 0; eai_r < {outer}; eai_r++) {ctx.Out(0)}.Slice(eai_r * {row} + {offset}, {len}).Fill({value});");
+                continue;
+            }
             ctx.W.Line($"global::EfficientAI.Runtime.Layout.CopyRows({ctx.In(input)}, 0, {len}, {ctx.Out(0)}, {offset}, {row}, {outer}, {len});");
         }
+    }
+
+    /// <summary>True when every element has the first one's bits (so -0 and NaN payloads are kept exactly).</summary>
+    private static bool IsSplat(Tensor t)
+    {
+        if (t.Type is DataType.Float or DataType.Double)
+        {
+            long first = BitConverter.DoubleToInt64Bits(t.GetDouble(0));
+            for (int i = 1; i < t.Length; i++) if (BitConverter.DoubleToInt64Bits(t.GetDouble(i)) != first) return false;
+            return true;
+        }
+        if (t.Type == DataType.UInt64) return System.Linq.Enumerable.All((ulong[])t.Data, v => v == ((ulong[])t.Data)[0]);
+        long v0 = t.GetLong(0);
+        for (int i = 1; i < t.Length; i++) if (t.GetLong(i) != v0) return false;
+        return true;
     }
 }

@@ -30,10 +30,6 @@ internal sealed class ConstantOfShapeOp : Operator
 
     public override void Emit(EmitContext ctx)
     {
-        var value = FillValue(ctx);
-        string v = value.Type == DataType.Float ? EmitContext.F((float)value.GetDouble(0))
-            : value.Type == DataType.Bool ? EmitContext.B(value.GetLong(0) != 0)
-            : $"({DataTypes.CSharp(value.Type)}){Literal.Int(value.GetLong(0))}";
-        ctx.W.Line($"{ctx.Out(0)}.Fill({v});");
+        ctx.W.Line($"{ctx.Out(0)}.Fill({EmitContext.Scalar(FillValue(ctx), 0)});");
     }
 }
