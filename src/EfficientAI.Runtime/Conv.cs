@@ -116,18 +116,12 @@ public static partial class Conv
             int khFirst = 0, khEnd = kH;
             while (khFirst < kH && (uint)(oh * strideH - padTop + khFirst * dilationH) >= (uint)h) khFirst++;
             while (khEnd > khFirst && (uint)(oh * strideH - padTop + (khEnd - 1) * dilationH) >= (uint)h) khEnd--;
-            int ow = lo;
-            for (; ow + vw <= hi; ow += vw)
-            {
-                TV acc = TS.Load(yRow + ow);
-                for (int kh = khFirst; kh < khEnd; kh++)
-                {
-                    float* xr = x + (nint)(oh * strideH - padTop + kh * dilationH) * w + ow - padLeft;
-                    float* wk = wt + kh * kW;
-                    for (int kw = 0; kw < kW; kw++) acc = TS.Fma(TS.Splat(wk[kw]), TS.Load(xr + kw * dilationW), acc);
-                }
-                TS.Store(yRow + ow, acc);
-            }
+            // The interior in the widest vectors, its remainder in narrower ones: only the padding columns run scalar.
+            int ow = DepthwiseInterior<TS, TV>(x, wt, yRow, w, kW, oh * strideH - padTop, khFirst, khEnd, padLeft, dilationH, dilationW, lo, hi);
+            if (vw > 8 && Simd256.IsSupported)
+                ow = DepthwiseInterior<Simd256, System.Runtime.Intrinsics.Vector256<float>>(x, wt, yRow, w, kW, oh * strideH - padTop, khFirst, khEnd, padLeft, dilationH, dilationW, ow, hi);
+            if (vw > 4 && Simd128.IsSupported)
+                ow = DepthwiseInterior<Simd128, System.Runtime.Intrinsics.Vector128<float>>(x, wt, yRow, w, kW, oh * strideH - padTop, khFirst, khEnd, padLeft, dilationH, dilationW, ow, hi);
             for (int o = 0; o < oW; o++)
             {
                 if (o == lo) o = ow; // the vectorized range is done
@@ -145,6 +139,49 @@ public static partial class Conv
                 yRow[o] = sum;
             }
         }
+    }
+
+    /// <summary>Output columns [ow, hi) of one depthwise row, whole vectors of TV only; returns where it stopped.</summary>
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
+    private static unsafe int DepthwiseInterior<TS, TV>(float* x, float* wt, float* yRow, int w, int kW, int top, int khFirst, int khEnd,
+        int padLeft, int dilationH, int dilationW, int ow, int hi) where TS : struct, ISimd<TV> where TV : struct
+    {
+        int vw = TS.Count;
+        // Four vectors at a time: independent accumulators hide the FMA latency a single chain of kH x kW taps waits on.
+        for (; ow + 4 * vw <= hi; ow += 4 * vw)
+        {
+            TV a0 = TS.Load(yRow + ow), a1 = TS.Load(yRow + ow + vw), a2 = TS.Load(yRow + ow + 2 * vw), a3 = TS.Load(yRow + ow + 3 * vw);
+            for (int kh = khFirst; kh < khEnd; kh++)
+            {
+                float* xr = x + (nint)(top + kh * dilationH) * w + ow - padLeft;
+                float* wk = wt + kh * kW;
+                for (int kw = 0; kw < kW; kw++)
+                {
+                    TV wv = TS.Splat(wk[kw]);
+                    float* xp = xr + kw * dilationW;
+                    a0 = TS.Fma(wv, TS.Load(xp), a0);
+                    a1 = TS.Fma(wv, TS.Load(xp + vw), a1);
+                    a2 = TS.Fma(wv, TS.Load(xp + 2 * vw), a2);
+                    a3 = TS.Fma(wv, TS.Load(xp + 3 * vw), a3);
+                }
+            }
+            TS.Store(yRow + ow, a0);
+            TS.Store(yRow + ow + vw, a1);
+            TS.Store(yRow + ow + 2 * vw, a2);
+            TS.Store(yRow + ow + 3 * vw, a3);
+        }
+        for (; ow + vw <= hi; ow += vw)
+        {
+            TV acc = TS.Load(yRow + ow);
+            for (int kh = khFirst; kh < khEnd; kh++)
+            {
+                float* xr = x + (nint)(top + kh * dilationH) * w + ow - padLeft;
+                float* wk = wt + kh * kW;
+                for (int kw = 0; kw < kW; kw++) acc = TS.Fma(TS.Splat(wk[kw]), TS.Load(xr + kw * dilationW), acc);
+            }
+            TS.Store(yRow + ow, acc);
+        }
+        return ow;
     }
 
     private static unsafe void Depthwise(float* x, float* wt, float* y, int h, int w, int kH, int kW, int oH, int oW,

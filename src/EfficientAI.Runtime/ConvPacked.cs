@@ -3,6 +3,9 @@
 // pixels go to caller-provided scratch (the generator plans it in the arena), so nothing is allocated per call;
 // every kernel size, stride, dilation and padding takes this path. Depthwise convolutions keep their own kernel.
 using System;
+using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
 
 namespace EfficientAI.Runtime;
 
@@ -37,6 +40,12 @@ public static partial class Conv
         int outPlane = oH * oW;
         // Blocks of whole panels that fit the scratch.
         int block = depth == 0 ? 0 : (int)Math.Min(scratch.Length / depth / Gemm.PanelWidth * Gemm.PanelWidth, (long)(outPlane + Gemm.PanelWidth - 1) / Gemm.PanelWidth * Gemm.PanelWidth);
+        if (cg == 1 && mg == 1 && !channelsLast && outPlane > 0 && scratch.Length >= DepthwiseScratchFloats(kH, kW, oH, oW, strideH, strideW, dilationH, dilationW))
+        {
+            Depthwise(x, weight, bias, y, n, c, h, w, kH, kW, oH, oW, strideH, strideW, padTop, padLeft, dilationH, dilationW, scratch);
+            activation.Apply(y.Slice(0, n * m * outPlane));
+            return;
+        }
         if ((cg == 1 && mg == 1) || block < Gemm.PanelWidth || outPlane == 0)
         {
             if (channelsLast) ThrowHelper.Argument("A channels-last input needs scratch and a non-depthwise convolution.");
@@ -89,6 +98,8 @@ public static partial class Conv
         int taps = g.KH * g.KW, depth = cg * taps, panelWidth = Gemm.PanelWidth;
         nint panelStride = (nint)depth * panelWidth;
         int padded = (pixels + panelWidth - 1) / panelWidth * panelWidth;
+        int gatherStep = g.StrideW * g.PixelStride;
+        var indices = Vector256.Create(0, 1, 2, 3, 4, 5, 6, 7) * gatherStep;
         for (int r = 0; r < depth; r++)
         {
             int ic = r / taps, t = r % taps, kh = t / g.KW, kw = t % g.KW;
@@ -104,18 +115,18 @@ public static partial class Conv
                 int ih = oh * g.StrideH + rowOffset;
                 if ((uint)ih >= (uint)g.H)
                 {
-                    for (int i = 0; i < run; i++) row[((o + i) >> 4) * panelStride + ((o + i) & 15)] = 0f;
+                    Zero(row, panelStride, o, o + run);
                 }
                 else
                 {
                     float* src = plane + ((nint)ih * g.W + colOffset) * g.PixelStride;
-                    nint step = (nint)g.StrideW * g.PixelStride;
+                    int step = g.StrideW * g.PixelStride;
                     int first = Math.Max(FirstValid(colOffset, g.StrideW), ow), end = Math.Min(EndValid(colOffset, g.StrideW, g.W, g.OW), ow + run);
                     if (end < first) end = first;
-                    int i = 0;
-                    for (; i < first - ow && i < run; i++) row[((o + i) >> 4) * panelStride + ((o + i) & 15)] = 0f;
-                    for (; i < end - ow; i++) row[((o + i) >> 4) * panelStride + ((o + i) & 15)] = src[(ow + i) * step];
-                    for (; i < run; i++) row[((o + i) >> 4) * panelStride + ((o + i) & 15)] = 0f;
+                    first = Math.Min(first, ow + run);
+                    Zero(row, panelStride, o, o + first - ow);
+                    Gather(row, panelStride, o + first - ow, o + end - ow, src + (nint)first * step, step, indices);
+                    Zero(row, panelStride, o + end - ow, o + run);
                 }
                 o += run;
                 ow += run;
@@ -125,7 +136,42 @@ public static partial class Conv
                     oh++;
                 }
             }
-            for (; o < padded; o++) row[(o >> 4) * panelStride + (o & 15)] = 0f;
+            Zero(row, panelStride, o, padded);
+        }
+    }
+
+    /// <summary>Zeroes packed positions [from, to) of one row, a panel segment at a time.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static unsafe void Zero(float* row, nint panelStride, int from, int to)
+    {
+        while (from < to)
+        {
+            int lane = from & 15, count = Math.Min(16 - lane, to - from);
+            new Span<float>(row + (from >> 4) * panelStride + lane, count).Clear();
+            from += count;
+        }
+    }
+
+    /// <summary>
+    /// Packed positions [from, to) of one row from src[0], src[step], ...: contiguous copies for unit steps, 512-bit
+    /// gathers of whole panel rows otherwise (indices holds 0, step, ..., 7 step), scalar for the rest.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static unsafe void Gather(float* row, nint panelStride, int from, int to, float* src, int step, Vector256<int> indices)
+    {
+        while (from < to)
+        {
+            int lane = from & 15, count = Math.Min(16 - lane, to - from);
+            float* dst = row + (from >> 4) * panelStride + lane;
+            if (step == 1) Buffer.MemoryCopy(src, dst, count * sizeof(float), count * sizeof(float));
+            else if (count == 16 && Avx2.IsSupported)
+            {
+                Avx2.GatherVector256(src, indices, sizeof(float)).Store(dst);
+                Avx2.GatherVector256(src + (nint)8 * step, indices, sizeof(float)).Store(dst + 8);
+            }
+            else for (int i = 0; i < count; i++) dst[i] = src[(nint)i * step];
+            src += (nint)count * step;
+            from += count;
         }
     }
 }

@@ -9,12 +9,17 @@ namespace EfficientAI.Runtime;
 /// <summary>Pooling.</summary>
 public static class Pool
 {
+    // Input rows up to this many floats get their column maxima on the stack (16 KB).
+    private const int MaxStackRow = 4096;
+
     /// <summary>2-D max pooling over x [nc, h, w] (batch and channels flattened into nc) into y [nc, oH, oW]. Padded positions are ignored.</summary>
+    [SkipLocalsInit]
     public static void MaxPool2D(ReadOnlySpan<float> x, Span<float> y, int nc, int h, int w, int kH, int kW, int oH, int oW,
         int strideH, int strideW, int padTop, int padLeft, int dilationH, int dilationW)
     {
         int inPlane = h * w, outPlane = oH * oW;
         if (x.Length < nc * inPlane || y.Length < nc * outPlane) ThrowHelper.Argument("A span is shorter than its shape.");
+        Span<float> columns = strideW > 1 && dilationW == 1 && w <= MaxStackRow ? stackalloc float[w] : default;
         for (int plane = 0; plane < nc; plane++)
         {
             ReadOnlySpan<float> xp = x.Slice(plane * inPlane, inPlane);
@@ -38,6 +43,22 @@ public static class Pool
                             Span<float> dst = yRow.Slice(first, end - first);
                             TensorPrimitives.Max(dst, xRow.Slice(first + offset, end - first), dst);
                         }
+                    }
+                    continue;
+                }
+                if (!columns.IsEmpty && khEnd > khFirst)
+                {
+                    // Strided windows: the column maxima of the window's rows first (vectorized over the whole input
+                    // row), then each output takes the maximum of its kW neighbouring column maxima.
+                    xp.Slice((top + khFirst * dilationH) * w, w).CopyTo(columns);
+                    for (int kh = khFirst + 1; kh < khEnd; kh++) TensorPrimitives.Max(columns, xp.Slice((top + kh * dilationH) * w, w), columns);
+                    for (int ow = 0; ow < oW; ow++)
+                    {
+                        int left = ow * strideW - padLeft;
+                        int kwFirst = Math.Max(0, -left), kwEnd = Math.Min(kW, w - left);
+                        float max = float.NegativeInfinity;
+                        for (int kw = kwFirst; kw < kwEnd; kw++) max = Math.Max(max, columns[left + kw]);
+                        yRow[ow] = max;
                     }
                     continue;
                 }

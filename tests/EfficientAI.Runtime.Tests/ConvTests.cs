@@ -40,6 +40,9 @@ public class ConvTests
             new("pointwise-deep", 1, 300, 5, 7, 13, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, false),
             new("depthwise-wide-rows", 2, 4, 6, 41, 4, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 4, true),
             new("depthwise-5x5-stride-h2", 1, 3, 11, 37, 3, 5, 5, 2, 1, 2, 2, 2, 2, 1, 1, 3, true),
+            new("depthwise-5x5-wide-stride2", 1, 3, 20, 140, 3, 5, 5, 2, 2, 1, 2, 2, 1, 1, 1, 3, true),
+            new("depthwise-64-columns", 2, 2, 9, 64, 2, 5, 5, 1, 1, 2, 2, 2, 2, 1, 1, 2, false),
+            new("depthwise-3-dilated-stride3", 1, 2, 17, 29, 2, 3, 3, 3, 3, 2, 2, 2, 2, 2, 2, 2, true),
         };
         foreach (var c in cases) yield return new object[] { c };
     }
@@ -89,7 +92,8 @@ public class ConvTests
         // im2col + packed GEMM with scratch: one panel of pixels at a time, and the planned block; then with a
         // fused Relu and LeakyRelu (in registers) and Sigmoid (on the finished rows).
         int depth = cg * t.KH * t.KW;
-        foreach (long floats in new[] { depth * 16L, Conv.ScratchFloats(t.C, t.M, t.KH, t.KW, oH, oW, t.Group), 0 })
+        long depthwise = Conv.DepthwiseScratchFloats(t.KH, t.KW, oH, oW, t.StrideH, t.StrideW, t.DilationH, t.DilationW);
+        foreach (long floats in new[] { depth * 16L, Conv.ScratchFloats(t.C, t.M, t.KH, t.KW, oH, oW, t.Group), depthwise, 0 })
         {
             foreach (var act in new[] { Activation.None, Activation.Relu, new Activation(ActivationKind.LeakyRelu, 0.2f), new Activation(ActivationKind.Sigmoid) })
             {
@@ -108,5 +112,18 @@ public class ConvTests
                 TestUtil.AssertClose(activated, y, 1e-4, 1e-6, $"{t.Name} scratch {floats} {act.Kind}", scale);
             }
         }
+
+        // The same input stored [n, h, w, c] (a folded NHWC Transpose): the im2col gather reads it in place.
+        if (cg == 1 && mg == 1) return;
+        var nhwc = new float[x.Length];
+        for (int n = 0; n < t.N; n++)
+            for (int c = 0; c < t.C; c++)
+                for (int i = 0; i < t.H * t.W; i++)
+                    nhwc[(n * t.H * t.W + i) * t.C + c] = x[(n * t.C + c) * t.H * t.W + i];
+        var planned = new float[Math.Max(depth * 16L, Conv.ScratchFloats(t.C, t.M, t.KH, t.KW, oH, oW, t.Group))];
+        Array.Fill(y, float.NaN);
+        Conv.Conv2D(nhwc, w, bias, y, t.N, t.C, t.H, t.W, t.M, t.KH, t.KW, oH, oW, t.StrideH, t.StrideW, t.PadTop, t.PadLeft,
+            t.DilationH, t.DilationW, t.Group, planned, Activation.None, channelsLast: true);
+        TestUtil.AssertClose(expected, y, 1e-4, 1e-6, $"{t.Name} channels-last", scale);
     }
 }

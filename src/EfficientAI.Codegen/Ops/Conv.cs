@@ -45,7 +45,7 @@ internal sealed class ConvOp : Operator
     /// <summary>
     /// im2col columns for a block of output pixels in the packed GEMM layout (Conv.Conv2D with scratch). The block
     /// is at most 256 pixels and 256 KB, and no larger than the Conv's own input or output tensor, so the scratch
-    /// never dominates a small model's arena; at least one 16-pixel panel. None for depthwise convolutions.
+    /// never dominates a small model's arena; at least one 16-pixel panel. Depthwise convolutions get one zero-padded input plane instead.
     /// </summary>
     public override long ScratchFloats(OpContext ctx)
     {
@@ -54,7 +54,18 @@ internal sealed class ConvOp : Operator
         var y = ctx.Output(0).RequireShape;
         int group = (int)ctx.Int("group", 1);
         int cg = x[1] / group, mg = w[0] / group;
-        if (cg == 1 && mg == 1) return 0;
+        if (x.Length > 4) return 0; // the N-D kernel is direct
+        if (cg == 1 && mg == 1)
+        {
+            // Depthwise: one zero-padded input plane and one output row (Conv.DepthwiseScratchFloats).
+            if (ctx.Node.ChannelsLastInput || Shape.Elements(y) == 0) return 0;
+            var win = Window.Resolve(ctx, x.Skip(2).ToArray(), ctx.IntArray("kernel_shape") ?? w.Skip(2).ToArray());
+            bool is1D = x.Length == 3;
+            int last = win.Kernel.Length - 1, kH = is1D ? 1 : win.Kernel[0], kW = win.Kernel[last];
+            int oH = is1D ? 1 : y[2], oW = y[y.Length - 1], strideH = is1D ? 1 : win.Strides[0], dilationH = is1D ? 1 : win.Dilations[0];
+            long dense = ((long)(oW - 1) * win.Strides[last] + DepthwiseVector) / DepthwiseVector * DepthwiseVector;
+            return ((long)(oH - 1) * strideH + (long)(kH - 1) * dilationH + 1) * (dense + (long)(kW - 1) * win.Dilations[last]) + dense;
+        }
         long depth = Shape.Elements(w.Skip(1).ToArray());
         long pixels = Shape.Elements(y.Skip(2).ToArray());
         if (depth == 0 || pixels == 0) return 0;
@@ -65,6 +76,9 @@ internal sealed class ConvOp : Operator
     }
 
     private const int PanelWidth = PackedWeights.PanelWidth;
+
+    // Floats per 512-bit vector: the runtime sizes the padded depthwise row for the widest vectors.
+    private const int DepthwiseVector = 16;
 
     public override void Emit(EmitContext ctx)
     {
