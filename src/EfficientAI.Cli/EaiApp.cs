@@ -52,12 +52,13 @@ public static class EaiApp
     public static int Run(string[] args, TextWriter output, TextWriter error, bool interactive = false)
     {
         var ctx = new CliContext(output, error, interactive);
-        var root = new RootCommand("eai: inspect, report, compile and validate ONNX models with the EfficientAI.Codegen compiler (the same one the build runs).");
+        var root = new RootCommand("eai: inspect, report, compile, validate and profile ONNX models with the EfficientAI.Codegen compiler (the same one the build runs).");
         root.Options.Add(ctx.Verbose);
         root.Subcommands.Add(InspectCommand.Create(ctx));
         root.Subcommands.Add(ReportCommand.Create(ctx));
         root.Subcommands.Add(CompileCommand.Create(ctx));
         root.Subcommands.Add(ValidateCommand.Create(ctx));
+        root.Subcommands.Add(ProfileCommand.Create(ctx));
 
         var parse = root.Parse(args);
         if (parse.Errors.Count > 0)

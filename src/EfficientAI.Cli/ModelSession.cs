@@ -26,8 +26,8 @@ internal static class ModelSession
         }
     }
 
-    public static ModelCompiler.Result Compile(ModelFile file, ModelOptions options, CancellationToken ct = default) =>
-        ModelCompiler.CompileDetailed(new ModelRequest(file, options), ct);
+    public static ModelCompiler.Result Compile(ModelFile file, ModelOptions options, CancellationToken ct = default, string? profiler = null) =>
+        ModelCompiler.CompileDetailed(new ModelRequest(file, options), ct, profiler);
 
     /// <summary>Writes every error diagnostic (one line each) to <paramref name="error"/>; true when there was one.</summary>
     public static bool ReportErrors(ModelCompiler.Result result, TextWriter error)

@@ -26,6 +26,8 @@ internal static class ModelCompiler
         public MemoryPlan? Plan { get; init; }
         /// <summary>The per-layer report of a successful compile (MACs, weights, arena placement).</summary>
         public ModelReport? Report { get; init; }
+        /// <summary>With a profiler: the nodes its Mark(i) calls stand before, in order.</summary>
+        public IReadOnlyList<string> ProfiledNodes { get; init; } = System.Array.Empty<string>();
     }
 
     /// <summary>
@@ -41,7 +43,11 @@ internal static class ModelCompiler
 
     public static CompiledModel Compile(ModelRequest request, CancellationToken ct) => CompileDetailed(request, ct).Output;
 
-    public static Result CompileDetailed(ModelRequest request, CancellationToken ct)
+    /// <param name="profiler">
+    /// For tools only (eai profile), never the generator: a static class whose Mark(int i) the generated Infer calls
+    /// before its i-th node and once after the last, so a caller can time each node.
+    /// </param>
+    public static Result CompileDetailed(ModelRequest request, CancellationToken ct, string? profiler = null)
     {
         var path = request.File.Path;
         var diagnostics = new List<DiagnosticInfo>();
@@ -74,7 +80,7 @@ internal static class ModelCompiler
             if (unsupported.Count > 0) return new Result(Fail(unsupported.Select(u => Diag(DiagnosticDescriptors.UnsupportedOp, u.Op, u.Where)).ToArray()), graph, null);
 
             graph = PassPipeline.Run(graph, request.Options.ParseDisabledPasses(), ct, request.Options.ParseQuantize(), request.Options.ParseMinSqnrDb());
-            var (modelSource, weightsSource, figures) = ModelEmitter.Emit(graph, request.Options, path, ct, out var details);
+            var (modelSource, weightsSource, figures) = ModelEmitter.Emit(graph, request.Options, path, ct, out var details, profiler);
             var hint = request.Options.Namespace + "." + request.Options.ClassName;
             var overBudget = Budgets(request.Options, figures);
             if (overBudget.Count > 0) return new Result(Fail(overBudget.Select(b => Diag(DiagnosticDescriptors.OverBudget, b)).ToArray()), graph, figures);
@@ -86,7 +92,7 @@ internal static class ModelCompiler
             };
             if (request.Options.ParseReport() is { } reportFormat)
                 sources.Add(new GeneratedSource(ReportFile.HintName(hint), ReportFile.Source(ReportFile.Files(details.Report, reportFormat, request.Options.ClassName))));
-            return new Result(new CompiledModel(sources.ToEquatableArray(), diagnostics.ToEquatableArray()), graph, figures) { Plan = details.Plan, Report = details.Report };
+            return new Result(new CompiledModel(sources.ToEquatableArray(), diagnostics.ToEquatableArray()), graph, figures) { Plan = details.Plan, Report = details.Report, ProfiledNodes = details.ProfiledNodes };
         }
         catch (OperationCanceledException)
         {

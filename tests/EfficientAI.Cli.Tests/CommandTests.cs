@@ -49,7 +49,7 @@ public class CommandTests
     [Fact]
     public void EveryMetadataName_IsAnOptionOfEveryCommand()
     {
-        foreach (var command in new[] { "inspect", "report", "compile", "validate" })
+        foreach (var command in new[] { "inspect", "report", "compile", "validate", "profile" })
         {
             var help = Eai.Run(command, "--help");
             Assert.Equal(0, help.Exit);
@@ -151,6 +151,7 @@ public class CommandTests
     [InlineData("report")]
     [InlineData("compile")]
     [InlineData("validate")]
+    [InlineData("profile")]
     public void BadModelFiles_OneLineWithTheEaiId(string command)
     {
         string[] Args(string model) => command == "compile" ? new[] { command, model, "-o", Eai.NewDir("bad") } : new[] { command, model };

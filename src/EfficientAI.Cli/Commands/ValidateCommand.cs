@@ -213,7 +213,7 @@ internal static class ValidateCommand
     /// Runs batches until at least 40 calls and 0.3 s (or 5 s in all), so caches, the arena and (in hosts that tier, like a
     /// test runner; eai itself JITs fully optimized) the JIT reach their steady state before timing.
     /// </summary>
-    private static void WarmUp(Func<int, double[]> batch)
+    internal static void WarmUp(Func<int, double[]> batch)
     {
         long start = System.Diagnostics.Stopwatch.GetTimestamp();
         int calls = 0;
@@ -226,7 +226,7 @@ internal static class ValidateCommand
         System.Threading.Thread.Sleep(100); // let a background tier-1 compile land
     }
 
-    private static double Median(double[] values)
+    internal static double Median(double[] values)
     {
         var sorted = values.OrderBy(x => x).ToArray();
         int n = sorted.Length;

@@ -27,18 +27,27 @@ internal sealed class GeneratedModel
             .Select(p => (MetadataReference)MetadataReference.CreateFromFile(p)).ToArray();
     });
 
+    /// <summary>The static class the generated code calls Mark(i) on when compiled for profiling.</summary>
+    public const string ProfilerName = "global::EaiNodeProfiler";
+
     private readonly MethodInfo _run, _time;
+    private readonly MethodInfo? _profile;
     private readonly (DataType Type, int Length)[] _outputs;
 
     private GeneratedModel(Type shim, (DataType, int)[] outputs)
     {
         _run = shim.GetMethod("Run")!;
         _time = shim.GetMethod("Time")!;
+        _profile = shim.GetMethod("Profile");
         _outputs = outputs;
     }
 
-    /// <summary>Compiles and loads; throws <see cref="CliException"/> (internal error) when the generated code does not compile.</summary>
-    public static GeneratedModel Load(IEnumerable<GeneratedSource> sources, string className, IReadOnlyList<DataType> inputTypes, IReadOnlyList<(DataType Type, int Length)> outputs)
+    /// <summary>
+    /// Compiles and loads; throws <see cref="CliException"/> (internal error) when the generated code does not compile.
+    /// profiledNodes: the nodes the sources mark when compiled with <see cref="ProfilerName"/> (0: not profiled).
+    /// </summary>
+    public static GeneratedModel Load(IEnumerable<GeneratedSource> sources, string className, IReadOnlyList<DataType> inputTypes, IReadOnlyList<(DataType Type, int Length)> outputs,
+        int profiledNodes = 0)
     {
         var fq = "global::" + className;
         string Cast(DataType t, string array, int i) => $"({DataTypes.CSharp(t)}[]){array}[{i}]";
@@ -63,6 +72,7 @@ internal sealed class GeneratedModel
                     }
                     return times;
                 }
+            {{(profiledNodes > 0 ? ProfileMethod(fq, locals.ToString(), spanArgs, profiledNodes) : "")}}
             }
             """;
         var parse = new CSharpParseOptions(LanguageVersion.Latest);
@@ -80,6 +90,40 @@ internal sealed class GeneratedModel
         var assembly = new AssemblyLoadContext("eai-validate-" + Guid.NewGuid().ToString("N"), isCollectible: false).LoadFromStream(ms);
         return new GeneratedModel(assembly.GetType(ShimName)!, outputs.ToArray());
     }
+
+    // Per node, the fastest of all runs: the minimum is what a node costs when nothing else interferes.
+    private static string ProfileMethod(string fq, string locals, string spanArgs, int nodes) => $$"""
+                public static double[] Profile(object[] inputs, object[] outputs, int runs)
+                {
+                    {{locals}}
+                    var best = new double[{{nodes}}];
+                    global::System.Array.Fill(best, double.PositiveInfinity);
+                    var stamps = global::EaiNodeProfiler.Stamps;
+                    for (int n = 0; n < runs; n++)
+                    {
+                        global::System.Array.Clear(stamps);
+                        {{fq}}.Infer({{spanArgs}});
+                        for (int i = 0; i < {{nodes}}; i++)
+                        {
+                            if (stamps[i] == 0) continue; // a branch that did not run
+                            int next = i + 1;
+                            while (stamps[next] == 0) next++;
+                            best[i] = global::System.Math.Min(best[i], (stamps[next] - stamps[i]) * 1e6 / global::System.Diagnostics.Stopwatch.Frequency);
+                        }
+                    }
+                    for (int i = 0; i < {{nodes}}; i++) if (double.IsPositiveInfinity(best[i])) best[i] = 0;
+                    return best;
+                }
+            }
+            public static class EaiNodeProfiler
+            {
+                public static readonly long[] Stamps = new long[{{nodes + 1}}];
+                public static void Mark(int i) => Stamps[i] = global::System.Diagnostics.Stopwatch.GetTimestamp();
+            """;
+
+    /// <summary>Microseconds per node (in the order of its Mark calls): the minimum over the runs; 0 for nodes that never ran.</summary>
+    public double[] Profile(Array[] inputs, int runs) =>
+        (double[])Invoke(_profile ?? throw new InvalidOperationException("not compiled for profiling"), new object[] { inputs, NewOutputs(), runs })!;
 
     public Array[] NewOutputs() => _outputs.Select(o => Codegen.Ir.Tensor.Create(o.Type, new[] { o.Length }).Data).ToArray();
 

@@ -19,7 +19,11 @@ internal sealed record ModelFigures(int ArenaBytes, long WeightBytes, long Macs,
 }
 
 /// <summary>What emission decided besides the source, for tools: the memory plan and the per-layer report.</summary>
-internal sealed record EmitDetails(MemoryPlan Plan, ModelReport Report);
+internal sealed record EmitDetails(MemoryPlan Plan, ModelReport Report)
+{
+    /// <summary>With a profiler: the emitted nodes in the order of their Mark calls (what each time belongs to).</summary>
+    public IReadOnlyList<string> ProfiledNodes { get; init; } = Array.Empty<string>();
+}
 
 /// <summary>Writes the model class (Infer, constants, shape tables) and its weights file.</summary>
 internal sealed class ModelEmitter : EmitSymbols
@@ -39,8 +43,13 @@ internal sealed class ModelEmitter : EmitSymbols
     private readonly Dictionary<string, string> _params = new();
     private readonly Dictionary<Node, long> _nodeWeightBytes = new();
 
-    private ModelEmitter(Graph graph, ModelOptions options, string modelFile, MemoryPlan plan)
+    // A static class with Mark(int) called before each node and once after the last (eai profile), or null.
+    private readonly string? _profiler;
+    private readonly List<string> _profiledNodes = new();
+
+    private ModelEmitter(Graph graph, ModelOptions options, string modelFile, MemoryPlan plan, string? profiler)
     {
+        _profiler = profiler;
         _graph = graph;
         _options = options;
         _modelFile = modelFile;
@@ -53,13 +62,17 @@ internal sealed class ModelEmitter : EmitSymbols
     public static (string Model, string Weights, ModelFigures Figures) Emit(Graph graph, ModelOptions options, string modelFile, CancellationToken ct) =>
         Emit(graph, options, modelFile, ct, out _);
 
-    public static (string Model, string Weights, ModelFigures Figures) Emit(Graph graph, ModelOptions options, string modelFile, CancellationToken ct, out EmitDetails details)
+    public static (string Model, string Weights, ModelFigures Figures) Emit(Graph graph, ModelOptions options, string modelFile, CancellationToken ct, out EmitDetails details,
+        string? profiler = null)
     {
         var disabled = options.ParseDisabledPasses();
         var plan = MemoryPlan.Build(graph, inPlace: !disabled.Contains("InPlaceMemory") && !disabled.Contains("all"), ct);
-        var e = new ModelEmitter(graph, options, modelFile, plan);
+        var e = new ModelEmitter(graph, options, modelFile, plan, profiler);
         var (model, weights, figures) = e.Write(ct);
-        details = new EmitDetails(plan, ModelReport.Build(graph, plan, figures, System.IO.Path.GetFileName(modelFile), options.Namespace + "." + options.ClassName, e._nodeWeightBytes));
+        details = new EmitDetails(plan, ModelReport.Build(graph, plan, figures, System.IO.Path.GetFileName(modelFile), options.Namespace + "." + options.ClassName, e._nodeWeightBytes))
+        {
+            ProfiledNodes = e._profiledNodes,
+        };
         return (model, weights, figures);
     }
 
@@ -90,13 +103,20 @@ internal sealed class ModelEmitter : EmitSymbols
             var op = OperatorRegistry.Find(node.Domain, node.OpType)!;
             var ctx = new EmitContext(_graph, node, body, this);
             macs += op.Macs(ctx);
-            body.Line("// " + Describe(node, _graph));
+            string description = Describe(node, _graph);
+            if (_profiler is not null)
+            {
+                body.Line($"{_profiler}.Mark({_profiledNodes.Count});");
+                _profiledNodes.Add(description);
+            }
+            body.Line("// " + description);
             long weightsBefore = _weights.TotalBytes;
             op.Emit(ctx);
             if (!op.SetsPrecision) RoundToPrecision(body, node);
             _nodeWeightBytes[node] = _weights.TotalBytes - weightsBefore; // the weights this node embeds first (shared ones count once)
         }
         if (open.Count > 0) body.Close();
+        if (_profiler is not null) body.Line($"{_profiler}.Mark({_profiledNodes.Count});");
         // Graph outputs that no node writes (a graph input, a constant, a view, or the same value twice).
         var written = new HashSet<string>();
         for (int i = 0; i < outputs.Count; i++)
