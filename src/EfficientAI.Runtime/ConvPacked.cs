@@ -38,8 +38,9 @@ public static partial class Conv
         if (group <= 0 || c % group != 0 || m % group != 0) ThrowHelper.Argument("c and m must be multiples of group.");
         int cg = c / group, mg = m / group, depth = cg * kH * kW;
         int outPlane = oH * oW;
-        // Blocks of whole panels that fit the scratch.
+        // Blocks of whole panels that fit the scratch, pairs of panels where they can (the 512-bit kernel's width).
         int block = depth == 0 ? 0 : (int)Math.Min(scratch.Length / depth / Gemm.PanelWidth * Gemm.PanelWidth, (long)(outPlane + Gemm.PanelWidth - 1) / Gemm.PanelWidth * Gemm.PanelWidth);
+        if (block > 2 * Gemm.PanelWidth) block = block / (2 * Gemm.PanelWidth) * (2 * Gemm.PanelWidth);
         if (cg == 1 && mg == 1 && !channelsLast && outPlane > 0 && scratch.Length >= DepthwiseScratchFloats(kH, kW, oH, oW, strideH, strideW, dilationH, dilationW))
         {
             Depthwise(x, weight, bias, y, n, c, h, w, kH, kW, oH, oW, strideH, strideW, padTop, padLeft, dilationH, dilationW, scratch);
@@ -147,7 +148,8 @@ public static partial class Conv
         while (from < to)
         {
             int lane = from & 15, count = Math.Min(16 - lane, to - from);
-            new Span<float>(row + (from >> 4) * panelStride + lane, count).Clear();
+            if (count == 16 && Vector512.IsHardwareAccelerated) Vector512.Store(Vector512<float>.Zero, row + (from >> 4) * panelStride);
+            else new Span<float>(row + (from >> 4) * panelStride + lane, count).Clear();
             from += count;
         }
     }
@@ -163,7 +165,8 @@ public static partial class Conv
         {
             int lane = from & 15, count = Math.Min(16 - lane, to - from);
             float* dst = row + (from >> 4) * panelStride + lane;
-            if (step == 1) Buffer.MemoryCopy(src, dst, count * sizeof(float), count * sizeof(float));
+            if (count == 16 && step == 1 && Vector512.IsHardwareAccelerated) Vector512.Store(Vector512.Load(src), dst);
+            else if (step == 1) Buffer.MemoryCopy(src, dst, count * sizeof(float), count * sizeof(float));
             else if (count == 16 && Avx2.IsSupported)
             {
                 Avx2.GatherVector256(src, indices, sizeof(float)).Store(dst);

@@ -44,7 +44,7 @@ internal sealed class ConvOp : Operator
 
     /// <summary>
     /// im2col columns for a block of output pixels in the packed GEMM layout (Conv.Conv2D with scratch). The block
-    /// is at most 256 pixels and 256 KB, and no larger than the Conv's own input or output tensor, so the scratch
+    /// is at most 256 pixels and 1 MB, a multiple of two panels where it can be, and no larger than the Conv's own input or output tensor, so the scratch
     /// never dominates a small model's arena; at least one 16-pixel panel. Depthwise convolutions get one zero-padded input plane instead.
     /// </summary>
     public override long ScratchFloats(OpContext ctx)
@@ -70,12 +70,18 @@ internal sealed class ConvOp : Operator
         long pixels = Shape.Elements(y.Skip(2).ToArray());
         if (depth == 0 || pixels == 0) return 0;
         long tensor = Math.Max(Shape.Elements(x), Shape.Elements(y));
-        long block = Math.Min(256, Math.Min(65536, tensor) / depth) / PanelWidth * PanelWidth;
+        // Whole panel pairs where possible: the 512-bit micro-kernel takes two panels at a time, a lone panel runs
+        // at half width (M-LSD's 128-channel 3x3 Convs got 48-pixel blocks under a 256 KB cap: a third at half width).
+        long block = Math.Min(256, Math.Min(MaxScratchFloats, tensor) / depth);
+        block = block >= 2 * PanelWidth ? block / (2 * PanelWidth) * (2 * PanelWidth) : block / PanelWidth * PanelWidth;
         block = Math.Min(Math.Max(PanelWidth, block), (pixels + PanelWidth - 1) / PanelWidth * PanelWidth);
         return depth * block;
     }
 
     private const int PanelWidth = PackedWeights.PanelWidth;
+
+    // The im2col block's cap: 1 MB (a core's L2 on the machines we target).
+    private const long MaxScratchFloats = 262144;
 
     // Floats per 512-bit vector: the runtime sizes the padded depthwise row for the widest vectors.
     private const int DepthwiseVector = 16;
