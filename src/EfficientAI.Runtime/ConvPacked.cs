@@ -64,6 +64,8 @@ public static partial class Conv
         // past the last whole panel are packed.
         bool pointwise = !channelsLast && kH == 1 && kW == 1 && strideH == 1 && strideW == 1 && padTop == 0 && padLeft == 0 && oH == h && oW == w;
         int direct = pointwise ? outPlane / Gemm.PanelWidth * Gemm.PanelWidth : 0;
+        // Narrow output rows break the contiguous runs PackColumns copies into many short pieces: gather instead.
+        bool gather = Avx2.IsSupported && (oW < GatherBelowWidth || strideW * pixelStride != 1);
         fixed (float* px = x, pw = weight, pb = bias, py = y, ps = scratch)
         {
             for (int img = 0; img < n; img++)
@@ -79,7 +81,8 @@ public static partial class Conv
                     for (int p0 = direct; p0 < outPlane; p0 += block)
                     {
                         int pixels = Math.Min(block, outPlane - p0);
-                        PackColumns(xg, cg, geometry, p0, pixels, ps);
+                        if (gather) PackColumnsGather(xg, cg, geometry, p0, pixels, ps);
+                        else PackColumns(xg, cg, geometry, p0, pixels, ps);
                         Gemm.AccumulatePacked(wg, depth, ps, null, yg + p0, outPlane, mg, pixels, depth, activation, rowBias: bg);
                     }
                 }
@@ -107,6 +110,7 @@ public static partial class Conv
             float* plane = x + (nint)ic * g.ChannelStride;
             float* row = packed + (nint)r * panelWidth;
             int rowOffset = kh * g.DilationH - g.PadTop, colOffset = kw * g.DilationW - g.PadLeft;
+            int validFirst = FirstValid(colOffset, g.StrideW), validEnd = EndValid(colOffset, g.StrideW, g.W, g.OW); // output columns reading inside the row
             int oh = p0 / g.OW, ow = p0 % g.OW;
             int o = 0;
             while (o < pixels)
@@ -122,7 +126,7 @@ public static partial class Conv
                 {
                     float* src = plane + ((nint)ih * g.W + colOffset) * g.PixelStride;
                     int step = g.StrideW * g.PixelStride;
-                    int first = Math.Max(FirstValid(colOffset, g.StrideW), ow), end = Math.Min(EndValid(colOffset, g.StrideW, g.W, g.OW), ow + run);
+                    int first = Math.Max(validFirst, ow), end = Math.Min(validEnd, ow + run);
                     if (end < first) end = first;
                     first = Math.Min(first, ow + run);
                     Zero(row, panelStride, o, o + first - ow);
@@ -138,6 +142,67 @@ public static partial class Conv
                 }
             }
             Zero(row, panelStride, o, padded);
+        }
+    }
+
+    // Output rows narrower than this many pixels are packed by masked gathers (see PackColumnsGather).
+    private const int GatherBelowWidth = 32;
+
+    /// <summary>
+    /// <see cref="PackColumns"/> a panel at a time with AVX2 masked gathers: per panel the output row and column of
+    /// each of its 16 pixels, then per (ic, kh, kw) row the 16 source offsets, taps outside the input masked to zero.
+    /// Its cost does not depend on how the pixels fall into output rows.
+    /// </summary>
+    [SkipLocalsInit]
+    private static unsafe void PackColumnsGather(float* x, int cg, in Geometry g, int p0, int pixels, float* packed)
+    {
+        int taps = g.KH * g.KW, depth = cg * taps, panelWidth = Gemm.PanelWidth;
+        nint panelStride = (nint)depth * panelWidth;
+        int* lanes = stackalloc int[2 * panelWidth];
+        var h = Vector256.Create(g.H);
+        var w = Vector256.Create(g.W);
+        var minusOne = Vector256.Create(-1);
+        for (int q = 0; q * panelWidth < pixels; q++)
+        {
+            // Pixels past the block get an output row whose every tap lands above the input, so they mask to zero.
+            for (int lane = 0; lane < panelWidth; lane++)
+            {
+                int p = q * panelWidth + lane;
+                lanes[lane] = p < pixels ? (p0 + p) / g.OW : -((g.KH - 1) * g.DilationH + 1);
+                lanes[panelWidth + lane] = p < pixels ? (p0 + p) % g.OW : 0;
+            }
+            var rowLo = Vector256.Load(lanes) * g.StrideH;
+            var rowHi = Vector256.Load(lanes + 8) * g.StrideH;
+            var colLo = Vector256.Load(lanes + panelWidth) * g.StrideW;
+            var colHi = Vector256.Load(lanes + panelWidth + 8) * g.StrideW;
+            float* panel = packed + q * panelStride;
+            int r = 0;
+            for (int ic = 0; ic < cg; ic++)
+            {
+                float* plane = x + (nint)ic * g.ChannelStride;
+                for (int kh = 0; kh < g.KH; kh++)
+                {
+                    var rowOffset = Vector256.Create(kh * g.DilationH - g.PadTop);
+                    var ihLo = rowLo + rowOffset;
+                    var ihHi = rowHi + rowOffset;
+                    var rowOkLo = Avx2.CompareGreaterThan(ihLo, minusOne) & Avx2.CompareGreaterThan(h, ihLo);
+                    var rowOkHi = Avx2.CompareGreaterThan(ihHi, minusOne) & Avx2.CompareGreaterThan(h, ihHi);
+                    for (int kw = 0; kw < g.KW; kw++, r++)
+                    {
+                        var colOffset = Vector256.Create(kw * g.DilationW - g.PadLeft);
+                        var iwLo = colLo + colOffset;
+                        var iwHi = colHi + colOffset;
+                        var okLo = rowOkLo & Avx2.CompareGreaterThan(iwLo, minusOne) & Avx2.CompareGreaterThan(w, iwLo);
+                        var okHi = rowOkHi & Avx2.CompareGreaterThan(iwHi, minusOne) & Avx2.CompareGreaterThan(w, iwHi);
+                        // Masked-off lanes are not read: their offsets may point anywhere.
+                        var atLo = (ihLo * g.W + iwLo) * g.PixelStride;
+                        var atHi = (ihHi * g.W + iwHi) * g.PixelStride;
+                        float* dst = panel + r * panelWidth;
+                        Avx2.GatherMaskVector256(Vector256<float>.Zero, plane, atLo, okLo.AsSingle(), sizeof(float)).Store(dst);
+                        Avx2.GatherMaskVector256(Vector256<float>.Zero, plane, atHi, okHi.AsSingle(), sizeof(float)).Store(dst + 8);
+                    }
+                }
+            }
         }
     }
 

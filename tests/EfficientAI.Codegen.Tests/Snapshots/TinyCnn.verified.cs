@@ -11,7 +11,7 @@ namespace Snapshots
     public static partial class TinyCnn
     {
         /// <summary>Bytes of intermediate memory one inference needs (the static arena).</summary>
-        public const int ArenaBytes = 896;
+        public const int ArenaBytes = 2048;
         /// <summary>Bytes of weights embedded in the assembly.</summary>
         public const long WeightBytes = 80;
         /// <summary>Multiply-accumulate operations per inference.</summary>
@@ -46,10 +46,10 @@ namespace Snapshots
             if (image.Length != ImageLength) throw new global::System.ArgumentException("image must have " + ImageLength + " elements (float [1,1,6,6]), not " + image.Length + ".", nameof(image));
             if (features.Length != FeaturesLength) throw new global::System.ArgumentException("features must have " + FeaturesLength + " elements (float [1,18]), not " + features.Length + ".", nameof(features));
             if (scratch.Length < ArenaBytes) throw new global::System.ArgumentException("scratch must hold at least " + ArenaBytes + " bytes (ArenaBytes).", nameof(scratch));
-            var t_r = global::System.Runtime.InteropServices.MemoryMarshal.Cast<byte, float>(scratch.Slice(576, 288));
+            var t_r = global::System.Runtime.InteropServices.MemoryMarshal.Cast<byte, float>(scratch.Slice(1728, 288));
             var t_p = global::System.Runtime.InteropServices.MemoryMarshal.Cast<byte, float>(scratch.Slice(0, 72));
             // Conv + Relu 'conv_0' [1,1,6,6] -> [1,2,6,6]
-            global::EfficientAI.Runtime.Conv.Conv2D(image, Weights.W_w, Weights.W_bias, t_r, 1, 1, 6, 6, 2, 3, 3, 6, 6, 1, 1, 1, 1, 1, 1, 1, global::System.Runtime.InteropServices.MemoryMarshal.Cast<byte, float>(scratch.Slice(0, 576)), new global::EfficientAI.Runtime.Activation(global::EfficientAI.Runtime.ActivationKind.Relu, 0f, 0f));
+            global::EfficientAI.Runtime.Conv.Conv2D(image, Weights.W_w, Weights.W_bias, t_r, 1, 1, 6, 6, 2, 3, 3, 6, 6, 1, 1, 1, 1, 1, 1, 1, global::System.Runtime.InteropServices.MemoryMarshal.Cast<byte, float>(scratch.Slice(0, 1728)), new global::EfficientAI.Runtime.Activation(global::EfficientAI.Runtime.ActivationKind.Relu, 0f, 0f));
             // MaxPool 'maxpool_2' [1,2,6,6] -> [1,2,3,3]
             global::EfficientAI.Runtime.Pool.MaxPool2D(t_r, t_p, 2, 6, 6, 2, 2, 3, 3, 2, 2, 0, 0, 1, 1);
             // Flatten 'flatten_3' [1,2,3,3] -> [1,18]
