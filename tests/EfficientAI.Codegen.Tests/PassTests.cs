@@ -151,6 +151,44 @@ public class PassTests
         SameWithPassesOnAndOff(b.Build(), ("x", new[] { 1, 4, 6, 6 }));
     }
 
+    [Theory]
+    [InlineData(13, 2)] // pads as an input; a stride-2 Conv with pads of its own
+    [InlineData(2, 1)] // pads as an attribute (opset 2-10)
+    public void ZeroPadFoldsIntoConv(int opset, int stride)
+    {
+        var b = new OnnxBuilder(opset).Input("x", 1, 3, 9, 10);
+        b.Initializer("w", new[] { 4, 3, 3, 3 }, W(108, 1));
+        var pads = new long[] { 0, 0, 1, 2, 0, 0, 2, 0 };
+        if (opset >= 11)
+        {
+            b.Initializer("pads", new[] { 8 }, pads);
+            b.Node("Pad", new[] { "x", "pads" }, new[] { "p" });
+        }
+        else b.Node("Pad", new[] { "x" }, new[] { "p" }, A.Ints("pads", pads));
+        b.Node("Conv", new[] { "p", "w" }, new[] { "y" }, A.Ints("strides", stride, stride), A.Ints("pads", 0, 1, 1, 0)).Output("y");
+        var model = b.Build();
+        Assert.Equal(new[] { "Conv" }, Ops(model));
+        Assert.Equal(new[] { "Pad", "Conv" }, Ops(model, "PadIntoConv"));
+        SameWithPassesOnAndOff(model, ("x", new[] { 1, 3, 9, 10 }));
+    }
+
+    [Theory]
+    [InlineData("value")] // padding with 1, not 0
+    [InlineData("channels")] // padding the channel axis
+    [InlineData("reflect")]
+    [InlineData("auto_pad")]
+    public void PadStaysWhenConvCannotAbsorbIt(string miss)
+    {
+        var b = new OnnxBuilder(13).Input("x", 1, 3, 6, 6);
+        b.Initializer("w", new[] { 2, miss == "channels" ? 4 : 3, 3, 3 }, W(miss == "channels" ? 72 : 54, 1));
+        b.Initializer("pads", new[] { 8 }, miss == "channels" ? new long[] { 0, 1, 1, 1, 0, 0, 1, 1 } : new long[] { 0, 0, 1, 1, 0, 0, 1, 1 });
+        b.Initializer("value", System.Array.Empty<int>(), new[] { miss == "value" ? 1f : 0f });
+        b.Node("Pad", new[] { "x", "pads", "value" }, new[] { "p" }, miss == "reflect" ? new[] { A.Str("mode", "reflect") } : System.Array.Empty<Onnx.Proto.AttributeProto>());
+        b.Node("Conv", new[] { "p", "w" }, new[] { "y" }, miss == "auto_pad" ? new[] { A.Str("auto_pad", "SAME_UPPER") } : System.Array.Empty<Onnx.Proto.AttributeProto>()).Output("y");
+        Assert.Equal(new[] { "Pad", "Conv" }, Ops(b.Build()));
+        SameWithPassesOnAndOff(b.Build(), ("x", new[] { 1, 3, 6, 6 }));
+    }
+
     [Fact]
     public void CommonSubexpressionsMerge()
     {

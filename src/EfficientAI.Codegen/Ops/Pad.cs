@@ -10,7 +10,7 @@ internal sealed class PadOp : Operator
 {
     public override string OpType => "Pad";
 
-    private static (int[] Pads, string Mode, double Value) Resolve(OpContext ctx)
+    internal static (int[] Pads, string Mode, double Value) Resolve(OpContext ctx)
     {
         int rank = ctx.Rank(0);
         string mode = ctx.Str("mode", "constant");

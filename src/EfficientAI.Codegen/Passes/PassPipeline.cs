@@ -10,7 +10,7 @@ internal static class PassPipeline
 {
     public static readonly string[] OptionalPasses =
     {
-        "ConstantFolding", "CommonSubexpressionElimination", "ConvBatchNormFusion", "MatMulAddToGemm", "TransposePairs", "DeadNodeElimination",
+        "ConstantFolding", "CommonSubexpressionElimination", "PadIntoConv", "ConvBatchNormFusion", "MatMulAddToGemm", "TransposePairs", "DeadNodeElimination",
         "BiasAddFusion", "ScaleFolding", "ActivationFusion", "LayerNormalizationRecognition", "GeluRecognition", "ChannelsLastConvInput",
         "InPlaceMemory", // read by the memory planner: element-wise outputs overwrite inputs that die there
     };
@@ -28,6 +28,7 @@ internal static class PassPipeline
         if (On("CommonSubexpressionElimination")) graph = CommonSubexpressionElimination.Run(graph);
         if (On("LayerNormalizationRecognition")) graph = LayerNormalizationRecognition.Run(graph);
         if (On("GeluRecognition")) graph = GeluRecognition.Run(graph);
+        if (On("PadIntoConv")) graph = PadIntoConv.Run(graph);
         if (On("ConvBatchNormFusion")) graph = ConvBatchNormFusion.Run(graph);
         if (On("MatMulAddToGemm")) graph = MatMulAddToGemm.Run(graph);
         // Bias adds and scales alternate until neither folds more (Conv -> Mul -> Add -> Mul ...).
