@@ -28,6 +28,7 @@ internal sealed class ModelOptionArguments
         ["Report"] = "md or html: also emit the report source a build writes beside its output (<Class>.report.md/.html and .svg).",
         ["Quantize"] = "int8: Conv/Gemm/MatMul on int8 weights with uint8 activations quantized per call (docs/compression.md).",
         ["MinSqnrDb"] = "With --quantize int8: layers whose int8 weights measure a lower SQNR in dB stay float (default 30).",
+        ["Threads"] = "Threads the large Convs share: the caller and pool workers created once (default 1).",
     };
 
     private readonly List<(string Metadata, Option<string> Option)> _options;

@@ -76,6 +76,7 @@ internal static class ModelCompiler
 
             ExternalData.Inline(model, path);
             graph = GraphImporter.Import(model, request.Options);
+            graph.Threads = request.Options.ParseThreads();
             var unsupported = Unsupported(graph);
             if (unsupported.Count > 0) return new Result(Fail(unsupported.Select(u => Diag(DiagnosticDescriptors.UnsupportedOp, u.Op, u.Where)).ToArray()), graph, null);
 

@@ -23,10 +23,11 @@ internal sealed record ModelOptions(
     string MaxRomBytes = "",
     string Quantize = "",
     string MinSqnrDb = "",
-    string Report = "")
+    string Report = "",
+    string Threads = "")
 {
     /// <summary>The item metadata names, in the order documented. The props file and the CLI both derive from this list.</summary>
-    public static readonly string[] MetadataNames = { "ClassName", "Namespace", "Dims", "Shapes", "ConstantInputs", "DisabledPasses", "MaxRamBytes", "MaxRomBytes", "Quantize", "MinSqnrDb", "Report" };
+    public static readonly string[] MetadataNames = { "ClassName", "Namespace", "Dims", "Shapes", "ConstantInputs", "DisabledPasses", "MaxRamBytes", "MaxRomBytes", "Quantize", "MinSqnrDb", "Report", "Threads" };
 
     public static ModelOptions Default(string modelPath) =>
         new(DefaultClassName(modelPath), "EfficientAI.Generated", "", "", "", "");
@@ -40,7 +41,7 @@ internal sealed record ModelOptions(
         return new ModelOptions(
             className.Length > 0 ? className : DefaultClassName(modelPath),
             nspace.Length > 0 ? nspace : rootNamespace,
-            Get("Dims"), Get("Shapes"), Get("ConstantInputs"), Get("DisabledPasses"), Get("MaxRamBytes"), Get("MaxRomBytes"), Get("Quantize"), Get("MinSqnrDb"), Get("Report"));
+            Get("Dims"), Get("Shapes"), Get("ConstantInputs"), Get("DisabledPasses"), Get("MaxRamBytes"), Get("MaxRomBytes"), Get("Quantize"), Get("MinSqnrDb"), Get("Report"), Get("Threads"));
     }
 
     /// <summary>"hello_deepa.onnx" -> "HelloDeepa"; "face-detection 128.onnx" -> "FaceDetection128".</summary>
@@ -112,6 +113,16 @@ internal sealed record ModelOptions(
         "int8" => true,
         _ => throw new CompileError(DiagnosticDescriptors.InvalidOption, $"Quantize: '{Quantize}' is not a quantization (int8 or none)"),
     };
+
+    /// <summary>Threads: how many threads (the caller and pool workers) the large Convs may share; default 1.</summary>
+    public int ParseThreads()
+    {
+        var text = Threads.Trim();
+        if (text.Length == 0) return 1;
+        if (!int.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out var n) || n < 1 || n > 64)
+            throw new CompileError(DiagnosticDescriptors.InvalidOption, $"Threads: '{text}' is not a thread count from 1 to 64");
+        return n;
+    }
 
     /// <summary>MinSqnrDb: layers whose int8 weights measure a lower SQNR (dB) stay float; default 30.</summary>
     public double ParseMinSqnrDb()

@@ -26,26 +26,42 @@ public static partial class Conv
 
     private static unsafe void Depthwise(ReadOnlySpan<float> x, ReadOnlySpan<float> weight, ReadOnlySpan<float> bias, Span<float> y,
         int n, int c, int h, int w, int kH, int kW, int oH, int oW, int strideH, int strideW, int padTop, int padLeft,
-        int dilationH, int dilationW, Span<float> scratch)
+        int dilationH, int dilationW, Span<float> scratch, int threads)
     {
         int inPlane = h * w, outPlane = oH * oW, taps = kH * kW;
         if (x.Length < n * c * inPlane || weight.Length < c * taps || y.Length < n * c * outPlane || (!bias.IsEmpty && bias.Length < c))
             ThrowHelper.Argument("A span is shorter than its shape.");
         fixed (float* px = x, pw = weight, pb = bias, py = y, ps = scratch)
         {
-            for (int plane = 0; plane < n * c; plane++)
+            var job = new DepthwiseJob
             {
-                int ch = plane % c;
-                float* yp = py + (nint)plane * outPlane;
-                new Span<float>(yp, outPlane).Fill(bias.IsEmpty ? 0f : pb[ch]);
-                if (Simd512.IsSupported && oW >= 16)
-                    DepthwisePadded<Simd512, Vector512<float>>(px + (nint)plane * inPlane, pw + (nint)ch * taps, yp, h, w, kH, kW, oH, oW, strideH, strideW, padTop, padLeft, dilationH, dilationW, ps);
-                else if (Simd256.IsSupported)
-                    DepthwisePadded<Simd256, Vector256<float>>(px + (nint)plane * inPlane, pw + (nint)ch * taps, yp, h, w, kH, kW, oH, oW, strideH, strideW, padTop, padLeft, dilationH, dilationW, ps);
-                else
-                    DepthwisePadded<Simd128, Vector128<float>>(px + (nint)plane * inPlane, pw + (nint)ch * taps, yp, h, w, kH, kW, oH, oW, strideH, strideW, padTop, padLeft, dilationH, dilationW, ps);
-            }
+                X = px, W = pw, Bias = bias.IsEmpty ? null : pb, Y = py, Scratch = ps, ScratchStride = scratch.Length,
+                C = c, H = h, Wd = w, KH = kH, KW = kW, OH = oH, OW = oW, StrideH = strideH, StrideW = strideW,
+                PadTop = padTop, PadLeft = padLeft, DilationH = dilationH, DilationW = dilationW,
+            };
+            Workers.For(threads, n * c, &DepthwisePlane, &job);
         }
+    }
+
+    private unsafe struct DepthwiseJob
+    {
+        public float* X, W, Bias, Y, Scratch;
+        public int ScratchStride, C, H, Wd, KH, KW, OH, OW, StrideH, StrideW, PadTop, PadLeft, DilationH, DilationW;
+    }
+
+    private static unsafe void DepthwisePlane(void* state, int plane, int participant)
+    {
+        ref DepthwiseJob j = ref *(DepthwiseJob*)state;
+        int ch = plane % j.C, outPlane = j.OH * j.OW, taps = j.KH * j.KW;
+        float* x = j.X + (nint)plane * j.H * j.Wd, wt = j.W + (nint)ch * taps, yp = j.Y + (nint)plane * outPlane;
+        float* ps = j.Scratch + (nint)participant * j.ScratchStride;
+        new Span<float>(yp, outPlane).Fill(j.Bias == null ? 0f : j.Bias[ch]);
+        if (Simd512.IsSupported && j.OW >= 16)
+            DepthwisePadded<Simd512, Vector512<float>>(x, wt, yp, j.H, j.Wd, j.KH, j.KW, j.OH, j.OW, j.StrideH, j.StrideW, j.PadTop, j.PadLeft, j.DilationH, j.DilationW, ps);
+        else if (Simd256.IsSupported)
+            DepthwisePadded<Simd256, Vector256<float>>(x, wt, yp, j.H, j.Wd, j.KH, j.KW, j.OH, j.OW, j.StrideH, j.StrideW, j.PadTop, j.PadLeft, j.DilationH, j.DilationW, ps);
+        else
+            DepthwisePadded<Simd128, Vector128<float>>(x, wt, yp, j.H, j.Wd, j.KH, j.KW, j.OH, j.OW, j.StrideH, j.StrideW, j.PadTop, j.PadLeft, j.DilationH, j.DilationW, ps);
     }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]

@@ -11,7 +11,7 @@ namespace EfficientAI.Runtime;
 
 public static partial class Conv
 {
-    /// <summary>Floats of scratch that let <see cref="Conv2D(ReadOnlySpan{float}, ReadOnlySpan{float}, ReadOnlySpan{float}, Span{float}, int, int, int, int, int, int, int, int, int, int, int, int, int, int, int, int, Span{float}, Activation, bool)"/>
+    /// <summary>Floats of scratch that let <see cref="Conv2D(ReadOnlySpan{float}, ReadOnlySpan{float}, ReadOnlySpan{float}, Span{float}, int, int, int, int, int, int, int, int, int, int, int, int, int, int, int, int, Span{float}, Activation, bool, int)"/>
     /// process the output pixels in blocks of up to blockPixels (0 when the convolution is depthwise and needs none).</summary>
     public static long ScratchFloats(int c, int m, int kH, int kW, int oH, int oW, int group, int blockPixels = 256)
     {
@@ -28,13 +28,17 @@ public static partial class Conv
     /// followed by an activation; with scratch (see <see cref="ScratchFloats"/>) every non-depthwise group runs as
     /// im2col + packed GEMM with bias and activation in the GEMM's epilogue. With <paramref name="channelsLast"/> x is
     /// [n, h, w, c] (the Transpose that made it [n, c, h, w] was folded away): only the im2col gather reads it
-    /// differently, so this needs scratch and a non-depthwise convolution.
+    /// differently, so this needs scratch and a non-depthwise convolution. With <c>threads</c> &gt; 1 the caller and pool
+    /// workers (<see cref="Workers"/>) share the blocks of pixels, and the scratch is split into that many equal
+    /// slices, one per participant.
     /// </summary>
     public static unsafe void Conv2D(ReadOnlySpan<float> x, ReadOnlySpan<float> weight, ReadOnlySpan<float> bias, Span<float> y,
         int n, int c, int h, int w, int m, int kH, int kW, int oH, int oW,
         int strideH, int strideW, int padTop, int padLeft, int dilationH, int dilationW, int group, Span<float> scratch, Activation activation,
-        bool channelsLast = false)
+        bool channelsLast = false, int threads = 1)
     {
+        if (threads < 1) ThrowHelper.Argument("threads must be at least 1.");
+        if (threads > 1) scratch = scratch.Slice(0, scratch.Length / threads);
         if (group <= 0 || c % group != 0 || m % group != 0) ThrowHelper.Argument("c and m must be multiples of group.");
         int cg = c / group, mg = m / group, depth = cg * kH * kW;
         int outPlane = oH * oW;
@@ -43,7 +47,7 @@ public static partial class Conv
         if (block > 2 * Gemm.PanelWidth) block = block / (2 * Gemm.PanelWidth) * (2 * Gemm.PanelWidth);
         if (cg == 1 && mg == 1 && !channelsLast && outPlane > 0 && scratch.Length >= DepthwiseScratchFloats(kH, kW, oH, oW, strideH, strideW, dilationH, dilationW))
         {
-            Depthwise(x, weight, bias, y, n, c, h, w, kH, kW, oH, oW, strideH, strideW, padTop, padLeft, dilationH, dilationW, scratch);
+            Depthwise(x, weight, bias, y, n, c, h, w, kH, kW, oH, oW, strideH, strideW, padTop, padLeft, dilationH, dilationW, scratch, threads);
             activation.Apply(y.Slice(0, n * m * outPlane));
             return;
         }
@@ -66,28 +70,52 @@ public static partial class Conv
         int direct = pointwise ? outPlane / Gemm.PanelWidth * Gemm.PanelWidth : 0;
         // Narrow output rows break the contiguous runs PackColumns copies into many short pieces: gather instead.
         bool gather = Avx2.IsSupported && (oW < GatherBelowWidth || strideW * pixelStride != 1);
+        int blocks = (outPlane - direct + block - 1) / block;
         fixed (float* px = x, pw = weight, pb = bias, py = y, ps = scratch)
         {
-            for (int img = 0; img < n; img++)
+            var job = new Im2ColJob
             {
-                for (int g = 0; g < group; g++)
-                {
-                    float* xg = px + (nint)img * c * inPlane + (nint)g * cg * channelStride;
-                    float* wg = pw + (nint)g * mg * depth;
-                    float* yg = py + (nint)(img * m + g * mg) * outPlane;
-                    float* bg = bias.IsEmpty ? null : pb + g * mg;
-                    if (direct > 0)
-                        Gemm.AccumulatePacked(wg, depth, xg, null, yg, outPlane, mg, direct, depth, activation, rowBias: bg, ldb: inPlane);
-                    for (int p0 = direct; p0 < outPlane; p0 += block)
-                    {
-                        int pixels = Math.Min(block, outPlane - p0);
-                        if (gather) PackColumnsGather(xg, cg, geometry, p0, pixels, ps);
-                        else PackColumns(xg, cg, geometry, p0, pixels, ps);
-                        Gemm.AccumulatePacked(wg, depth, ps, null, yg + p0, outPlane, mg, pixels, depth, activation, rowBias: bg);
-                    }
-                }
-            }
+                X = px, W = pw, Bias = bias.IsEmpty ? null : pb, Y = py, Scratch = ps, ScratchStride = scratch.Length,
+                C = c, M = m, Cg = cg, Mg = mg, Depth = depth, InPlane = inPlane, OutPlane = outPlane, ChannelStride = channelStride,
+                Groups = group, Direct = direct, Block = block, Blocks = blocks, Gather = gather, Geometry = geometry, Activation = activation,
+            };
+            // Work items: per image and group, the directly read (pointwise) pixels as one item, then each block.
+            int perGroup = (direct > 0 ? 1 : 0) + blocks;
+            Workers.For(threads, n * group * perGroup, &Im2ColItem, &job);
         }
+    }
+
+    private unsafe struct Im2ColJob
+    {
+        public float* X, W, Bias, Y, Scratch;
+        public int ScratchStride, C, M, Cg, Mg, Depth, InPlane, OutPlane, ChannelStride, Groups, Direct, Block, Blocks;
+        public bool Gather;
+        public Geometry Geometry;
+        public Activation Activation;
+    }
+
+    /// <summary>One work item of <see cref="Conv2D(ReadOnlySpan{float}, ReadOnlySpan{float}, ReadOnlySpan{float}, Span{float}, int, int, int, int, int, int, int, int, int, int, int, int, int, int, int, int, Span{float}, Activation, bool, int)"/>: the direct pixels or one block of an image and group.</summary>
+    private static unsafe void Im2ColItem(void* state, int item, int participant)
+    {
+        ref Im2ColJob j = ref *(Im2ColJob*)state;
+        int perGroup = (j.Direct > 0 ? 1 : 0) + j.Blocks;
+        int ig = item / perGroup, b = item % perGroup;
+        int img = ig / j.Groups, g = ig % j.Groups;
+        float* xg = j.X + (nint)img * j.C * j.InPlane + (nint)g * j.Cg * j.ChannelStride;
+        float* wg = j.W + (nint)g * j.Mg * j.Depth;
+        float* yg = j.Y + ((nint)img * j.M + (nint)g * j.Mg) * j.OutPlane;
+        float* bg = j.Bias == null ? null : j.Bias + g * j.Mg;
+        if (j.Direct > 0 && b == 0)
+        {
+            Gemm.AccumulatePacked(wg, j.Depth, xg, null, yg, j.OutPlane, j.Mg, j.Direct, j.Depth, j.Activation, rowBias: bg, ldb: j.InPlane);
+            return;
+        }
+        int p0 = j.Direct + (b - (j.Direct > 0 ? 1 : 0)) * j.Block;
+        int pixels = Math.Min(j.Block, j.OutPlane - p0);
+        float* ps = j.Scratch + (nint)participant * j.ScratchStride;
+        if (j.Gather) PackColumnsGather(xg, j.Cg, j.Geometry, p0, pixels, ps);
+        else PackColumns(xg, j.Cg, j.Geometry, p0, pixels, ps);
+        Gemm.AccumulatePacked(wg, j.Depth, ps, null, yg + p0, j.OutPlane, j.Mg, pixels, j.Depth, j.Activation, rowBias: bg);
     }
 
     private readonly record struct Geometry(int H, int W, int KH, int KW, int OW, int StrideH, int StrideW, int PadTop, int PadLeft, int DilationH, int DilationW,

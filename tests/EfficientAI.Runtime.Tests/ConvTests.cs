@@ -115,6 +115,18 @@ public class ConvTests
             }
         }
 
+        // Shared among threads (the caller and pool workers), each with its own slice of the scratch.
+        foreach (int threads in new[] { 2, 3 })
+        {
+            long perThread = Math.Max(Math.Max(depth * 16L, Conv.ScratchFloats(t.C, t.M, t.KH, t.KW, oH, oW, t.Group)), depthwise);
+            var shared = new float[perThread * threads];
+            Array.Fill(shared, float.NaN);
+            Array.Fill(y, float.NaN);
+            Conv.Conv2D(x, w, bias, y, t.N, t.C, t.H, t.W, t.M, t.KH, t.KW, oH, oW, t.StrideH, t.StrideW, t.PadTop, t.PadLeft,
+                t.DilationH, t.DilationW, t.Group, shared, Activation.Relu, threads: threads);
+            TestUtil.AssertClose(Array.ConvertAll(expected, v => Math.Max(v, 0)), y, 1e-4, 1e-6, $"{t.Name} {threads} threads", scale);
+        }
+
         // The same input stored [n, h, w, c] (a folded NHWC Transpose): the im2col gather reads it in place.
         if (cg == 1 && mg == 1) return;
         var nhwc = new float[x.Length];

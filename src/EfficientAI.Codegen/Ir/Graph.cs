@@ -94,6 +94,8 @@ internal sealed class Graph
     public List<string> Outputs { get; } = new();
     /// <summary>Imported opset version per domain ("" is the default ONNX domain).</summary>
     public Dictionary<string, int> Opsets { get; } = new();
+    /// <summary>Threads the large kernels may share (the Threads option; 1: the calling thread only).</summary>
+    public int Threads { get; set; } = 1;
     /// <summary>Per Conv/Gemm/MatMul, what int8 quantization did (empty without Quantize="int8"), for the report.</summary>
     public List<Passes.LayerQuantization> Quantization { get; } = new();
 

@@ -48,7 +48,9 @@ internal sealed class ConvOp : Operator
     /// and otherwise no larger than the Conv's own input or output tensor, so the scratch never dominates a small
     /// model's arena; at least one 16-pixel panel. Depthwise convolutions get one zero-padded input plane instead.
     /// </summary>
-    public override long ScratchFloats(OpContext ctx)
+    public override long ScratchFloats(OpContext ctx) => ScratchPerThread(ctx) * ThreadsFor(ctx);
+
+    private long ScratchPerThread(OpContext ctx)
     {
         var x = InputShape(ctx);
         var w = ctx.Shape(1);
@@ -84,6 +86,12 @@ internal sealed class ConvOp : Operator
 
     private const int PanelWidth = PackedWeights.PanelWidth;
 
+    // Below this many MACs a Conv runs on the calling thread alone: waking a worker costs more than it saves.
+    private const long ParallelMinMacs = 2_000_000;
+
+    /// <summary>Threads this Conv shares (Threads option): its im2col/GEMM or depthwise kernel, when it is large enough.</summary>
+    private int ThreadsFor(OpContext ctx) => ctx.Graph.Threads > 1 && ctx.Shape(0).Length <= 4 && Macs(ctx) >= ParallelMinMacs ? ctx.Graph.Threads : 1;
+
     // The im2col block's cap: 1 MB (a core's L2 on the machines we target).
     private const long MaxScratchFloats = 262144;
 
@@ -115,7 +123,7 @@ internal sealed class ConvOp : Operator
             $"{I(x[0])}, {I(x[1])}, {I(h)}, {I(wi)}, {I(w[0])}, {I(kH)}, {I(kW)}, {I(oH)}, {I(oW)}, " +
             $"{I(is1D ? 1 : win.Strides[0])}, {I(win.Strides[last])}, {I(is1D ? 0 : win.PadBegin[0])}, {I(win.PadBegin[last])}, " +
             $"{I(is1D ? 1 : win.Dilations[0])}, {I(win.Dilations[last])}, {I(ctx.Int("group", 1))}" +
-            (ScratchFloats(ctx) > 0 ? $", {ctx.Scratch}, {ctx.ActivationArgument}{(ctx.Node.ChannelsLastInput ? ", channelsLast: true" : "")});" : ");"));
+            (ScratchFloats(ctx) > 0 ? $", {ctx.Scratch}, {ctx.ActivationArgument}{(ctx.Node.ChannelsLastInput ? ", channelsLast: true" : "")}{(ThreadsFor(ctx) > 1 ? $", threads: {ThreadsFor(ctx)}" : "")});" : ");"));
         if (ScratchFloats(ctx) == 0) ctx.EmitActivation(ctx.Out(0));
     }
 }
