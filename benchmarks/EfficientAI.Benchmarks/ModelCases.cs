@@ -75,6 +75,18 @@ public static class ModelCases
         list.Add(new("mlsd_tiny_320", Path.Combine(dev, "mlsd_320x320_tiny.onnx"),
             new[] { F("input_image_with_alpha:0", 9, 0f, 255f, 1, 320, 320, 4) }, new[] { Mlsd.OffsetsLength, Mlsd.ScoresLength },
             (i, o) => () => Mlsd.Infer((float[])i[0], o[0], o[1])));
+        list.Add(new("silero_vad_legacy", Path.Combine(dev, "silero_vad_legacy.onnx"),
+            new[] { F("input", 4, -0.5f, 0.5f, 1, 512), new ModelInput("sr", new[] { 16000L }, Array.Empty<long>(), Bound: true), F("h", 5, -1f, 1f, 2, 1, 64), F("c", 6, -1f, 1f, 2, 1, 64) },
+            new[] { SileroVadLegacy.OutputLength, SileroVadLegacy.HnLength, SileroVadLegacy.CnLength },
+            (i, o) => () => SileroVadLegacy.Infer((float[])i[0], (float[])i[2], (float[])i[3], o[0], o[1], o[2])));
+        // Threads="2": read against ORT with two threads.
+        list.Add(new("blazeface_128_2t", Path.Combine(dev, "face_detection_front_128x128_barracuda.onnx"),
+            new[] { F("input:0", 8, 0f, 1f, 1, 128, 128, 3) },
+            new[] { BlazeFaceTwoThreads.Identity0Length, BlazeFaceTwoThreads.Identity10Length, BlazeFaceTwoThreads.Identity20Length, BlazeFaceTwoThreads.Identity30Length },
+            (i, o) => () => BlazeFaceTwoThreads.Infer((float[])i[0], o[0], o[1], o[2], o[3])));
+        list.Add(new("mlsd_tiny_320_2t", Path.Combine(dev, "mlsd_320x320_tiny.onnx"),
+            new[] { F("input_image_with_alpha:0", 9, 0f, 255f, 1, 320, 320, 4) }, new[] { MlsdTwoThreads.OffsetsLength, MlsdTwoThreads.ScoresLength },
+            (i, o) => () => MlsdTwoThreads.Infer((float[])i[0], o[0], o[1])));
 #endif
 #if RESNET18
         list.Add(new("resnet18", Metadata("ResNet18Onnx")!,
