@@ -18,6 +18,7 @@ public class MemoryPlanTests
     [InlineData("face_detection_front_128x128_barracuda.onnx", "", "")]
     [InlineData("ch_ppocr_mobile_v2.0_cls_infer.onnx", "", "x=1x3x48x192")]
     [InlineData("silero_vad_op18_ifless.onnx", "batch=1;sequence=512", "")]
+    [InlineData("silero_vad_legacy.onnx", "batch=1;sequence=512", "")]
     [InlineData("mlsd_320x320_tiny.onnx", "", "")]
     public void ArenaWithinFivePercentOfTheLowerBound(string name, string dims, string shapes)
     {
