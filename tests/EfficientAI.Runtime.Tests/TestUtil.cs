@@ -10,10 +10,12 @@ internal static class TestUtil
     public static float[] RandomArray(Random rng, int length, float lo = -2f, float hi = 2f)
     {
         var values = new float[length];
+        // Values near zero are redrawn (they make relative errors meaningless), unless the range holds little else.
+        bool avoidZero = hi > 0.1f || lo < -0.1f;
         for (int i = 0; i < length; i++)
         {
             float v;
-            do v = lo + (float)rng.NextDouble() * (hi - lo); while (MathF.Abs(v) < 0.05f);
+            do v = lo + (float)rng.NextDouble() * (hi - lo); while (avoidZero && MathF.Abs(v) < 0.05f);
             values[i] = v;
         }
         return values;
