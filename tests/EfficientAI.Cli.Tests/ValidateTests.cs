@@ -1,5 +1,6 @@
 using System.IO;
 using System.Linq;
+using EfficientAI.Codegen.Tests.Infrastructure;
 using Xunit;
 
 namespace EfficientAI.Cli.Tests;
@@ -19,6 +20,19 @@ public class ValidateTests
         Assert.Contains("vs ONNX Runtime: max abs ", r.Out);
         Assert.Contains("latency (median of 3): generated ", r.Out);
         Assert.Contains("PASS: 1 output within tolerance", r.Out);
+    }
+
+    [Theory]
+    [InlineData(10)] // float16: Half[] in the generated code, Float16 in ONNX Runtime
+    [InlineData(16)] // bfloat16: ushort bits, BFloat16
+    public void HalfPrecisionInputsAndOutputs_AreBuiltAndCompared(int elemType)
+    {
+        // Casts only: ONNX Runtime's CPU provider has few bfloat16 kernels.
+        var model = new OnnxBuilder(13).Input("x", elemType, (object)2, (object)5).Node("Cast", new[] { "x" }, new[] { "f" }, A.Int("to", 1))
+            .Node("Relu", "f", "y").Node("Cast", new[] { "y" }, new[] { "z" }, A.Int("to", elemType)).Output("y").Output("z", elemType).Build();
+        var r = Eai.Run("validate", Eai.WriteFile(model, $"half{elemType}.onnx"), "--runs", "2");
+        Assert.Equal(0, r.Exit);
+        Assert.Contains("PASS: 2 outputs within tolerance", r.Out);
     }
 
     [Fact]

@@ -178,6 +178,13 @@ internal static class ValidateCommand
     public static TensorData RandomTensor(string name, DataType type, int[] shape, int seed)
     {
         var rng = new Random(seed);
+        if (DataTypes.IsHalf(type))
+        {
+            var half = new float[Shape.ElementsInt(shape)];
+            for (int i = 0; i < half.Length; i++) half[i] = HalfArrays.Round(type, rng.NextDouble() * 2 - 1);
+            if (half.Length > 0 && half.All(v => v == 0)) half[0] = 1;
+            return new TensorData(name, type, shape, half);
+        }
         var t = Tensor.Create(type, shape);
         for (int i = 0; i < t.Length; i++)
             t.Set(i, DataTypes.IsFloat(type) ? rng.NextDouble() * 2 - 1 : type == DataType.Bool ? rng.Next(2) : rng.Next(4));

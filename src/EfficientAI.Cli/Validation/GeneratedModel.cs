@@ -33,9 +33,11 @@ internal sealed class GeneratedModel
     private readonly MethodInfo _run, _time;
     private readonly MethodInfo? _profile;
     private readonly (DataType Type, int Length)[] _outputs;
+    private readonly DataType[] _inputTypes;
 
-    private GeneratedModel(Type shim, (DataType, int)[] outputs)
+    private GeneratedModel(Type shim, DataType[] inputTypes, (DataType, int)[] outputs)
     {
+        _inputTypes = inputTypes;
         _run = shim.GetMethod("Run")!;
         _time = shim.GetMethod("Time")!;
         _profile = shim.GetMethod("Profile");
@@ -88,7 +90,7 @@ internal sealed class GeneratedModel
         ms.Position = 0;
         // Non-collectible: [ThreadStatic] arenas in collectible contexts have crashed hosts on unload.
         var assembly = new AssemblyLoadContext("eai-validate-" + Guid.NewGuid().ToString("N"), isCollectible: false).LoadFromStream(ms);
-        return new GeneratedModel(assembly.GetType(ShimName)!, outputs.ToArray());
+        return new GeneratedModel(assembly.GetType(ShimName)!, inputTypes.ToArray(), outputs.ToArray());
     }
 
     // Per node, the fastest of all runs: the minimum is what a node costs when nothing else interferes.
@@ -123,19 +125,29 @@ internal sealed class GeneratedModel
 
     /// <summary>Microseconds per node (in the order of its Mark calls): the minimum over the runs; 0 for nodes that never ran.</summary>
     public double[] Profile(Array[] inputs, int runs) =>
-        (double[])Invoke(_profile ?? throw new InvalidOperationException("not compiled for profiling"), new object[] { inputs, NewOutputs(), runs })!;
+        (double[])Invoke(_profile ?? throw new InvalidOperationException("not compiled for profiling"), new object[] { Generated(inputs), NewOutputs(), runs })!;
 
-    public Array[] NewOutputs() => _outputs.Select(o => Codegen.Ir.Tensor.Create(o.Type, new[] { o.Length }).Data).ToArray();
+    /// <summary>Output arrays of the types Infer takes (Half[] for float16, ushort[] for bfloat16).</summary>
+    private Array[] NewOutputs() => _outputs.Select(o => o.Type switch
+    {
+        DataType.Float16 => new Half[o.Length],
+        DataType.BFloat16 => new ushort[o.Length],
+        _ => Codegen.Ir.Tensor.Create(o.Type, new[] { o.Length }).Data,
+    }).ToArray();
 
+    /// <summary>Inputs as held in TensorData (float[] for the half types) converted to what Infer takes.</summary>
+    private object[] Generated(Array[] inputs) => inputs.Select((a, i) => (object)HalfArrays.ToGenerated(_inputTypes[i], a)).ToArray();
+
+    /// <summary>Runs once; outputs as TensorData holds them (float[] for the half types).</summary>
     public Array[] Run(Array[] inputs)
     {
         var outputs = NewOutputs();
-        Invoke(_run, new object[] { inputs, outputs });
-        return outputs;
+        Invoke(_run, new object[] { Generated(inputs), outputs });
+        return outputs.Select((a, i) => _outputs[i].Type == DataType.BFloat16 ? HalfArrays.FromGeneratedBFloat16((ushort[])a) : HalfArrays.FromGenerated(a)).ToArray();
     }
 
     /// <summary>Milliseconds per call, one entry per run.</summary>
-    public double[] Time(Array[] inputs, int runs) => (double[])Invoke(_time, new object[] { inputs, NewOutputs(), runs })!;
+    public double[] Time(Array[] inputs, int runs) => (double[])Invoke(_time, new object[] { Generated(inputs), NewOutputs(), runs })!;
 
     private static object? Invoke(MethodInfo m, object[] args)
     {

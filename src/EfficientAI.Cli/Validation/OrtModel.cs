@@ -49,6 +49,8 @@ internal sealed class OrtModel : IDisposable
                 Tensor<uint> t => t.ToArray(),
                 Tensor<ulong> t => t.ToArray(),
                 Tensor<bool> t => t.ToArray(),
+                Tensor<Float16> t => t.ToArray().Select(v => (float)BitConverter.UInt16BitsToHalf(v.value)).ToArray(),
+                Tensor<BFloat16> t => t.ToArray().Select(v => HalfArrays.FromBFloat16(v.value)).ToArray(),
                 _ => throw new CliException(ExitCodes.UsageError, $"ONNX Runtime output '{r.Name}' is a {r.Value?.GetType().Name}, which validate cannot compare"),
             }).ToArray();
         }
@@ -86,6 +88,8 @@ internal sealed class OrtModel : IDisposable
         DataType.UInt32 => Create((uint[])t.Data, t),
         DataType.UInt64 => Create((ulong[])t.Data, t),
         DataType.Bool => Create((bool[])t.Data, t),
+        DataType.Float16 => Create(((float[])t.Data).Select(v => new Float16(BitConverter.HalfToUInt16Bits((Half)v))).ToArray(), t),
+        DataType.BFloat16 => Create(((float[])t.Data).Select(v => new BFloat16(HalfArrays.ToBFloat16(v))).ToArray(), t),
         _ => throw new CliException(ExitCodes.UsageError, $"input '{t.Name}': element type {DataTypes.Name(t.Type)} cannot be fed to ONNX Runtime"),
     };
 

@@ -21,6 +21,12 @@ internal sealed record TensorData(string Name, DataType Type, int[] Shape, Array
     {
         if (type == Type) return this;
         var source = new Tensor(Type, Shape, Data);
+        if (DataTypes.IsHalf(type))
+        {
+            var half = new float[source.Length];
+            for (int i = 0; i < half.Length; i++) half[i] = HalfArrays.Round(type, source.GetDouble(i));
+            return this with { Type = type, Data = half };
+        }
         var target = Tensor.Create(type, Shape);
         for (int i = 0; i < target.Length; i++) target.Set(i, source.GetDouble(i));
         return this with { Type = type, Data = target.Data };
