@@ -150,6 +150,59 @@ public class CalibrationTests
         Assert.Contains("over 12 calibration samples", result.Report!.Quantization[0].Reason);
     }
 
+    [Fact]
+    public void ACalibrationEditRecompilesTheModelAndAnUnrelatedNpyEditDoesNot()
+    {
+        var dir = Directory.CreateTempSubdirectory("eai-calib-incr-").FullName;
+        var model = Path.Combine(dir, "net.onnx");
+        var calib = Path.Combine(dir, "calib.npy");
+        var other = Path.Combine(dir, "other.npy");
+        File.WriteAllBytes(model, SmallNet());
+        File.Copy(CalibrationFile(count: 4), calib);
+        File.Copy(CalibrationFile(count: 5), other);
+        var texts = new[] { new FileText(model), new FileText(calib), new FileText(other) };
+        var provider = new TestOptionsProvider(new() { [model] = Static() });
+        GeneratorDriver driver = GeneratorHarness.Driver(texts, provider, trackSteps: true);
+        var compilation = GeneratorHarness.BaseCompilation("class A { }");
+        driver = driver.RunGenerators(compilation);
+        var before = Sources(driver);
+        Assert.DoesNotContain(driver.GetRunResult().Diagnostics, d => d.Severity == DiagnosticSeverity.Error);
+
+        // Another .npy changes: re-read, but no model asks for it, so nothing recompiles.
+        File.Copy(CalibrationFile(count: 6), other, overwrite: true);
+        driver = driver.ReplaceAdditionalText(texts[2], new FileText(other)).RunGenerators(compilation);
+        var steps = driver.GetRunResult().Results[0].TrackedSteps;
+        Assert.All(steps[ModelGenerator.CompileModelStep].SelectMany(s => s.Outputs), o => Assert.True(o.Reason is IncrementalStepRunReason.Cached or IncrementalStepRunReason.Unchanged, o.Reason.ToString()));
+
+        // The model's own calibration file changes: recompiled with the new samples.
+        File.Copy(CalibrationFile(count: 7), calib, overwrite: true);
+        driver = driver.ReplaceAdditionalText(texts[1], new FileText(calib)).RunGenerators(compilation);
+        steps = driver.GetRunResult().Results[0].TrackedSteps;
+        Assert.Contains(steps[ModelGenerator.CompileModelStep].SelectMany(s => s.Outputs), o => o.Reason == IncrementalStepRunReason.Modified);
+        Assert.NotEqual(before, Sources(driver)); // other static scales
+    }
+
+    private static string Sources(GeneratorDriver driver) => string.Join("\n", driver.GetRunResult().GeneratedTrees.Select(t => t.ToString()));
+
+    [Fact]
+    public void ALayerBehindAnOpWithoutCompileTimeEvaluationKeepsDynamicActivations()
+    {
+        // Softmax has no compile-time evaluation: the MatMul after it cannot be calibrated and quantizes per call.
+        var b = new OnnxBuilder(13).Input("x", 2, 12);
+        b.Initializer("w", new[] { 12, 5 }, OrtReference.RandomFloats(60, 31, 0.5f));
+        b.Node("Softmax", "x", "s");
+        b.Node("MatMul", new[] { "s", "w" }, new[] { "y" });
+        var model = b.Output("y").Build();
+        var file = GeneratorHarness.WriteNpy("softmax_calib.npy", new[] { 3, 2, 12 }, OrtReference.RandomFloats(72, 32));
+        var result = CompileDetailed(model, Options() with { Calibration = "softmax_calib.npy" }, file);
+        Assert.DoesNotContain(result.Output.Diagnostics, d => d.IsError);
+        var layer = Assert.Single(result.Report!.Quantization);
+        Assert.True(layer.Quantized);
+        Assert.Equal(0f, layer.InputScale);
+        Assert.Contains("calibration could not evaluate", layer.Reason);
+        Assert.Contains("Softmax", layer.Reason);
+    }
+
     // Bad calibration input: one EAI03xx naming the file and the expected shape, never a crash.
 
     public static TheoryData<string, string, string> BadFiles() => new()
