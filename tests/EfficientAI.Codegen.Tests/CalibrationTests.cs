@@ -79,6 +79,9 @@ public class CalibrationTests
         var layers = result.Report!.Quantization;
         Assert.Equal(4, layers.Length);
         Assert.All(layers, q => Assert.True(q.Quantized && q.InputScale > 0 && q.OutputSqnrDb > 20 && q.Reason.Contains("static scale"), q.ToString()));
+        // The layers with a bias (the first Conv, the Gemm) add it as int32 to the sums; the others have none.
+        Assert.Equal(new[] { true, false, true, false }, layers.Select(q => q.Reason.EndsWith(", int32 bias", StringComparison.Ordinal)).ToArray());
+        Assert.Equal(2, result.Graph!.Nodes.Count(n => n.Inputs.Count > 3 && result.Graph.Values[n.Inputs[3]].Type == Ir.DataType.Int32));
         // The first layer sees x in [-1, 1): a scale of about 2/255 and a zero point near 128.
         Assert.InRange(layers[0].InputScale, 1.5f / 255, 2.01f / 255);
         Assert.InRange(layers[0].InputZeroPoint, 100, 155);

@@ -110,7 +110,11 @@ internal static class Int8Quantization
                 }
                 replacement.Attributes["x_scale"] = new AttributeProto { Name = "x_scale", Type = AttributeProto.Types.AttributeType.Float, F = c.InputScale };
                 replacement.Attributes["x_zero_point"] = new AttributeProto { Name = "x_zero_point", Type = AttributeProto.Types.AttributeType.Int, I = c.InputZeroPoint };
-                reason = $"int8 weights per output channel, uint8 activations with a static scale ({method ?? new CalibrationMethod(false, 100)} over {range.Samples} calibration samples)";
+                // The bias in int32 with scale x_scale * w_scale[ch], added to the int32 sums (as ONNX Runtime's static QDQ models).
+                if (replacement.HasInput(3) && Int32Bias(graph.Values[replacement.Inputs[3]].Constant!.ToFloats(), c.InputScale, c.Scales) is { } intBias)
+                    replacement.Inputs[3] = GraphEdit.AddConstant(graph, c.Original.Inputs[1] + "_bias_int32", new Tensor(DataType.Int32, new[] { intBias.Length }, intBias));
+                reason = $"int8 weights per output channel, uint8 activations with a static scale ({method ?? new CalibrationMethod(false, 100)} over {range.Samples} calibration samples)" +
+                    (replacement.HasInput(3) && graph.Values[replacement.Inputs[3]].Type == DataType.Int32 ? ", int32 bias" : "");
             }
             graph.Nodes[c.Index] = replacement;
             records[c.Index] = new LayerQuantization(c.Original.Name, c.Original.OpType, true, reason,
@@ -183,6 +187,22 @@ internal static class Int8Quantization
                 c.Noise += noise;
             }, ct);
         }
+    }
+
+    /// <summary>
+    /// round(bias[ch] / (xScale * wScales[ch])) as int32, or null when a value does not fit (a bias far larger than the
+    /// layer's products: it stays a float bias, added after scaling).
+    /// </summary>
+    private static int[]? Int32Bias(float[] bias, float xScale, float[] wScales)
+    {
+        var q = new int[bias.Length];
+        for (int j = 0; j < bias.Length; j++)
+        {
+            double v = System.Math.Round(bias[j] / ((double)xScale * wScales[j]), System.MidpointRounding.ToEven);
+            if (!(System.Math.Abs(v) <= 1 << 30)) return null; // also NaN (a zero weight scale); the headroom keeps the sums from overflowing
+            q[j] = (int)v;
+        }
+        return q;
     }
 
     /// <summary>x quantized to uint8 with a static scale and zero point (saturating, ties to even, as the kernel) and back to float.</summary>
