@@ -38,12 +38,19 @@ public sealed class ModelGenerator : IIncrementalGenerator
             .Select(static (pair, ct) => (pair.Left.Path, Options: ModelOptions.From(pair.Left.Path, pair.Right.GetOptions(pair.Left), pair.Right.GlobalOptions)))
             .Collect();
 
-        // Calibration data (.npy): read as bytes like models, each file once; a model's request holds only the files its
-        // Calibration option names, so editing one .npy recompiles only the models calibrated with it.
+        // Calibration data (.npy): read as bytes like models, each file once, and only files some model's Calibration
+        // option names (a project may hold other, large .npy files). A model's request holds only the files it names,
+        // so editing one .npy recompiles only the models calibrated with it.
+        var calibrationNames = optionsByPath
+            .Select(static (all, ct) => all.SelectMany(e => e.Options.CalibrationFileNames()).Distinct(StringComparer.Ordinal)
+                .OrderBy(n => n, StringComparer.Ordinal).ToEquatableArray());
         var calibrationFiles = context.AdditionalTextsProvider
             .Where(static t => t.Path.EndsWith(".npy", StringComparison.OrdinalIgnoreCase))
-            .Select(static (t, ct) => ReadModel(t.Path))
+            .Combine(calibrationNames)
+            .Select(static (pair, ct) => pair.Right.Any(name => Onnx.CalibrationSet.Matches(name, pair.Left.Path)) ? ReadModel(pair.Left.Path) : null)
             .WithTrackingName(ReadCalibrationStep)
+            .Where(static f => f is not null)
+            .Select(static (f, ct) => f!)
             .Collect();
 
         var requests = files

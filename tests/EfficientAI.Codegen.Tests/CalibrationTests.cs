@@ -171,10 +171,14 @@ public class CalibrationTests
         var before = Sources(driver);
         Assert.DoesNotContain(driver.GetRunResult().Diagnostics, d => d.Severity == DiagnosticSeverity.Error);
 
-        // Another .npy changes: re-read, but no model asks for it, so nothing recompiles.
+        // No model names other.npy: it is never read.
+        var steps = driver.GetRunResult().Results[0].TrackedSteps;
+        Assert.Equal(1, steps[ModelGenerator.ReadCalibrationStep].SelectMany(s => s.Outputs).Count(o => o.Value is ModelFile));
+
+        // Another .npy changes: nothing recompiles.
         File.Copy(CalibrationFile(count: 6), other, overwrite: true);
         driver = driver.ReplaceAdditionalText(texts[2], new FileText(other)).RunGenerators(compilation);
-        var steps = driver.GetRunResult().Results[0].TrackedSteps;
+        steps = driver.GetRunResult().Results[0].TrackedSteps;
         Assert.All(steps[ModelGenerator.CompileModelStep].SelectMany(s => s.Outputs), o => Assert.True(o.Reason is IncrementalStepRunReason.Cached or IncrementalStepRunReason.Unchanged, o.Reason.ToString()));
 
         // The model's own calibration file changes: recompiled with the new samples.
@@ -204,6 +208,31 @@ public class CalibrationTests
         Assert.Equal(0f, layer.InputScale);
         Assert.Contains("calibration could not evaluate", layer.Reason);
         Assert.Contains("Softmax", layer.Reason);
+    }
+
+    [Fact]
+    public void TheNpyReaderRefusesMutatedFilesWithAReasonAndNeverThrowsAnythingElse()
+    {
+        var valid = File.ReadAllBytes(CalibrationFile(count: 2));
+        var rng = new Random(5);
+        int refused = 0;
+        for (int i = 0; i < 3000; i++)
+        {
+            var bytes = (byte[])valid.Clone();
+            int header = Math.Min(bytes.Length, 10 + bytes[8] + 1);
+            for (int k = rng.Next(1, 4); k > 0; k--) bytes[rng.Next(header)] = (byte)rng.Next(256);
+            if (rng.Next(4) == 0) Array.Resize(ref bytes, rng.Next(bytes.Length));
+            try
+            {
+                Onnx.NpyReader.Read(bytes);
+            }
+            catch (Onnx.NpyReader.NpyException e)
+            {
+                Assert.False(string.IsNullOrWhiteSpace(e.Message));
+                refused++;
+            }
+        }
+        Assert.True(refused > 1000, $"only {refused} of 3000 mutated files were refused");
     }
 
     // Bad calibration input: one EAI03xx naming the file and the expected shape, never a crash.

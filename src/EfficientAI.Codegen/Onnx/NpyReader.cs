@@ -51,7 +51,11 @@ internal static class NpyReader
         if (!fields.TryGetValue("shape", out var shapeText)) throw new NpyException("its .npy header has no 'shape'");
         var shape = ParseShape(shapeText);
         long count = 1;
-        foreach (var d in shape) count = checked(count * d);
+        foreach (var d in shape)
+        {
+            count *= d;
+            if (count > Diagnostics.Limits.MaxTensorElements) throw new NpyException($"its shape {Ir.Shape.Format(shape)} holds more values than the limit of {Diagnostics.Limits.MaxTensorElements}");
+        }
         long dataBytes = bytes.Length - start - headerLength;
         if (count > Diagnostics.Limits.MaxTensorElements) throw new NpyException($"it holds {count} values, more than the limit of {Diagnostics.Limits.MaxTensorElements}");
         if (dataBytes != count * 4) throw new NpyException($"its header announces shape {Ir.Shape.Format(shape)} ({count * 4} bytes of data) but the file has {dataBytes} bytes of data");
