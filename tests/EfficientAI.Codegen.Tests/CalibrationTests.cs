@@ -194,12 +194,14 @@ public class CalibrationTests
     [Fact]
     public void ALayerBehindAnOpWithoutCompileTimeEvaluationKeepsDynamicActivations()
     {
-        // Softmax has no compile-time evaluation: the MatMul after it cannot be calibrated and quantizes per call.
+        // Softmax has no compile-time evaluation: the MatMul after it cannot be calibrated and quantizes per call; the
+        // report names that Softmax, not the LogSoftmax on another branch that also stops the run.
         var b = new OnnxBuilder(13).Input("x", 2, 12);
         b.Initializer("w", new[] { 12, 5 }, OrtReference.RandomFloats(60, 31, 0.5f));
-        b.Node("Softmax", "x", "s");
+        b.Node("LogSoftmax", new[] { "x" }, new[] { "other" });
+        b.Node("Softmax", new[] { "x" }, new[] { "s" }, A.Int("axis", 1));
         b.Node("MatMul", new[] { "s", "w" }, new[] { "y" });
-        var model = b.Output("y").Build();
+        var model = b.Output("y").Output("other").Build();
         var file = GeneratorHarness.WriteNpy("softmax_calib.npy", new[] { 3, 2, 12 }, OrtReference.RandomFloats(72, 32));
         var result = CompileDetailed(model, Options() with { Calibration = "softmax_calib.npy" }, file);
         Assert.DoesNotContain(result.Output.Diagnostics, d => d.IsError);
@@ -207,7 +209,8 @@ public class CalibrationTests
         Assert.True(layer.Quantized);
         Assert.Equal(0f, layer.InputScale);
         Assert.Contains("calibration could not evaluate", layer.Reason);
-        Assert.Contains("Softmax", layer.Reason);
+        Assert.Contains("(Softmax", layer.Reason);
+        Assert.DoesNotContain("LogSoftmax", layer.Reason);
     }
 
     [Fact]

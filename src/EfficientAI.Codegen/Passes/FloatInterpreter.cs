@@ -32,8 +32,8 @@ internal sealed class FloatInterpreter
         foreach (var kv in graph.Opsets) _scratch.Opsets[kv.Key] = kv.Value;
     }
 
-    /// <summary>The first node the last run could not evaluate (an op without compile-time evaluation), or null.</summary>
-    public Node? Unevaluated { get; private set; }
+    /// <summary>The nodes the last run could not evaluate (ops without compile-time evaluation), in graph order.</summary>
+    public List<Node> Unevaluated { get; } = new();
 
     /// <summary>
     /// Evaluates every node on the inputs; after each evaluated node calls <paramref name="after"/> with the node and a
@@ -44,7 +44,7 @@ internal sealed class FloatInterpreter
     {
         foreach (var v in _computed) v.Constant = null;
         foreach (var kv in inputs) _scratch.Values[kv.Key].Constant = Tensor.FromFloats(_scratch.Values[kv.Key].RequireShape, kv.Value);
-        Unevaluated = null;
+        Unevaluated.Clear();
         foreach (var node in _graph.Nodes)
         {
             ct.ThrowIfCancellationRequested();
@@ -52,7 +52,7 @@ internal sealed class FloatInterpreter
             if (!Runs(node) || !ctx.AllInputsConstant) continue;
             if (!Evaluate(node, ctx))
             {
-                Unevaluated ??= node;
+                Unevaluated.Add(node);
                 continue;
             }
             after?.Invoke(node, ctx);

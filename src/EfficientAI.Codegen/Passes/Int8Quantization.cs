@@ -95,7 +95,7 @@ internal static class Int8Quantization
             string reason;
             double outputSqnr = double.NaN;
             if (calibration is null) reason = "int8 weights per output channel, uint8 activations quantized per call";
-            else if (c.Range is not { Count: > 0 } range)
+            else if (c.Range is not { Samples: > 0 } range)
                 reason = "int8 weights per output channel, uint8 activations quantized per call: calibration could not evaluate its input at compile time" +
                     (c.Range?.Blocker is { } blocker ? $" ({blocker.Display} has no compile-time evaluation)" : "");
             else
@@ -138,6 +138,7 @@ internal static class Int8Quantization
             c.Range = new RangeStats(method.Percentile ? (int)System.Math.Max(1, (perSample * calibration.Count + PercentileSampleLimit - 1) / PercentileSampleLimit) : 0);
         }
         var interpreter = new FloatInterpreter(graph);
+        Dictionary<string, Node>? producers = null;
         var sample = new Dictionary<string, float[]>(System.StringComparer.Ordinal);
         for (int s = 0; s < calibration.Count; s++)
         {
@@ -147,11 +148,12 @@ internal static class Int8Quantization
                 if (byNode.TryGetValue(node, out var c)) c.Range!.Add(ctx.Const(0)!.ToFloats());
             }, ct);
             foreach (var c in candidates)
-                if (c.Range!.Count == 0 && c.Range.Blocker is null) c.Range.Blocker = interpreter.Unevaluated;
+                if (c.Range!.Samples == 0 && c.Range.Blocker is null && interpreter.Unevaluated.Count > 0)
+                    c.Range.Blocker = Blocker(producers ??= graph.Producers(), c.Original, interpreter.Unevaluated);
         }
         foreach (var c in candidates)
         {
-            if (c.Range!.Count == 0) continue;
+            if (c.Range!.Samples == 0) continue;
             var (lo, hi) = c.Range.Bounds(method);
             lo = System.Math.Min(lo, 0f);
             hi = System.Math.Max(hi, 0f);
@@ -165,7 +167,7 @@ internal static class Int8Quantization
             foreach (var kv in calibration.Samples) sample[kv.Key] = kv.Value[s];
             interpreter.Run(sample, (node, ctx) =>
             {
-                if (!byNode.TryGetValue(node, out var c) || c.Range!.Count == 0) return;
+                if (!byNode.TryGetValue(node, out var c) || c.Range!.Samples == 0) return;
                 var x = ctx.Const(0)!;
                 var xq = FakeQuantize(x.ToFloats(), c.InputScale, c.InputZeroPoint);
                 var w = graph.Values[node.Inputs[1]].Constant!;
@@ -205,6 +207,18 @@ internal static class Int8Quantization
         return q;
     }
 
+    /// <summary>The first node that could not be evaluated among those the layer's input depends on, or null.</summary>
+    private static Node? Blocker(Dictionary<string, Node> producers, Node layer, List<Node> unevaluated)
+    {
+        var ancestors = new HashSet<Node>();
+        var pending = new Stack<string>();
+        pending.Push(layer.Inputs[0]);
+        while (pending.Count > 0)
+            if (producers.TryGetValue(pending.Pop(), out var p) && ancestors.Add(p))
+                foreach (var i in p.Inputs) if (i.Length > 0) pending.Push(i);
+        return unevaluated.FirstOrDefault(ancestors.Contains);
+    }
+
     /// <summary>x quantized to uint8 with a static scale and zero point (saturating, ties to even, as the kernel) and back to float.</summary>
     private static float[] FakeQuantize(float[] x, float scale, int zero)
     {
@@ -230,7 +244,6 @@ internal static class Int8Quantization
 
         /// <summary>Samples observed.</summary>
         public int Samples { get; private set; }
-        public int Count => Samples;
         /// <summary>The node that stopped the compile-time run before this layer, if any.</summary>
         public Node? Blocker { get; set; }
 
