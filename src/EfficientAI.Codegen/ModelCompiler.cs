@@ -77,6 +77,7 @@ internal static class ModelCompiler
             var calibrationMethod = request.Options.ParseCalibrationMethod();
             // Calibration data only matters to Quantize="int8"; without it the option is not read (nor its files checked).
             var calibration = quantize && request.Options.ParseCalibration().Count > 0 ? CalibrationSet.Load(graph, request.Options, request.Calibration) : null;
+            if (!quantize && request.Options.CalibrationFileNames().Any()) diagnostics.Add(Diag(DiagnosticDescriptors.CalibrationIgnored));
             graph = PassPipeline.Run(graph, request.Options.ParseDisabledPasses(), ct, quantize, request.Options.ParseMinSqnrDb(), calibration, calibrationMethod);
             var (modelSource, weightsSource, figures) = ModelEmitter.Emit(graph, request.Options, path, ct, out var details);
             var hint = request.Options.Namespace + "." + request.Options.ClassName;

@@ -317,6 +317,16 @@ public class CalibrationTests
         Assert.Contains(detail, d.GetMessage(System.Globalization.CultureInfo.InvariantCulture));
     }
 
+    [Fact]
+    public void CalibrationWithoutQuantizeIsAnInfoAndReadsNothing()
+    {
+        var modelPath = GeneratorHarness.WriteModel(SmallNet(), "float_with_calibration.onnx");
+        var (_, diagnostics, _) = GeneratorHarness.Generate(modelPath, new() { ["Calibration"] = "nowhere.npy" });
+        Assert.DoesNotContain(diagnostics, d => d.Severity == DiagnosticSeverity.Error);
+        var info = Assert.Single(diagnostics, d => d.Id == "EAI0304");
+        Assert.Equal(DiagnosticSeverity.Info, info.Severity);
+    }
+
     [Theory]
     [InlineData("Entropy")]
     [InlineData("Percentile=40")]

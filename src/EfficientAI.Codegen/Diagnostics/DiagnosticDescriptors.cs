@@ -53,6 +53,10 @@ internal static class DiagnosticDescriptors
     public static readonly DiagnosticDescriptor CalibrationMismatch = Error("EAI0303", "Calibration data does not fit the model",
         "'{0}': {1}");
 
+    public static readonly DiagnosticDescriptor CalibrationIgnored = new("EAI0304", "Calibration data unused",
+        "'{0}': Calibration is set but Quantize is not int8, so the model stays float and its calibration files are not read. Set Quantize=\"int8\" to use them.",
+        Category, DiagnosticSeverity.Info, isEnabledByDefault: true);
+
     public static readonly DiagnosticDescriptor LimitExceeded = Error("EAI0401", "Model exceeds a compiler limit",
         "'{0}': {1}");
 
