@@ -36,7 +36,7 @@ internal static class ModelSession
     private static EquatableArray<ModelFile> CalibrationFiles(string modelPath, ModelOptions options)
     {
         var modelFolder = Path.GetDirectoryName(Path.GetFullPath(modelPath)) ?? ".";
-        return options.CalibrationFileNames()
+        return options.CalibrationFiles()
             .Select(name => new[] { Path.GetFullPath(name), Path.GetFullPath(Path.Combine(modelFolder, name)) }.FirstOrDefault(File.Exists))
             .Where(path => path is not null)
             .Distinct(StringComparer.Ordinal)

@@ -42,7 +42,7 @@ public sealed class ModelGenerator : IIncrementalGenerator
         // option names (a project may hold other, large .npy files). A model's request holds only the files it names,
         // so editing one .npy recompiles only the models calibrated with it.
         var calibrationNames = optionsByPath
-            .Select(static (all, ct) => all.SelectMany(e => e.Options.CalibrationFileNames()).Distinct(StringComparer.Ordinal)
+            .Select(static (all, ct) => all.SelectMany(e => e.Options.CalibrationFiles()).Distinct(StringComparer.Ordinal)
                 .OrderBy(n => n, StringComparer.Ordinal).ToEquatableArray());
         var calibrationFiles = context.AdditionalTextsProvider
             .Where(static t => t.Path.EndsWith(".npy", StringComparison.OrdinalIgnoreCase))
@@ -100,7 +100,7 @@ public sealed class ModelGenerator : IIncrementalGenerator
     private static EquatableArray<ModelFile> CalibrationFor(ModelOptions options, ImmutableArray<ModelFile> all)
     {
         var chosen = new System.Collections.Generic.List<ModelFile>();
-        foreach (var name in options.CalibrationFileNames())
+        foreach (var name in options.CalibrationFiles())
             foreach (var file in all.Where(f => Onnx.CalibrationSet.Matches(name, f.Path)).OrderBy(f => f.Path, StringComparer.Ordinal))
                 if (!chosen.Exists(c => c.Path == file.Path)) chosen.Add(file);
         return chosen.ToEquatableArray();

@@ -159,6 +159,10 @@ internal sealed record ModelOptions(
         }
     }
 
+    /// <summary>The .npy files a build reads for this model: those Calibration names when Quantize is int8, else none; never throws.</summary>
+    public IEnumerable<string> CalibrationFiles() =>
+        Quantize.Trim().Equals("int8", StringComparison.OrdinalIgnoreCase) ? CalibrationFileNames() : Array.Empty<string>();
+
     /// <summary>CalibrationMethod: "MinMax" (default), "Percentile" (99.99) or "Percentile=99.9".</summary>
     public Passes.CalibrationMethod ParseCalibrationMethod()
     {
