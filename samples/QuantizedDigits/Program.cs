@@ -13,6 +13,8 @@ var variants = new (string Name, Action<float[], float[]> Infer, int Arena, long
 {
     ("float", (x, y) => DigitsFloat.Infer(x, y), DigitsFloat.ArenaBytes, DigitsFloat.WeightBytes),
     ("int8 (dynamic activations)", (x, y) => DigitsInt8.Infer(x, y), DigitsInt8.ArenaBytes, DigitsInt8.WeightBytes),
+    ("int8 (static, MinMax)", (x, y) => DigitsInt8MinMax.Infer(x, y), DigitsInt8MinMax.ArenaBytes, DigitsInt8MinMax.WeightBytes),
+    ("int8 (static, Percentile 99.99)", (x, y) => DigitsInt8Percentile.Infer(x, y), DigitsInt8Percentile.ArenaBytes, DigitsInt8Percentile.WeightBytes),
 };
 
 Console.WriteLine($"{RuntimeInformation.ProcessArchitecture}, {Environment.ProcessorCount} cores, {RuntimeInformation.FrameworkDescription}");
@@ -37,4 +39,4 @@ foreach (var (name, infer, arena, weights) in variants)
     medians.Add(median);
     Console.WriteLine($"| {name} | {100.0 * correct / samples.Length:F2}% ({correct}/{samples.Length}) | {weights:N0} B | {arena:N0} B | {median:F2} us |");
 }
-Console.WriteLine($"int8 / float latency: {medians[1] / medians[0]:F2}");
+for (int i = 1; i < variants.Length; i++) Console.WriteLine($"{variants[i].Name} / float latency: {medians[i] / medians[0]:F2}");

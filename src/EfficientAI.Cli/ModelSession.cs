@@ -27,7 +27,22 @@ internal static class ModelSession
     }
 
     public static ModelCompiler.Result Compile(ModelFile file, ModelOptions options, CancellationToken ct = default, string? profiler = null) =>
-        ModelCompiler.CompileDetailed(new ModelRequest(file, options), ct, profiler);
+        ModelCompiler.CompileDetailed(new ModelRequest(file, options, CalibrationFiles(file.Path, options)), ct, profiler);
+
+    /// <summary>
+    /// The .npy files --calibration names, as a build's AdditionalFiles: each name is a path relative to the current
+    /// folder, else to the model's folder. A name found in neither is left out, and the compiler reports it (EAI0302).
+    /// </summary>
+    private static EquatableArray<ModelFile> CalibrationFiles(string modelPath, ModelOptions options)
+    {
+        var modelFolder = Path.GetDirectoryName(Path.GetFullPath(modelPath)) ?? ".";
+        return options.CalibrationFiles()
+            .Select(name => new[] { Path.GetFullPath(name), Path.GetFullPath(Path.Combine(modelFolder, name)) }.FirstOrDefault(File.Exists))
+            .Where(path => path is not null)
+            .Distinct(StringComparer.Ordinal)
+            .Select(path => Read(path!))
+            .ToEquatableArray();
+    }
 
     /// <summary>Writes every error diagnostic (one line each) to <paramref name="error"/>; true when there was one.</summary>
     public static bool ReportErrors(ModelCompiler.Result result, TextWriter error)

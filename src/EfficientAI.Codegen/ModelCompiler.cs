@@ -80,7 +80,12 @@ internal static class ModelCompiler
             var unsupported = Unsupported(graph);
             if (unsupported.Count > 0) return new Result(Fail(unsupported.Select(u => Diag(DiagnosticDescriptors.UnsupportedOp, u.Op, u.Where)).ToArray()), graph, null);
 
-            graph = PassPipeline.Run(graph, request.Options.ParseDisabledPasses(), ct, request.Options.ParseQuantize(), request.Options.ParseMinSqnrDb());
+            bool quantize = request.Options.ParseQuantize();
+            var calibrationMethod = request.Options.ParseCalibrationMethod();
+            // Calibration data only matters to Quantize="int8"; without it the option is not read (nor its files checked).
+            var calibration = quantize && request.Options.ParseCalibration().Count > 0 ? CalibrationSet.Load(graph, request.Options, request.Calibration) : null;
+            if (!quantize && request.Options.CalibrationFileNames().Any()) diagnostics.Add(Diag(DiagnosticDescriptors.CalibrationIgnored));
+            graph = PassPipeline.Run(graph, request.Options.ParseDisabledPasses(), ct, quantize, request.Options.ParseMinSqnrDb(), calibration, calibrationMethod);
             var (modelSource, weightsSource, figures) = ModelEmitter.Emit(graph, request.Options, path, ct, out var details, profiler);
             var hint = request.Options.Namespace + "." + request.Options.ClassName;
             var overBudget = Budgets(request.Options, figures);

@@ -1,6 +1,7 @@
 using System;
 using System.Collections.Immutable;
 using System.IO;
+using System.Linq;
 using EfficientAI.Codegen.Model;
 using Microsoft.CodeAnalysis;
 using Microsoft.CodeAnalysis.Text;
@@ -9,7 +10,8 @@ namespace EfficientAI.Codegen;
 
 /// <summary>
 /// The incremental pipeline: every AdditionalFiles item ending in .onnx is read (ReadModel), paired with its
-/// item metadata (ModelOptions) and compiled (CompileModel). Each step's model compares by value, so an
+/// item metadata (ModelOptions) and the .npy calibration files its Calibration option names (ReadCalibration), and
+/// compiled (CompileModel). Each step's model compares by value, so an
 /// unrelated C# edit re-runs nothing and a model or option edit recompiles only that model.
 /// </summary>
 [Generator(LanguageNames.CSharp)]
@@ -18,6 +20,7 @@ public sealed class ModelGenerator : IIncrementalGenerator
     public const string ReadModelStep = "ReadModel";
     public const string ModelOptionsStep = "ModelOptions";
     public const string CompileModelStep = "CompileModel";
+    public const string ReadCalibrationStep = "ReadCalibration";
 
     public void Initialize(IncrementalGeneratorInitializationContext context)
     {
@@ -35,9 +38,29 @@ public sealed class ModelGenerator : IIncrementalGenerator
             .Select(static (pair, ct) => (pair.Left.Path, Options: ModelOptions.From(pair.Left.Path, pair.Right.GetOptions(pair.Left), pair.Right.GlobalOptions)))
             .Collect();
 
+        // Calibration data (.npy): read as bytes like models, each file once, and only files some model's Calibration
+        // option names (a project may hold other, large .npy files). A model's request holds only the files it names,
+        // so editing one .npy recompiles only the models calibrated with it.
+        var calibrationNames = optionsByPath
+            .Select(static (all, ct) => all.SelectMany(e => e.Options.CalibrationFiles()).Distinct(StringComparer.Ordinal)
+                .OrderBy(n => n, StringComparer.Ordinal).ToEquatableArray());
+        var calibrationFiles = context.AdditionalTextsProvider
+            .Where(static t => t.Path.EndsWith(".npy", StringComparison.OrdinalIgnoreCase))
+            .Combine(calibrationNames)
+            .Select(static (pair, ct) => pair.Right.Any(name => Onnx.CalibrationSet.Matches(name, pair.Left.Path)) ? ReadModel(pair.Left.Path) : null)
+            .WithTrackingName(ReadCalibrationStep)
+            .Where(static f => f is not null)
+            .Select(static (f, ct) => f!)
+            .Collect();
+
         var requests = files
             .Combine(optionsByPath)
-            .Select(static (pair, ct) => new ModelRequest(pair.Left, OptionsFor(pair.Left.Path, pair.Right)))
+            .Combine(calibrationFiles)
+            .Select(static (pair, ct) =>
+            {
+                var options = OptionsFor(pair.Left.Left.Path, pair.Left.Right);
+                return new ModelRequest(pair.Left.Left, options, CalibrationFor(options, pair.Right));
+            })
             .WithTrackingName(ModelOptionsStep);
 
         var compiled = requests
@@ -72,6 +95,16 @@ public sealed class ModelGenerator : IIncrementalGenerator
         }
     }
 #pragma warning restore RS1035
+
+    /// <summary>The .npy files the model's Calibration option names, in that order, sorted by path within one name (deterministic).</summary>
+    private static EquatableArray<ModelFile> CalibrationFor(ModelOptions options, ImmutableArray<ModelFile> all)
+    {
+        var chosen = new System.Collections.Generic.List<ModelFile>();
+        foreach (var name in options.CalibrationFiles())
+            foreach (var file in all.Where(f => Onnx.CalibrationSet.Matches(name, f.Path)).OrderBy(f => f.Path, StringComparer.Ordinal))
+                if (!chosen.Exists(c => c.Path == file.Path)) chosen.Add(file);
+        return chosen.ToEquatableArray();
+    }
 
     private static ModelOptions OptionsFor(string path, ImmutableArray<(string Path, ModelOptions Options)> all)
     {

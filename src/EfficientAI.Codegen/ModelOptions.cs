@@ -24,10 +24,12 @@ internal sealed record ModelOptions(
     string Quantize = "",
     string MinSqnrDb = "",
     string Report = "",
+    string Calibration = "",
+    string CalibrationMethod = "",
     string Threads = "")
 {
     /// <summary>The item metadata names, in the order documented. The props file and the CLI both derive from this list.</summary>
-    public static readonly string[] MetadataNames = { "ClassName", "Namespace", "Dims", "Shapes", "ConstantInputs", "DisabledPasses", "MaxRamBytes", "MaxRomBytes", "Quantize", "MinSqnrDb", "Report", "Threads" };
+    public static readonly string[] MetadataNames = { "ClassName", "Namespace", "Dims", "Shapes", "ConstantInputs", "DisabledPasses", "MaxRamBytes", "MaxRomBytes", "Quantize", "MinSqnrDb", "Report", "Calibration", "CalibrationMethod", "Threads" };
 
     public static ModelOptions Default(string modelPath) =>
         new(DefaultClassName(modelPath), "EfficientAI.Generated", "", "", "", "");
@@ -41,7 +43,8 @@ internal sealed record ModelOptions(
         return new ModelOptions(
             className.Length > 0 ? className : DefaultClassName(modelPath),
             nspace.Length > 0 ? nspace : rootNamespace,
-            Get("Dims"), Get("Shapes"), Get("ConstantInputs"), Get("DisabledPasses"), Get("MaxRamBytes"), Get("MaxRomBytes"), Get("Quantize"), Get("MinSqnrDb"), Get("Report"), Get("Threads"));
+            Get("Dims"), Get("Shapes"), Get("ConstantInputs"), Get("DisabledPasses"), Get("MaxRamBytes"), Get("MaxRomBytes"), Get("Quantize"), Get("MinSqnrDb"), Get("Report"),
+            Get("Calibration"), Get("CalibrationMethod"), Get("Threads"));
     }
 
     /// <summary>"hello_deepa.onnx" -> "HelloDeepa"; "face-detection 128.onnx" -> "FaceDetection128".</summary>
@@ -132,6 +135,59 @@ internal sealed record ModelOptions(
         if (!double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out var db) || double.IsNaN(db))
             throw new CompileError(DiagnosticDescriptors.InvalidOption, $"MinSqnrDb: '{text}' is not a number of decibels (e.g. 30)");
         return db;
+    }
+
+    /// <summary>
+    /// Calibration: "a.npy|b.npy" (files for the model's only input) or "image=a.npy|image=b.npy" (per input), in the
+    /// order given; null input names mean "the only input". Empty when not set.
+    /// </summary>
+    public List<(string? Input, string File)> ParseCalibration()
+    {
+        var list = new List<(string?, string)>();
+        foreach (var entry in Calibration.Split(new[] { ';', '|' }, StringSplitOptions.RemoveEmptyEntries))
+        {
+            var text = entry.Trim();
+            if (text.Length == 0) continue;
+            int eq = text.IndexOf('=');
+            string? input = eq > 0 ? text.Substring(0, eq).Trim() : null;
+            var file = (eq >= 0 ? text.Substring(eq + 1) : text).Trim();
+            if (file.Length == 0 || eq == 0)
+                throw new CompileError(DiagnosticDescriptors.InvalidOption, $"Calibration: '{text}' is not a file name or input=file name");
+            list.Add((input, file));
+        }
+        return list;
+    }
+
+    /// <summary>The .npy file names Calibration lists (what the generator looks for among the AdditionalFiles); never throws.</summary>
+    public IEnumerable<string> CalibrationFileNames()
+    {
+        foreach (var entry in Calibration.Split(new[] { ';', '|' }, StringSplitOptions.RemoveEmptyEntries))
+        {
+            var text = entry.Trim();
+            int eq = text.IndexOf('=');
+            var file = (eq >= 0 ? text.Substring(eq + 1) : text).Trim();
+            if (file.Length > 0) yield return file;
+        }
+    }
+
+    /// <summary>The .npy files a build reads for this model: those Calibration names when Quantize is int8, else none; never throws.</summary>
+    public IEnumerable<string> CalibrationFiles() =>
+        Quantize.Trim().Equals("int8", StringComparison.OrdinalIgnoreCase) ? CalibrationFileNames() : Array.Empty<string>();
+
+    /// <summary>CalibrationMethod: "MinMax" (default), "Percentile" (99.99) or "Percentile=99.9".</summary>
+    public Passes.CalibrationMethod ParseCalibrationMethod()
+    {
+        var text = CalibrationMethod.Trim();
+        if (text.Length == 0 || text.Equals("MinMax", StringComparison.OrdinalIgnoreCase)) return new Passes.CalibrationMethod(false, 100);
+        int eq = text.IndexOf('=');
+        var name = (eq >= 0 ? text.Substring(0, eq) : text).Trim();
+        if (!name.Equals("Percentile", StringComparison.OrdinalIgnoreCase))
+            throw new CompileError(DiagnosticDescriptors.InvalidOption, $"CalibrationMethod: '{text}' is not MinMax, Percentile or Percentile=<p> (e.g. Percentile=99.99)");
+        if (eq < 0) return new Passes.CalibrationMethod(true, Passes.CalibrationMethod.DefaultPercentile);
+        var value = text.Substring(eq + 1).Trim();
+        if (!double.TryParse(value, NumberStyles.Float, CultureInfo.InvariantCulture, out var p) || !(p > 50 && p <= 100))
+            throw new CompileError(DiagnosticDescriptors.InvalidOption, $"CalibrationMethod: percentile '{value}' is not a number in (50, 100] (e.g. Percentile=99.99)");
+        return new Passes.CalibrationMethod(true, p);
     }
 
     /// <summary>A byte budget: "65536", "64K", "1.5M" (binary units); null when not set.</summary>

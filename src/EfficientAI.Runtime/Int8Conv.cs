@@ -75,13 +75,16 @@ public static class Int8Conv
     }
 
     /// <summary>
-    /// Float output of an int8 layer: y = sum * multiplier[ch] * xScale + bias[ch], with sums as in <see cref="ToInt32"/>.
+    /// Float output of an int8 layer: y = (sum + intBias[ch]) * multiplier[ch] * xScale + bias[ch], with sums as in
+    /// <see cref="ToInt32"/>. intBias (empty: none) is a bias quantized with scale xScale * multiplier[ch], added to the
+    /// int32 sums; bias (empty: none) is added in float.
     /// </summary>
     public static void ToFloat(ReadOnlySpan<byte> x, bool xSigned, int xZero, float xScale, ReadOnlySpan<sbyte> packedW, ReadOnlySpan<int> colSums,
         ReadOnlySpan<float> multiplier, ReadOnlySpan<float> bias, Span<float> y, Span<byte> scratch,
         int n, int c, int h, int w, int m, int kH, int kW, int oH, int oW,
-        int strideH, int strideW, int padTop, int padLeft, int dilationH, int dilationW, int group)
+        int strideH, int strideW, int padTop, int padLeft, int dilationH, int dilationW, int group, ReadOnlySpan<int> intBias = default)
     {
+        if (!intBias.IsEmpty && intBias.Length < m) ThrowHelper.Argument("intBias is shorter than m.");
         var shape = new Geometry(n, c, h, w, m, kH, kW, oH, oW, strideH, strideW, padTop, padLeft, dilationH, dilationW, group);
         shape.Check(x.Length, y.Length, scratch.Length, packedW.Length, colSums.Length);
         int positions = oH * oW, mg = shape.Mg;
@@ -89,7 +92,7 @@ public static class Int8Conv
         if (AvxVnni.IsSupported && !xSigned && !ForceRowMajor)
         {
             for (int img = 0; img < n; img++)
-                for (int g = 0; g < group; g++) shape.ChannelMajorVnni(x, xZero, xScale, packedW, colSums, multiplier, bias, y, scratch, img, g);
+                for (int g = 0; g < group; g++) shape.ChannelMajorVnni(x, xZero, xScale, packedW, colSums, multiplier, bias, y, scratch, img, g, intBias);
             return;
         }
         ReadOnlySpan<int> noZeros = stackalloc int[1];
@@ -97,6 +100,9 @@ public static class Int8Conv
             for (int g = 0; g < group; g++)
             {
                 var acc = shape.Product(x, xSigned, xZero, packedW, colSums, noZeros, scratch, img, g);
+                if (!intBias.IsEmpty)
+                    for (int p = 0; p < positions; p++)
+                        for (int ch = 0; ch < mg; ch++) acc[p * mg + ch] += intBias[g * mg + ch];
                 var yg = y.Slice((img * m + g * mg) * positions, mg * positions);
                 var bg = bias.IsEmpty ? bias : bias.Slice(g * mg, mg);
                 Quantize.ToFloat(acc, mg, multiplier.Slice(g * mg, mg), xScale, bg, yg, positions, mg, false, true);
@@ -132,7 +138,7 @@ public static class Int8Conv
         /// </summary>
         [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         public unsafe void ChannelMajorVnni(ReadOnlySpan<byte> x, int xZero, float xScale, ReadOnlySpan<sbyte> packedW, ReadOnlySpan<int> colSums,
-            ReadOnlySpan<float> multiplier, ReadOnlySpan<float> bias, Span<float> y, Span<byte> scratch, int img, int g)
+            ReadOnlySpan<float> multiplier, ReadOnlySpan<float> bias, Span<float> y, Span<byte> scratch, int img, int g, ReadOnlySpan<int> intBias)
         {
             int depth = Depth, positions = Positions, mg = Mg, plane = H * W;
             int k4 = (depth + 3) / 4, posPad = (positions + 15) / 16 * 16, chPad = (mg + 15) / 16 * 16;
@@ -143,6 +149,7 @@ public static class Int8Conv
             fixed (byte* px = scratch)
             fixed (sbyte* pw = packedW.Slice(g * packedLength, packedLength))
             fixed (int* ps = colSums.Slice(g * mg, mg))
+            fixed (int* pib = intBias.IsEmpty ? intBias : intBias.Slice(g * mg, mg))
             fixed (float* pm = multiplier.Slice(g * mg, mg), pb = bias.IsEmpty ? bias : bias.Slice(g * mg, mg), py = yg)
             {
                 for (int oc = 0; oc < mg; oc += 4)
@@ -177,7 +184,8 @@ public static class Int8Conv
                         {
                             int ch = oc + r;
                             var (lo, hi) = r switch { 0 => (a00, a01), 1 => (a10, a11), 2 => (a20, a21), _ => (a30, a31) };
-                            StoreChannel(lo, hi, xZero * ps[ch], pm[ch] * xScale, pb == null ? 0f : pb[ch], py + (nint)ch * positions + p0, count, block);
+                            // An int32 bias joins the zero-point term: (sum - (xZero * colSum - intBias)) = sum - xZero * colSum + intBias.
+                            StoreChannel(lo, hi, xZero * ps[ch] - (pib == null ? 0 : pib[ch]), pm[ch] * xScale, pb == null ? 0f : pb[ch], py + (nint)ch * positions + p0, count, block);
                         }
                     }
                 }

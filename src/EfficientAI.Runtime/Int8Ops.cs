@@ -136,11 +136,13 @@ public static class Int8Ops
     /// A float layer on int8 weights (Gemm/MatMul under Quantize="int8"): a [m, k] is quantized to uint8 with aScale and
     /// aZero, or, when aScale is 0, with a scale and zero point computed from a's range on this call (dynamic
     /// quantization); then y = (sum_p (a_q - aZero) * w_q[p, j]) * aScale * wScales[j] + bias[j] over the packed
-    /// symmetric int8 weights. bias may be empty.
+    /// symmetric int8 weights. bias may be empty. intBias (static scale only; empty: none) is a bias quantized with
+    /// scale aScale * wScales[j] and added to the int32 sums before they are scaled.
     /// </summary>
     public static void FloatMatMul(ReadOnlySpan<float> a, float aScale, int aZero, ReadOnlySpan<sbyte> packedW, ReadOnlySpan<int> colSums,
-        ReadOnlySpan<float> wScales, ReadOnlySpan<float> bias, Span<float> y, Span<byte> scratch, int m, int n, int k)
+        ReadOnlySpan<float> wScales, ReadOnlySpan<float> bias, Span<float> y, Span<byte> scratch, int m, int n, int k, ReadOnlySpan<int> intBias = default)
     {
+        if (!intBias.IsEmpty && (intBias.Length < n || aScale == 0f)) ThrowHelper.Argument("intBias needs n values and a static activation scale.");
         if (a.Length < m * k || y.Length < m * n || scratch.Length < FloatMatMulScratchBytes(m, n, k) || wScales.Length < n || (!bias.IsEmpty && bias.Length < n))
             ThrowHelper.Argument("A span is shorter than its shape.");
         var aq = scratch.Slice(0, m * k);
@@ -158,6 +160,9 @@ public static class Int8Ops
         var acc = MemoryMarshal.Cast<byte, int>(scratch.Slice(Align(m * k), 4 * m * n));
         ReadOnlySpan<int> noZeros = stackalloc int[1];
         Int8Gemm.Multiply(aq, k, false, aZero, packedW, colSums, noZeros, acc, n, m, n, k);
+        if (!intBias.IsEmpty)
+            for (int i = 0; i < m; i++)
+                for (int j = 0; j < n; j++) acc[i * n + j] += intBias[j];
         Quantize.ToFloat(acc, n, wScales, aScale, bias, y, m, n, false, false);
     }
 
@@ -167,14 +172,16 @@ public static class Int8Ops
 
     /// <summary>
     /// A float Conv on int8 weights: x is quantized as in <see cref="FloatMatMul"/> (static scale, or dynamic when
-    /// xScale is 0), convolved with the packed symmetric int8 weights, and y = sum * xScale * wScales[ch] + bias[ch].
+    /// xScale is 0), convolved with the packed symmetric int8 weights, and y = sum * xScale * wScales[ch] + bias[ch]; with
+    /// intBias (static scale only), y = (sum + intBias[ch]) * xScale * wScales[ch] + bias[ch].
     /// </summary>
     public static void FloatConv(ReadOnlySpan<float> x, float xScale, int xZero, ReadOnlySpan<sbyte> packedW, ReadOnlySpan<int> colSums,
         ReadOnlySpan<float> wScales, ReadOnlySpan<float> bias, Span<float> y, Span<byte> scratch,
         int n, int c, int h, int wi, int m, int kH, int kW, int oH, int oW,
-        int strideH, int strideW, int padTop, int padLeft, int dilationH, int dilationW, int group)
+        int strideH, int strideW, int padTop, int padLeft, int dilationH, int dilationW, int group, ReadOnlySpan<int> intBias = default)
     {
         int count = n * c * h * wi;
+        if (!intBias.IsEmpty && xScale == 0f) ThrowHelper.Argument("intBias needs a static activation scale.");
         if (x.Length < count || scratch.Length < FloatConvScratchBytes(n, c, h, wi, m, kH, kW, oH, oW, group) || wScales.Length < m)
             ThrowHelper.Argument("A span is shorter than its shape.");
         var xq = scratch.Slice(0, count);
@@ -190,6 +197,6 @@ public static class Int8Ops
             Quantize.ToUInt8(x.Slice(0, count), scale, zeroPoint, xq, 1, 1, count);
         }
         Int8Conv.ToFloat(xq, false, xZero, xScale, packedW, colSums, wScales, bias, y, scratch.Slice(Align(count)),
-            n, c, h, wi, m, kH, kW, oH, oW, strideH, strideW, padTop, padLeft, dilationH, dilationW, group);
+            n, c, h, wi, m, kH, kW, oH, oW, strideH, strideW, padTop, padLeft, dilationH, dilationW, group, intBias);
     }
 }

@@ -35,7 +35,23 @@ public class QuantizedDevModelTests
 
     [Theory]
     [MemberData(nameof(Models))]
-    public void Int8AgreesWithFloat(string file, string input, int[] shape, string shapes, bool heavy, double minCosine)
+    public void Int8AgreesWithFloat(string file, string input, int[] shape, string shapes, bool heavy, double minCosine) =>
+        Compare(file, input, shape, shapes, heavy, minCosine, calibrated: false);
+
+    /// <summary>
+    /// The same with static activation scales, calibrated (MinMax) on 8 inputs of the same kind drawn with other seeds than
+    /// the compared input; gated like the dynamic build except M-LSD, measured only.
+    /// </summary>
+    [Theory]
+    [MemberData(nameof(Models))]
+    public void StaticInt8AgreesWithFloat(string file, string input, int[] shape, string shapes, bool heavy, double minCosine) =>
+        Compare(file, input, shape, shapes, heavy, minCosine, calibrated: true);
+
+    private static float[] RealisticInput(string file, int n, int seed) =>
+        file.StartsWith("mlsd", StringComparison.Ordinal) ? RealModelTests.LineImage(seed)
+            : file.StartsWith("face", StringComparison.Ordinal) ? Uniform(n, seed, 0f, 1f) : Uniform(n, seed, -1f, 1f);
+
+    private void Compare(string file, string input, int[] shape, string shapes, bool heavy, double minCosine, bool calibrated)
     {
         if (heavy && Environment.GetEnvironmentVariable("EAI_QUANT_DEV") != "1")
         {
@@ -47,12 +63,19 @@ public class QuantizedDevModelTests
         int n = shape.Aggregate(1, (a, b) => a * b);
         // Realistic scales: features in [-1, 1) for the wake-word head and the OCR classifier, an image in [0, 1)
         // for BlazeFace, M-LSD's synthetic picture of lines (RealModelTests).
-        var x = file.StartsWith("mlsd", StringComparison.Ordinal) ? RealModelTests.LineImage(1)
-            : file.StartsWith("face", StringComparison.Ordinal) ? Uniform(n, 1, 0f, 1f) : Uniform(n, 1, -1f, 1f);
+        var x = RealisticInput(file, n, 1);
         var metadata = new Dictionary<string, string> { ["Quantize"] = "int8" };
         if (shapes.Length > 0) metadata["Shapes"] = shapes;
+        var calibration = new List<string>();
+        if (calibrated)
+        {
+            const int samples = 8;
+            var data = Enumerable.Range(0, samples).SelectMany(i => RealisticInput(file, n, 100 + i)).ToArray();
+            calibration.Add(GeneratorHarness.WriteNpy("calib_" + System.IO.Path.GetFileNameWithoutExtension(file) + ".npy", new[] { samples }.Concat(shape).ToArray(), data));
+            metadata["Calibration"] = System.IO.Path.GetFileName(calibration[0]);
+        }
         var expected = OrtReference.Run(model, new[] { (input, (Array)x, shape) });
-        var actual = GeneratorHarness.Compile(model, metadata, fileName: "int8_" + file).Run(x);
+        var actual = GeneratorHarness.Compile(model, metadata, (calibrated ? "static_int8_" : "int8_") + file, calibration.ToArray()).Run(x);
         for (int o = 0; o < expected.Length; o++)
         {
             var e = (float[])expected[o];
@@ -67,7 +90,7 @@ public class QuantizedDevModelTests
                 range = Math.Max(range, Math.Abs((double)e[i]));
             }
             double cosine = ee == 0 && aa == 0 ? 1 : dot / Math.Sqrt(ee * aa);
-            _output.WriteLine($"{file} output {o} [{e.Length}]: cosine {cosine:F6}, max abs error {maxAbs:G3} = {maxAbs / range:P2} of max |float| {range:G4}");
+            _output.WriteLine($"{file}{(calibrated ? " (static)" : "")} output {o} [{e.Length}]: cosine {cosine:F6}, max abs error {maxAbs:G3} = {maxAbs / range:P2} of max |float| {range:G4}");
             Assert.True(cosine > minCosine, $"{file} output {o}: cosine similarity {cosine}");
         }
     }

@@ -240,14 +240,14 @@ public class Int8Tests
         var multiplier = Enumerable.Range(0, m).Select(_ => 0.001f + 0.01f * (float)rng.NextDouble()).ToArray();
         var bias = TestUtil.RandomArray(rng, m);
         var scratch = new byte[Int8Conv.ScratchBytes(c, m, kH, kW, oH, oW, group)];
-        float[] Run(bool rowMajor)
+        float[] Run(bool rowMajor, int[]? intBias = null)
         {
             var y = new float[n * m * oH * oW];
             Array.Fill(y, float.NaN);
             Int8Conv.ForceRowMajor = rowMajor;
             try
             {
-                Int8Conv.ToFloat(x, false, 131, 0.02f, packed, colSums, multiplier, bias, y, scratch, n, c, h, w, m, kH, kW, oH, oW, sH, sW, pT, pL, dH, dW, group);
+                Int8Conv.ToFloat(x, false, 131, 0.02f, packed, colSums, multiplier, bias, y, scratch, n, c, h, w, m, kH, kW, oH, oW, sH, sW, pT, pL, dH, dW, group, intBias);
             }
             finally
             {
@@ -258,5 +258,40 @@ public class Int8Tests
         var expected = Run(true);
         Assert.DoesNotContain(expected, float.IsNaN);
         Assert.Equal(expected, Run(false));
+
+        // An int32 bias (static quantization) is added to the sums: both paths agree bit for bit, and each output
+        // moves by intBias[ch] * multiplier[ch] * xScale.
+        var intBias = Enumerable.Range(0, m).Select(_ => rng.Next(-5000, 5000)).ToArray();
+        var withBias = Run(true, intBias);
+        Assert.Equal(withBias, Run(false, intBias));
+        int positions = oH * oW;
+        for (int i = 0; i < withBias.Length; i++)
+        {
+            int ch = i / positions % m;
+            Assert.Equal(expected[i] + intBias[ch] * multiplier[ch] * 0.02f, withBias[i], 3e-3f);
+        }
+    }
+
+    [Fact]
+    public void FloatMatMulAddsAnInt32BiasToTheSums()
+    {
+        var rng = new Random(77);
+        int m = 3, n = 19, k = 21;
+        var a = Enumerable.Range(0, m * k).Select(_ => (float)rng.NextDouble() * 2 - 1).ToArray();
+        var w = Enumerable.Range(0, k * n).Select(_ => (sbyte)rng.Next(-127, 128)).ToArray();
+        var packed = new sbyte[Int8Gemm.PackedLength(k, n)];
+        var colSums = new int[n];
+        Int8Gemm.PackB(w, false, k, n, packed, colSums);
+        var wScales = Enumerable.Range(0, n).Select(_ => 0.001f + 0.01f * (float)rng.NextDouble()).ToArray();
+        var intBias = Enumerable.Range(0, n).Select(_ => rng.Next(-3000, 3000)).ToArray();
+        var scratch = new byte[Int8Ops.FloatMatMulScratchBytes(m, n, k)];
+        float aScale = 2f / 255;
+        var plain = new float[m * n];
+        var biased = new float[m * n];
+        Int8Ops.FloatMatMul(a, aScale, 128, packed, colSums, wScales, default, plain, scratch, m, n, k);
+        Int8Ops.FloatMatMul(a, aScale, 128, packed, colSums, wScales, default, biased, scratch, m, n, k, intBias);
+        for (int i = 0; i < m * n; i++) Assert.Equal(plain[i] + intBias[i % n] * wScales[i % n] * aScale, biased[i], 1e-4f);
+        // Dynamic quantization has no scale to quantize a bias with at compile time.
+        Assert.Throws<ArgumentException>(() => Int8Ops.FloatMatMul(a, 0f, 0, packed, colSums, wScales, default, biased, scratch, m, n, k, intBias));
     }
 }

@@ -44,6 +44,19 @@ internal static class DiagnosticDescriptors
     public static readonly DiagnosticDescriptor DataDependentShape = Error("EAI0204", "Shape depends on run-time data",
         "'{0}': {1}. Make that input a constant (initializer or ConstantInputs metadata) so the shape is known at compile time.");
 
+    public static readonly DiagnosticDescriptor CalibrationFileRefused = Error("EAI0301", "Calibration file refused",
+        "'{0}': calibration file '{1}': {2}. Expected float32 samples for input '{3}' of shape {4}: a .npy array of shape [samples, ...] with one sample per leading index (numpy.save of a float32 array).");
+
+    public static readonly DiagnosticDescriptor CalibrationFileMissing = Error("EAI0302", "Calibration file not found",
+        "'{0}': Calibration names '{1}', which {2}. Add the .npy file to the project as <AdditionalFiles Include=\"...\" /> or correct the name.");
+
+    public static readonly DiagnosticDescriptor CalibrationMismatch = Error("EAI0303", "Calibration data does not fit the model",
+        "'{0}': {1}");
+
+    public static readonly DiagnosticDescriptor CalibrationIgnored = new("EAI0304", "Calibration data unused",
+        "'{0}': Calibration is set but Quantize is not int8, so the model stays float and its calibration files are not read. Set Quantize=\"int8\" to use them.",
+        Category, DiagnosticSeverity.Info, isEnabledByDefault: true);
+
     public static readonly DiagnosticDescriptor LimitExceeded = Error("EAI0401", "Model exceeds a compiler limit",
         "'{0}': {1}");
 

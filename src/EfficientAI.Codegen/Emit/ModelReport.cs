@@ -134,7 +134,7 @@ internal sealed record ModelReport(
         $"MACs per inference: {N(Macs)}",
     };
 
-    private static readonly string[] s_quantColumns = { "node", "op", "precision", "weight scales (min..max)", "weight SQNR", "why" };
+    private static readonly string[] s_quantColumns = { "node", "op", "precision", "weight scales (min..max)", "weight SQNR", "activation scale (zero point)", "output SQNR", "why" };
 
     private static string Db(double v) => double.IsNaN(v) ? "" : double.IsPositiveInfinity(v) ? "exact" : v.ToString("F1", CultureInfo.InvariantCulture) + " dB";
 
@@ -143,7 +143,9 @@ internal sealed record ModelReport(
     {
         q.Node, q.OpType, q.Quantized ? "int8" : "float",
         q.Channels == 0 ? "" : q.MinWeightScale.ToString("G4", CultureInfo.InvariantCulture) + ".." + q.MaxWeightScale.ToString("G4", CultureInfo.InvariantCulture) + $" ({I(q.Channels)} channels)",
-        Db(q.WeightSqnrDb), q.Reason,
+        Db(q.WeightSqnrDb),
+        q.InputScale == 0f ? (q.Quantized ? "per call" : "") : q.InputScale.ToString("G4", CultureInfo.InvariantCulture) + $" ({I(q.InputZeroPoint)})",
+        Db(q.OutputSqnrDb), q.Reason,
     });
 
     public string ToText()
@@ -176,7 +178,7 @@ internal sealed record ModelReport(
         foreach (var line in TotalLines()) sb.Append("- ").Append(line).Append('\n');
         if (Quantization.Length > 0)
         {
-            sb.Append("\n## Quantization\n\n| ").Append(string.Join(" | ", s_quantColumns)).Append(" |\n|---|---|---|---|---:|---|\n");
+            sb.Append("\n## Quantization\n\n| ").Append(string.Join(" | ", s_quantColumns)).Append(" |\n|---|---|---|---|---:|---|---:|---|\n");
             foreach (var r in QuantizationRows()) sb.Append("| ").Append(string.Join(" | ", r.Select(Cell))).Append(" |\n");
         }
         return sb.ToString();
@@ -253,7 +255,9 @@ internal sealed record ModelReport(
                 sb.Append(i == 0 ? "\n" : ",\n").Append("    { \"name\": ").Append(Json(q.Node)).Append(", \"op\": ").Append(Json(q.OpType))
                   .Append(", \"precision\": ").Append(Json(q.Quantized ? "int8" : "float")).Append(", \"channels\": ").Append(I(q.Channels))
                   .Append(", \"minWeightScale\": ").Append(Num(q.MinWeightScale)).Append(", \"maxWeightScale\": ").Append(Num(q.MaxWeightScale))
-                  .Append(", \"weightSqnrDb\": ").Append(Num(q.WeightSqnrDb)).Append(", \"reason\": ").Append(Json(q.Reason)).Append(" }");
+                  .Append(", \"weightSqnrDb\": ").Append(Num(q.WeightSqnrDb))
+                  .Append(", \"inputScale\": ").Append(q.InputScale == 0f ? "null" : Num(q.InputScale)).Append(", \"inputZeroPoint\": ").Append(q.InputScale == 0f ? "null" : I(q.InputZeroPoint))
+                  .Append(", \"outputSqnrDb\": ").Append(Num(q.OutputSqnrDb)).Append(", \"reason\": ").Append(Json(q.Reason)).Append(" }");
             }
             sb.Append("\n  ]");
         }

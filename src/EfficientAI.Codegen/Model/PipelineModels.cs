@@ -8,8 +8,11 @@ namespace EfficientAI.Codegen.Model;
 /// <summary>The bytes of one .onnx AdditionalFile, read losslessly (AdditionalText.GetText() fails on binary files).</summary>
 internal sealed record ModelFile(string Path, EquatableArray<byte> Bytes, string? ReadError);
 
-/// <summary>Everything the compiler needs for one model: its bytes and its options. Value-equal.</summary>
-internal sealed record ModelRequest(ModelFile File, ModelOptions Options);
+/// <summary>
+/// Everything the compiler needs for one model: its bytes, its options and the .npy AdditionalFiles its Calibration
+/// option names (in the order named; only those, so an unrelated .npy edit recompiles nothing). Value-equal.
+/// </summary>
+internal sealed record ModelRequest(ModelFile File, ModelOptions Options, EquatableArray<ModelFile> Calibration = default);
 
 /// <summary>One generated source file.</summary>
 internal sealed record GeneratedSource(string HintName, string Text);

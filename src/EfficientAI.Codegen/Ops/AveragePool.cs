@@ -14,6 +14,8 @@ internal sealed class AveragePoolOp : PoolOperator
         base.Infer(ctx);
     }
 
+    public override bool TryEvaluate(OpContext ctx) => EvaluatePool(ctx, max: false, ctx.Int("count_include_pad", 0) != 0);
+
     public override void Emit(EmitContext ctx)
     {
         bool include = ctx.Int("count_include_pad", 0) != 0;

@@ -36,6 +36,55 @@ internal sealed class ConvOp : Operator
         ctx.SetOutput(0, DataType.Float, new[] { x[0], w[0] }.Concat(window.Output).ToArray());
     }
 
+    /// <summary>Direct N-D convolution in double (constant folding, and calibration's compile-time run of the float graph).</summary>
+    public override bool TryEvaluate(OpContext ctx)
+    {
+        if (ctx.Node.ChannelsLastInput) return false; // the reference below reads [N, C, spatial...]
+        var xs = ctx.Shape(0);
+        var ws = ctx.Shape(1);
+        var win = Window.Resolve(ctx, xs.Skip(2).ToArray(), ctx.IntArray("kernel_shape") ?? ws.Skip(2).ToArray());
+        var x = ctx.Const(0)!.ToFloats();
+        var w = ctx.Const(1)!.ToFloats();
+        var bias = ctx.Has(2) ? ctx.Const(2)!.ToFloats() : null;
+        var ys = new[] { xs[0], ws[0] }.Concat(win.Output).ToArray();
+        var y = new float[Shape.ElementsInt(ys)];
+        int group = (int)ctx.Int("group", 1), n = xs[0], c = xs[1], m = ws[0], cg = c / group, mg = m / group;
+        var inShape = xs.Skip(2).ToArray();
+        int r = inShape.Length, inPlane = Shape.ElementsInt(inShape), outPlane = Shape.ElementsInt(win.Output), window = Shape.ElementsInt(win.Kernel);
+        var o = new int[r];
+        var k = new int[r];
+        for (int b = 0; b < n; b++)
+            for (int mm = 0; mm < m; mm++)
+            {
+                int g = mm / mg;
+                System.Array.Clear(o, 0, r);
+                for (int at = 0; at < outPlane; at++)
+                {
+                    double sum = bias is null ? 0 : bias[mm];
+                    System.Array.Clear(k, 0, r);
+                    for (int kn = 0; kn < window; kn++)
+                    {
+                        int offset = 0;
+                        bool inside = true;
+                        for (int d = 0; d < r; d++)
+                        {
+                            int p = o[d] * win.Strides[d] - win.PadBegin[d] + k[d] * win.Dilations[d];
+                            if (p < 0 || p >= inShape[d]) inside = false;
+                            offset = offset * inShape[d] + p;
+                        }
+                        if (inside)
+                            for (int cc = 0; cc < cg; cc++)
+                                sum += (double)w[(mm * cg + cc) * window + kn] * x[(b * c + g * cg + cc) * inPlane + offset];
+                        for (int d = r - 1; d >= 0 && ++k[d] == win.Kernel[d]; d--) k[d] = 0;
+                    }
+                    y[(b * m + mm) * outPlane + at] = (float)sum;
+                    for (int d = r - 1; d >= 0 && ++o[d] == win.Output[d]; d--) o[d] = 0;
+                }
+            }
+        ctx.SetConst(0, Tensor.FromFloats(ys, y));
+        return true;
+    }
+
     public override long Macs(OpContext ctx)
     {
         var w = ctx.Shape(1);

@@ -37,6 +37,30 @@ internal sealed class GemmOp : Operator
         ctx.SetOutput(0, DataType.Float, new[] { m, n });
     }
 
+    /// <summary>alpha * op(A) op(B) + beta * C in double (constant folding, calibration's compile-time run).</summary>
+    public override bool TryEvaluate(OpContext ctx)
+    {
+        var (m, n, k) = Dims(ctx);
+        var (cr, cc) = ctx.Has(2) ? CShape(ctx, m, n) : (1, 1);
+        bool ta = ctx.Int("transA", 0) != 0, tb = ctx.Int("transB", 0) != 0;
+        double alpha = ctx.Float("alpha", 1f), beta = ctx.Float("beta", 1f);
+        var a = ctx.Const(0)!.ToFloats();
+        var b = ctx.Const(1)!.ToFloats();
+        var c = ctx.Has(2) ? ctx.Const(2)!.ToFloats() : null;
+        var y = new float[m * n];
+        for (int i = 0; i < m; i++)
+            for (int j = 0; j < n; j++)
+            {
+                double sum = 0;
+                for (int p = 0; p < k; p++) sum += (double)a[ta ? p * m + i : i * k + p] * b[tb ? j * k + p : p * n + j];
+                double v = alpha * sum;
+                if (c is not null) v += beta * c[(cr == 1 ? 0 : i) * cc + (cc == 1 ? 0 : j)];
+                y[i * n + j] = (float)v;
+            }
+        ctx.SetConst(0, Tensor.FromFloats(new[] { m, n }, y));
+        return true;
+    }
+
     public override long Macs(OpContext ctx)
     {
         var (m, n, k) = Dims(ctx);

@@ -18,6 +18,30 @@ internal abstract class GlobalPoolOperator : Operator
         ctx.SetOutput(0, DataType.Float, y);
     }
 
+    /// <summary>Mean or max per (batch, channel) plane (constant folding, calibration's compile-time run).</summary>
+    public override bool TryEvaluate(OpContext ctx)
+    {
+        var xs = ctx.Shape(0);
+        var x = ctx.Const(0)!.ToFloats();
+        int planes = xs[0] * xs[1], spatial = planes == 0 ? 0 : x.Length / planes;
+        bool max = OpType == "GlobalMaxPool";
+        var y = new float[planes];
+        for (int p = 0; p < planes; p++)
+        {
+            double sum = 0;
+            float best = float.NegativeInfinity;
+            for (int i = 0; i < spatial; i++)
+            {
+                float v = x[p * spatial + i];
+                sum += v;
+                if (v > best) best = v;
+            }
+            y[p] = max ? best : (float)(sum / spatial);
+        }
+        ctx.SetConst(0, Tensor.FromFloats(ctx.Output(0).RequireShape, y));
+        return true;
+    }
+
     public override void Emit(EmitContext ctx)
     {
         var x = ctx.Shape(0);

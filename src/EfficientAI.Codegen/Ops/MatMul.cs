@@ -43,6 +43,36 @@ internal sealed class MatMulOp : Operator
         ctx.SetOutput(0, DataType.Float, Resolve(ctx).OutShape);
     }
 
+    /// <summary>Batched products in double (constant folding, calibration's compile-time run).</summary>
+    public override bool TryEvaluate(OpContext ctx)
+    {
+        var p = Resolve(ctx);
+        var a = ctx.Const(0)!.ToFloats();
+        var b = ctx.Const(1)!.ToFloats();
+        int batches = Shape.ElementsInt(p.BatchShape), r = p.BatchShape.Length;
+        var y = new float[batches * p.M * p.N];
+        var index = new int[r];
+        for (int batch = 0; batch < batches; batch++)
+        {
+            int aBase = 0, bBase = 0;
+            for (int d = 0; d < r; d++)
+            {
+                aBase += index[d] * p.ABatchStrides[d];
+                bBase += index[d] * p.BBatchStrides[d];
+            }
+            for (int i = 0; i < p.M; i++)
+                for (int j = 0; j < p.N; j++)
+                {
+                    double sum = 0;
+                    for (int q = 0; q < p.K; q++) sum += (double)a[aBase + i * p.K + q] * b[bBase + q * p.N + j];
+                    y[(batch * p.M + i) * p.N + j] = (float)sum;
+                }
+            for (int d = r - 1; d >= 0 && ++index[d] == p.BatchShape[d]; d--) index[d] = 0;
+        }
+        ctx.SetConst(0, Tensor.FromFloats(p.OutShape, y));
+        return true;
+    }
+
     public override long Macs(OpContext ctx)
     {
         var p = Resolve(ctx);

@@ -9,6 +9,8 @@ internal sealed class MaxPoolOp : PoolOperator
 
     protected override bool AllowsBytes => true;
 
+    public override bool TryEvaluate(OpContext ctx) => EvaluatePool(ctx, max: true, countIncludePad: false);
+
     public override void Emit(EmitContext ctx)
     {
         if (!Planar(ctx))

@@ -55,6 +55,51 @@ internal sealed class PadOp : Operator
         ctx.SetOutput(0, ctx.Type(0), y);
     }
 
+    /// <summary>Pads a constant input at compile time, with the kernel's source-index rules (constant folding, calibration).</summary>
+    public override bool TryEvaluate(OpContext ctx)
+    {
+        var x = ctx.Const(0)!;
+        var (pads, mode, value) = Resolve(ctx);
+        var inShape = x.Shape;
+        int rank = inShape.Length;
+        var outShape = ctx.Output(0).RequireShape;
+        var result = Tensor.Create(x.Type, outShape);
+        var inStrides = Shape.Strides(inShape);
+        var index = new int[rank];
+        bool empty = x.Length == 0;
+        for (int o = 0; o < result.Length; o++)
+        {
+            int source = 0;
+            for (int d = 0; d < rank && source >= 0; d++)
+            {
+                int i = SourceIndex(index[d] - pads[d], inShape[d], mode);
+                source = i < 0 ? -1 : source + i * inStrides[d];
+            }
+            if (empty || source < 0) result.Set(o, value);
+            else Array.Copy(x.Data, source, result.Data, o, 1);
+            for (int d = rank - 1; d >= 0 && ++index[d] == outShape[d]; d--) index[d] = 0;
+        }
+        ctx.SetConst(0, result);
+        return true;
+    }
+
+    /// <summary>The input index an output index i - pad reads on an axis of n elements, or -1 for the constant value.</summary>
+    private static int SourceIndex(int i, int n, string mode)
+    {
+        if ((uint)i < (uint)n) return i;
+        switch (mode)
+        {
+            case "edge": return i < 0 ? 0 : n - 1;
+            case "reflect":
+                if (n == 1) return 0;
+                int period = 2 * (n - 1);
+                int m = ((i % period) + period) % period;
+                return m < n ? m : period - m;
+            case "wrap": return ((i % n) + n) % n;
+            default: return -1;
+        }
+    }
+
     public override void Emit(EmitContext ctx)
     {
         var (pads, mode, value) = Resolve(ctx);

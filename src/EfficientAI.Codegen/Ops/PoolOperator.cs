@@ -33,6 +33,59 @@ internal abstract class PoolOperator : Operator
         ctx.SetOutput(1, DataType.Int64, shape);
     }
 
+    /// <summary>
+    /// Pools a constant float input at compile time, as the N-D kernel does (constant folding, calibration's
+    /// compile-time run); not MaxPool's Indices output nor int8/uint8 inputs.
+    /// </summary>
+    protected bool EvaluatePool(OpContext ctx, bool max, bool countIncludePad)
+    {
+        if (ctx.HasOutput(1) || IsBytes(ctx) || ctx.Type(0) != DataType.Float) return false;
+        var xs = ctx.Shape(0);
+        var win = Geometry(ctx);
+        var x = ctx.Const(0)!.ToFloats();
+        var inShape = xs.Skip(2).ToArray();
+        int r = inShape.Length, planes = xs[0] * xs[1], inPlane = Shape.ElementsInt(inShape), outPlane = Shape.ElementsInt(win.Output), window = Shape.ElementsInt(win.Kernel);
+        var y = new float[planes * outPlane];
+        var o = new int[r];
+        var k = new int[r];
+        for (int plane = 0; plane < planes; plane++)
+        {
+            System.Array.Clear(o, 0, r);
+            for (int at = 0; at < outPlane; at++)
+            {
+                float best = float.NegativeInfinity;
+                double sum = 0;
+                int count = 0, padded = 0;
+                System.Array.Clear(k, 0, r);
+                for (int kn = 0; kn < window; kn++)
+                {
+                    int offset = 0;
+                    bool inside = true, insidePadded = true;
+                    for (int d = 0; d < r; d++)
+                    {
+                        int p = o[d] * win.Strides[d] - win.PadBegin[d] + k[d] * win.Dilations[d];
+                        if (p < 0 || p >= inShape[d]) inside = false;
+                        if (p < -win.PadBegin[d] || p >= inShape[d] + win.PadEnd[d]) insidePadded = false;
+                        offset = offset * inShape[d] + p;
+                    }
+                    if (insidePadded) padded++;
+                    if (inside)
+                    {
+                        float v = x[plane * inPlane + offset];
+                        if (v > best || count == 0) best = v;
+                        sum += v;
+                        count++;
+                    }
+                    for (int d = r - 1; d >= 0 && ++k[d] == win.Kernel[d]; d--) k[d] = 0;
+                }
+                y[plane * outPlane + at] = max ? (count == 0 ? float.NegativeInfinity : best) : (float)(sum / (countIncludePad ? padded : count));
+                for (int d = r - 1; d >= 0 && ++o[d] == win.Output[d]; d--) o[d] = 0;
+            }
+        }
+        ctx.SetConst(0, Tensor.FromFloats(new[] { xs[0], xs[1] }.Concat(win.Output).ToArray(), y));
+        return true;
+    }
+
     /// <summary>True when the 1-D/2-D kernels apply: float, rank 3 or 4 and no Indices output.</summary>
     protected static bool Planar(OpContext ctx) => ctx.Rank(0) is 3 or 4 && !ctx.HasOutput(1) && !IsBytes(ctx);
 

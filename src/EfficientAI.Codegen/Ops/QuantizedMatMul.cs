@@ -52,9 +52,11 @@ internal sealed class QuantizedMatMulOp : Operator
         Int8Weights.Pack(w, 0, false, k, n, packed, 0, sums, 0);
         string packedName = ctx.ConstantTable(new Tensor(DataType.Int8, new[] { packed.Length }, packed), ctx.Node.Inputs[1] + "_packed");
         string sumsName = ctx.ConstantTable(new Tensor(DataType.Int32, new[] { n }, sums), ctx.Node.Inputs[1] + "_sums");
-        string bias = ctx.Has(3) ? ctx.In(3) : "default";
+        // A float bias is added after scaling; an int32 one (static quantization) to the int32 sums.
+        bool intBias = ctx.Has(3) && ctx.Type(3) == DataType.Int32;
+        string bias = ctx.Has(3) && !intBias ? ctx.In(3) : "default";
         ctx.W.Line($"{Int8Operands.Runtime}Int8Ops.FloatMatMul({ctx.In(0)}, {EmitContext.F(ctx.Float("x_scale", 0f))}, {EmitContext.I(ctx.Int("x_zero_point", 0))}, " +
-            $"{packedName}, {sumsName}, {ctx.In(2)}, {bias}, {ctx.Out(0)}, {Int8Operands.ScratchBytes(ctx)}, {m}, {n}, {k});");
+            $"{packedName}, {sumsName}, {ctx.In(2)}, {bias}, {ctx.Out(0)}, {Int8Operands.ScratchBytes(ctx)}, {m}, {n}, {k}{(intBias ? ", " + ctx.In(3) : "")});");
         ctx.EmitActivation(ctx.Out(0)); // an activation fused into the float op before it was quantized
     }
 }

@@ -141,7 +141,87 @@ internal sealed class ResizeOp : Operator
         _ => downsampling ? (int)Math.Ceiling(v) : (int)v, // opset 10 "simple"
     };
 
-    public override bool TryEvaluate(OpContext ctx) => false;
+    /// <summary>Nearest: per axis, per output index, the input index it copies (the kernel's table, axes one after another).</summary>
+    private static int[] NearestSources(Plan p)
+    {
+        var sources = new int[p.OutShape.Sum()];
+        int k = 0;
+        for (int a = 0; a < p.InShape.Length; a++)
+            for (int i = 0; i < p.OutShape[a]; i++)
+            {
+                int s = p.OutShape[a] == p.InShape[a] && p.Scales[a] == 1f ? i
+                    : NearestIndex(p.Nearest, Source(p.Coordinates, i, p.Scales[a], p.InShape[a]), p.Scales[a] < 1f);
+                sources[k++] = Math.Max(0, Math.Min(s, p.InShape[a] - 1));
+            }
+        return sources;
+    }
+
+    /// <summary>
+    /// Resizes a constant input at compile time from the same tables the kernels read (constant folding, and
+    /// calibration's compile-time run of decoders that upsample): nearest copies, linear/cubic sum the separable
+    /// taps of the last two axes in double.
+    /// </summary>
+    public override bool TryEvaluate(OpContext ctx)
+    {
+        var p = Resolve(ctx);
+        var x = ctx.Const(0)!;
+        int rank = p.InShape.Length;
+        var result = Tensor.Create(x.Type, p.OutShape);
+        if (result.Length == 0 || rank == 0)
+        {
+            if (rank == 0) Array.Copy(x.Data, result.Data, 1);
+            ctx.SetConst(0, result);
+            return true;
+        }
+        if (p.Mode == "nearest")
+        {
+            var sources = NearestSources(p);
+            var inStrides = Shape.Strides(p.InShape);
+            var index = new int[rank];
+            for (int o = 0; o < result.Length; o++)
+            {
+                int source = 0, start = 0;
+                for (int d = 0; d < rank; d++)
+                {
+                    source += sources[start + index[d]] * inStrides[d];
+                    start += p.OutShape[d];
+                }
+                Array.Copy(x.Data, source, result.Data, o, 1);
+                for (int d = rank - 1; d >= 0 && ++index[d] == p.OutShape[d]; d--) index[d] = 0;
+            }
+            ctx.SetConst(0, result);
+            return true;
+        }
+        if (x.Type != DataType.Float) return false;
+        int inH = rank >= 2 ? p.InShape[rank - 2] : 1, outH = rank >= 2 ? p.OutShape[rank - 2] : 1;
+        int inW = p.InShape[rank - 1], outW = p.OutShape[rank - 1];
+        int planes = Shape.ElementsInt(p.InShape) / Math.Max(1, inH * inW), taps = p.Mode == "cubic" ? 4 : 2;
+        var (rows, rowWeights) = Taps(p, rank - 2, inH, outH);
+        var (cols, colWeights) = Taps(p, rank - 1, inW, outW);
+        var xf = x.ToFloats();
+        var y = (float[])result.Data;
+        for (int plane = 0; plane < planes; plane++)
+            for (int i = 0; i < outH; i++)
+                for (int j = 0; j < outW; j++)
+                {
+                    int at = (plane * outH + i) * outW + j;
+                    if (rows[taps * i] < 0 || cols[taps * j] < 0)
+                    {
+                        y[at] = p.Extrapolation;
+                        continue;
+                    }
+                    double sum = 0;
+                    for (int a = 0; a < taps; a++)
+                    {
+                        double rowSum = 0;
+                        for (int b = 0; b < taps; b++) rowSum += (double)colWeights[taps * j + b] * xf[(plane * inH + rows[taps * i + a]) * inW + cols[taps * j + b]];
+                        sum += rowWeights[taps * i + a] * rowSum;
+                    }
+                    y[at] = (float)sum;
+                }
+        ctx.SetConst(0, result);
+        return true;
+    }
 
     public override void Emit(EmitContext ctx)
     {
@@ -149,15 +229,7 @@ internal sealed class ResizeOp : Operator
         int rank = p.InShape.Length;
         if (p.Mode == "nearest")
         {
-            var sources = new int[p.OutShape.Sum()];
-            int k = 0;
-            for (int a = 0; a < rank; a++)
-                for (int i = 0; i < p.OutShape[a]; i++)
-                {
-                    int s = p.OutShape[a] == p.InShape[a] && p.Scales[a] == 1f ? i
-                        : NearestIndex(p.Nearest, Source(p.Coordinates, i, p.Scales[a], p.InShape[a]), p.Scales[a] < 1f);
-                    sources[k++] = Math.Max(0, Math.Min(s, p.InShape[a] - 1));
-                }
+            var sources = NearestSources(p);
             ctx.W.Line($"global::EfficientAI.Runtime.Resize.Nearest({ctx.In(0)}, {ctx.Out(0)}, {ctx.IntTable(p.InShape)}, {ctx.IntTable(p.OutShape)}, {ctx.IntTable(sources)});");
             return;
         }

@@ -17,6 +17,21 @@ internal abstract class UnaryOperator : Operator
     /// <summary>The kernel, alpha and beta this node runs: what ActivationFusion records when it folds the node into its producer.</summary>
     public virtual (string Kernel, float Alpha, float Beta) Activation(OpContext ctx) => (Kernel, Alpha(ctx), Beta(ctx));
 
+    /// <summary>
+    /// y with a fused activation applied as its unfused op folds (compile-time evaluation of a Conv/Gemm/MatMul that
+    /// ActivationFusion gave an epilogue). FusedActivation.Kind names the activation op; GeluTanh is Gelu's tanh form.
+    /// </summary>
+    public static float[] ApplyFused(FusedActivation activation, float[] y)
+    {
+        bool geluTanh = activation.Kind == "GeluTanh";
+        var op = OperatorRegistry.Find("", geluTanh ? "Gelu" : activation.Kind) as UnaryOperator
+            ?? throw new System.InvalidOperationException($"no element-wise op for fused activation {activation.Kind}");
+        float alpha = geluTanh ? 1f : activation.Alpha;
+        var result = new float[y.Length];
+        for (int i = 0; i < y.Length; i++) result[i] = op.Apply(y[i], alpha, activation.Beta);
+        return result;
+    }
+
     public override void Infer(OpContext ctx)
     {
         ctx.RequireFloat(0);

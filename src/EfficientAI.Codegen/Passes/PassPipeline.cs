@@ -15,7 +15,8 @@ internal static class PassPipeline
         "InPlaceMemory", // read by the memory planner: element-wise outputs overwrite inputs that die there
     };
 
-    public static Graph Run(Graph graph, ISet<string> disabled, CancellationToken ct, bool quantizeInt8 = false, double minSqnrDb = Int8Quantization.DefaultMinSqnrDb)
+    public static Graph Run(Graph graph, ISet<string> disabled, CancellationToken ct, bool quantizeInt8 = false, double minSqnrDb = Int8Quantization.DefaultMinSqnrDb,
+        Onnx.CalibrationSet? calibration = null, CalibrationMethod? calibrationMethod = null)
     {
         // Passes are linear walks; cancellation is checked between them (and inside ShapeInference and the planner).
         bool On(string pass)
@@ -41,7 +42,8 @@ internal static class PassPipeline
         if (On("ActivationFusion")) graph = ActivationFusion.Run(graph);
         if (On("TransposePairs")) graph = TransposePairs.Run(graph);
         // Quantize="int8" (not optional in the DisabledPasses sense: it is asked for by its own option).
-        if (quantizeInt8) graph = Int8Quantization.Run(graph, minSqnrDb);
+        // With calibration data the float graph runs at compile time on the samples: static activation scales.
+        if (quantizeInt8) graph = Int8Quantization.Run(graph, minSqnrDb, calibration, calibrationMethod, ct);
         // After quantization: only the float Conv kernel gathers from NHWC.
         if (On("ChannelsLastConvInput")) graph = ChannelsLastConvInput.Run(graph);
         if (On("DeadNodeElimination")) graph = DeadNodeElimination.Run(graph);

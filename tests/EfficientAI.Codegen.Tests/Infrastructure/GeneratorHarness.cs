@@ -71,6 +71,27 @@ internal static class GeneratorHarness
         return path;
     }
 
+    /// <summary>Writes a float32 .npy file (format 1.0, C order) into a fresh folder; returns its path.</summary>
+    public static string WriteNpy(string fileName, int[] shape, float[] data, string descr = "<f4")
+    {
+        var header = "{'descr': '" + descr + "', 'fortran_order': False, 'shape': (" + string.Join(", ", shape) + (shape.Length == 1 ? "," : "") + "), }";
+        header = header.PadRight((header.Length + 11) / 64 * 64 + 64 - 11) + "\n";
+        var bytes = new List<byte> { 0x93, (byte)'N', (byte)'U', (byte)'M', (byte)'P', (byte)'Y', 1, 0, (byte)(header.Length & 0xff), (byte)(header.Length >> 8) };
+        bytes.AddRange(Encoding.ASCII.GetBytes(header));
+        foreach (var v in data) bytes.AddRange(BitConverter.GetBytes(v));
+        return WriteFile(fileName, bytes.ToArray());
+    }
+
+    /// <summary>Writes bytes to a file of that name in a folder named after the content hash.</summary>
+    public static string WriteFile(string fileName, byte[] bytes)
+    {
+        var dir = Path.Combine(TempDir, "files", Convert.ToHexString(SHA256.HashData(bytes))[..16]);
+        Directory.CreateDirectory(dir);
+        var path = Path.Combine(dir, fileName);
+        if (!File.Exists(path)) File.WriteAllBytes(path, bytes);
+        return path;
+    }
+
     public static CSharpCompilation BaseCompilation(params string[] sources) => CSharpCompilation.Create(
         "Generated_" + Guid.NewGuid().ToString("N"),
         sources.Select(s => CSharpSyntaxTree.ParseText(s, new CSharpParseOptions(LanguageVersion.Latest))),
@@ -82,19 +103,21 @@ internal static class GeneratorHarness
             new GeneratorDriverOptions(IncrementalGeneratorOutputKind.None, trackIncrementalGeneratorSteps: trackSteps));
 
     /// <summary>Runs the generator on one model file; returns the output compilation and every diagnostic.</summary>
-    public static (Compilation Output, ImmutableArray<Diagnostic> Diagnostics, GeneratorDriverRunResult Run) Generate(string modelPath, Dictionary<string, string>? metadata = null)
+    /// <param name="otherFiles">More AdditionalFiles without metadata (calibration .npy files).</param>
+    public static (Compilation Output, ImmutableArray<Diagnostic> Diagnostics, GeneratorDriverRunResult Run) Generate(string modelPath, Dictionary<string, string>? metadata = null,
+        params string[] otherFiles)
     {
         var provider = new TestOptionsProvider(new() { [modelPath] = metadata ?? new() });
-        var driver = Driver(new[] { new FileText(modelPath) }, provider);
+        var driver = Driver(new[] { new FileText(modelPath) }.Concat(otherFiles.Select(f => new FileText(f))), provider);
         driver = driver.RunGeneratorsAndUpdateCompilation(BaseCompilation(), out var output, out var diagnostics);
         return (output, diagnostics, driver.GetRunResult());
     }
 
     /// <summary>Generates, compiles and loads a model; fails the test on any error diagnostic.</summary>
-    public static CompiledModelRunner Compile(byte[] model, Dictionary<string, string>? metadata = null, string? fileName = null)
+    public static CompiledModelRunner Compile(byte[] model, Dictionary<string, string>? metadata = null, string? fileName = null, params string[] otherFiles)
     {
         var path = WriteModel(model, fileName);
-        var (output, diagnostics, _) = Generate(path, metadata);
+        var (output, diagnostics, _) = Generate(path, metadata, otherFiles);
         var errors = diagnostics.Where(d => d.Severity == DiagnosticSeverity.Error).ToList();
         if (errors.Count > 0) throw new InvalidOperationException("generator errors:\n" + string.Join("\n", errors));
         return CompiledModelRunner.Load(output, metadata?.GetValueOrDefault("Namespace") ?? "TestModels",
