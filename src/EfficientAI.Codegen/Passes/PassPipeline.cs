@@ -15,7 +15,8 @@ internal static class PassPipeline
         "InPlaceMemory", // read by the memory planner: element-wise outputs overwrite inputs that die there
     };
 
-    public static Graph Run(Graph graph, ISet<string> disabled, CancellationToken ct, bool quantizeInt8 = false, double minSqnrDb = Int8Quantization.DefaultMinSqnrDb)
+    public static Graph Run(Graph graph, ISet<string> disabled, CancellationToken ct, bool quantizeInt8 = false, double minSqnrDb = Int8Quantization.DefaultMinSqnrDb,
+        PruneSettings? pruning = null)
     {
         // Passes are linear walks; cancellation is checked between them (and inside ShapeInference and the planner).
         bool On(string pass)
@@ -39,6 +40,9 @@ internal static class PassPipeline
         }
         if (On("ActivationFusion")) graph = ActivationFusion.Run(graph);
         if (On("TransposePairs")) graph = TransposePairs.Run(graph);
+        // Prune/PruneStructured (asked for by their own options): after BatchNorm folding and fusion, so the weights pruned
+        // are the ones that run; before quantization, which keeps zeros exact.
+        if (pruning is { Unstructured: true }) graph = MagnitudePruning.Run(graph, pruning);
         // Quantize="int8" (not optional in the DisabledPasses sense: it is asked for by its own option).
         if (quantizeInt8) graph = Int8Quantization.Run(graph, minSqnrDb);
         if (On("DeadNodeElimination")) graph = DeadNodeElimination.Run(graph);
