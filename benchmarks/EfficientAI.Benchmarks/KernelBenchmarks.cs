@@ -1,4 +1,5 @@
 using System;
+using System.Linq;
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
 using System.Runtime.Intrinsics.X86;
@@ -103,4 +104,44 @@ public class FmaPeakBenchmarks
         }
         return ((a0 + a1) + (a2 + a3)) + ((a4 + a5) + (a6 + a7)) + ((a8 + a9) + (a10 + a11)) + ((a12 + a13) + (a14 + a15));
     }
+}
+
+/// <summary>
+/// A pruned constant weight: the packed dense GEMM (what an unpruned or lightly pruned layer runs) against the CSR kernel
+/// (SparseGemm.Compute) at several sparsities, both given the same weights with the smallest |w| zeroed; where the
+/// ratio crosses 1 sets SparseWeights.MinSparsity in the generator. Shapes m x n x k: the digits CNN's 512->64 layer
+/// at batch 1, a square 512 layer at batch 1 and at batch 16.
+/// </summary>
+[MemoryDiagnoser]
+public class SparseGemmBenchmarks
+{
+    private float[] _a = null!, _packed = null!, _y = null!, _values = null!;
+    private int[] _start = null!, _rows = null!;
+    private int _m, _n, _k;
+
+    [Params("1x64x512", "1x512x512", "16x512x512")]
+    public string Shape { get; set; } = "";
+
+    [Params(0.5, 0.7, 0.8, 0.9, 0.95)]
+    public double Sparsity { get; set; }
+
+    [GlobalSetup]
+    public void Setup()
+    {
+        (_m, _n, _k) = GemmBenchmarks.Parse(Shape);
+        _a = ModelCases.Uniform(_m * _k, 1, -1f, 1f);
+        var b = ModelCases.Uniform(_k * _n, 2, -1f, 1f);
+        var order = Enumerable.Range(0, b.Length).OrderBy(i => Math.Abs(b[i])).ThenBy(i => i).ToArray();
+        for (int i = 0; i < (int)Math.Round(b.Length * Sparsity); i++) b[order[i]] = 0f;
+        _y = new float[_m * _n];
+        _packed = new float[Gemm.PackedLength(_k, _n)];
+        Gemm.PackB(b, _packed, _k, _n, transB: false);
+        (_start, _rows, _values) = SparseGemm.Compress(b, _k, _n);
+    }
+
+    [Benchmark(Baseline = true, Description = "Gemm.ComputePacked")]
+    public void Dense() => Gemm.ComputePacked(_a, _packed, default, _y, _m, _n, _k, Activation.None);
+
+    [Benchmark(Description = "SparseGemm.Compute")]
+    public void Sparse() => SparseGemm.Compute(_a, _start, _rows, _values, default, _y, _m, _n, _k, Activation.None);
 }

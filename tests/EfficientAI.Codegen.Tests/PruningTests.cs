@@ -89,6 +89,44 @@ public class PruningTests
             Assert.True(Math.Abs(layer.Sparsity - sparsity) < 0.5 / layer.Weights + 1e-9, $"{layer.Node}: {layer.Zeros}/{layer.Weights}");
     }
 
+
+    /// <summary>One row through Gemm (transB, alpha, bias) 64->48, Relu, MatMul 48->10: the shape the CSR kernel is for.</summary>
+    private static byte[] Mlp(Dictionary<string, float[]>? weights = null)
+    {
+        var b = new OnnxBuilder(13).Input("x", 1, 64);
+        b.Initializer("g", new[] { 48, 64 }, weights?["g"] ?? OrtReference.RandomFloats(48 * 64, 21, 0.3f));
+        b.Initializer("c", new[] { 48 }, OrtReference.RandomFloats(48, 22, 0.3f));
+        b.Initializer("m", new[] { 48, 10 }, weights?["m"] ?? OrtReference.RandomFloats(480, 23, 0.5f));
+        b.Node("Gemm", new[] { "x", "g", "c" }, new[] { "h" }, A.Int("transB", 1), A.Float("alpha", 0.5f), A.Float("beta", 2f));
+        b.Node("Relu", "h", "r");
+        b.Node("MatMul", new[] { "r", "m" }, new[] { "y" });
+        return b.Output("y").Build();
+    }
+
+    [Fact]
+    public void VerySparseWeightsRunOnTheCsrKernelAndMatchOrt()
+    {
+        var weights = new Dictionary<string, float[]>
+        {
+            ["g"] = NaivePrune(OrtReference.RandomFloats(48 * 64, 21, 0.3f), 0.96),
+            ["m"] = NaivePrune(OrtReference.RandomFloats(480, 23, 0.5f), 0.96),
+        };
+        var x = OrtReference.RandomFloats(64, 7, 1f);
+        var expected = OrtReference.Run(Mlp(weights), new[] { ("x", (Array)x, new[] { 1, 64 }) })[0];
+        var metadata = new Dictionary<string, string> { ["Prune"] = "0.96" };
+        var runner = GeneratorHarness.Compile(Mlp(), metadata, "mlp_sparse.onnx");
+        OrtReference.AssertClose(expected, runner.Run(x)[0], 1e-4, 1e-5, "Prune=0.96 on the CSR kernel");
+        Assert.Equal(0, runner.Allocations(new Array[] { x }, 20));
+
+        var path = GeneratorHarness.WriteModel(Mlp(), "mlp_sparse_src.onnx");
+        string Source(Dictionary<string, string>? m) => string.Join("\n", GeneratorHarness.Generate(path, m).Output.SyntaxTrees.Select(t => t.ToString()));
+        Assert.Equal(2, CountOf(Source(metadata), "SparseGemm.Compute("));
+        // At half sparsity the packed dense kernel is faster (docs/compression.md): no CSR.
+        Assert.Equal(0, CountOf(Source(new Dictionary<string, string> { ["Prune"] = "0.5" }), "SparseGemm.Compute("));
+    }
+
+    private static int CountOf(string text, string what) => (text.Length - text.Replace(what, "").Length) / what.Length;
+
     [Fact]
     public void GlobalPruningRanksAllLayersTogether()
     {

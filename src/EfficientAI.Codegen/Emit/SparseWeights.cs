@@ -1,0 +1,69 @@
+using EfficientAI.Codegen.Ir;
+
+namespace EfficientAI.Codegen.Emit;
+
+/// <summary>
+/// Pruned constant GEMM weights in compressed form (the runtime's SparseGemm): per output column its nonzero values
+/// (alpha folded in) and their rows, as int32/float tables among the weights. Gemm and MatMul emit it instead of the packed
+/// dense form when enough of the weight is zero that skipping the zeros beats the packed kernel.
+/// </summary>
+internal static class SparseWeights
+{
+    /// <summary>
+    /// Fraction of zero weights from which the CSR kernel is used. Measured with the SparseGemm benchmark (docs/compression.md):
+    /// against the AVX-512 packed kernel at one row the gathers cost 2-7x more at 0.5-0.8 sparsity, about as much at 0.9,
+    /// and 0.65-0.8x at 0.95.
+    /// </summary>
+    public const double MinSparsity = 0.95;
+
+    /// <summary>Rows of A up to which the CSR kernel is used: at 16 rows the packed kernel reuses each weight 16 times and wins even at 0.95 (1.3x).</summary>
+    public const int MaxRows = 1;
+
+    /// <summary>True when a weight of this sparsity multiplying this many rows runs faster on the CSR kernel.</summary>
+    public static bool Pays(Tensor w, int rows) => rows <= MaxRows && Sparsity(w) >= MinSparsity;
+
+    public static double Sparsity(Tensor w)
+    {
+        if (w.Type != DataType.Float || w.Length == 0) return 0;
+        var values = w.ToFloats();
+        int zeros = 0;
+        foreach (var v in values) if (v == 0f) zeros++;
+        return (double)zeros / values.Length;
+    }
+
+    /// <summary>
+    /// Emits y = act(a * alpha * op(b) + bias) on the CSR kernel when b is sparse enough; false (nothing emitted) otherwise.
+    /// op(b) is b [k, n], or with transB the transpose of b stored [n, k]. bias is a span expression or "default".
+    /// </summary>
+    public static bool TryEmit(EmitContext ctx, Tensor b, int m, int n, int k, bool transB, float alpha, string bias)
+    {
+        if (b.Type != DataType.Float || m <= 0 || n <= 0 || k <= 0 || !Pays(b, m)) return false;
+        var w = b.ToFloats();
+        var start = new int[n + 1];
+        int nonzeros = 0;
+        for (int j = 0; j < n; j++)
+        {
+            for (int p = 0; p < k; p++)
+                if (w[transB ? j * k + p : p * n + j] != 0f) nonzeros++;
+            start[j + 1] = nonzeros;
+        }
+        var rows = new int[nonzeros];
+        var values = new float[nonzeros];
+        int at = 0;
+        for (int j = 0; j < n; j++)
+            for (int p = 0; p < k; p++)
+            {
+                float v = w[transB ? j * k + p : p * n + j];
+                if (v == 0f) continue;
+                rows[at] = p;
+                values[at++] = alpha * v;
+            }
+        string hint = ctx.Node.Inputs[1];
+        string columnStart = ctx.ConstantTable(new Tensor(DataType.Int32, new[] { n + 1 }, start), hint + "_csr_start");
+        string rowIndex = ctx.ConstantTable(new Tensor(DataType.Int32, new[] { nonzeros }, rows), hint + "_csr_rows");
+        string nonzeroValues = ctx.ConstantTable(Tensor.FromFloats(new[] { nonzeros }, values), hint + "_csr_values");
+        ctx.W.Line($"// sparse weights: {nonzeros} of {(long)k * n} nonzero, CSR by output column");
+        ctx.W.Line($"global::EfficientAI.Runtime.SparseGemm.Compute({ctx.In(0)}, {columnStart}, {rowIndex}, {nonzeroValues}, {bias}, {ctx.Out(0)}, {m}, {n}, {k}, {ctx.ActivationArgument});");
+        return true;
+    }
+}
