@@ -75,6 +75,8 @@ internal static class ModelCompiler
 
             graph = PassPipeline.Run(graph, request.Options.ParseDisabledPasses(), ct, request.Options.ParseQuantize(), request.Options.ParseMinSqnrDb(),
                 request.Options.ParsePruning());
+            foreach (var skipped in graph.Pruning.Where(p => p.StructuredSkipped))
+                diagnostics.Add(Diag(DiagnosticDescriptors.StructuredPruningSkipped, $"{skipped.OpType} '{skipped.Node}'", skipped.Note.Replace("structured: ", "")));
             var (modelSource, weightsSource, figures) = ModelEmitter.Emit(graph, request.Options, path, ct, out var details);
             var hint = request.Options.Namespace + "." + request.Options.ClassName;
             var overBudget = Budgets(request.Options, figures);

@@ -28,7 +28,9 @@ internal sealed record PruneSettings(double Sparsity, bool Global, Regex? Exclud
 /// <param name="Channels">Output channels after structured pruning (or the layer's channels when it was not structurally pruned).</param>
 /// <param name="ChannelsRemoved">Output channels structured pruning removed.</param>
 /// <param name="Note">Why the layer was left alone or only partly pruned; empty when pruned as asked.</param>
-internal sealed record LayerPruning(string Node, string OpType, string Weight, int Weights, int Zeros, int Channels, int ChannelsRemoved, string Note)
+/// <param name="StructuredSkipped">Structured pruning was asked for and left this layer whole (reported as EAI0351).</param>
+internal sealed record LayerPruning(string Node, string OpType, string Weight, int Weights, int Zeros, int Channels, int ChannelsRemoved, string Note,
+    bool StructuredSkipped = false)
 {
     public double Sparsity => Weights == 0 ? 0 : (double)Zeros / Weights;
 }
@@ -113,6 +115,7 @@ internal static class MagnitudePruning
                 Channels = before.ChannelsRemoved > 0 ? before.Channels : entry.Channels,
                 ChannelsRemoved = before.ChannelsRemoved,
                 Note = string.Join("; ", new[] { before.Note, entry.Note }.Where(n => n.Length > 0).Distinct()),
+                StructuredSkipped = before.StructuredSkipped || entry.StructuredSkipped,
             };
         }
     }

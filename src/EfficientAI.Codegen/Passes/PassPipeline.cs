@@ -42,6 +42,7 @@ internal static class PassPipeline
         if (On("TransposePairs")) graph = TransposePairs.Run(graph);
         // Prune/PruneStructured (asked for by their own options): after BatchNorm folding and fusion, so the weights pruned
         // are the ones that run; before quantization, which keeps zeros exact.
+        if (pruning is { Structured: true }) graph = StructuredPruning.Run(graph, pruning);
         if (pruning is { Unstructured: true }) graph = MagnitudePruning.Run(graph, pruning);
         // Quantize="int8" (not optional in the DisabledPasses sense: it is asked for by its own option).
         if (quantizeInt8) graph = Int8Quantization.Run(graph, minSqnrDb);
