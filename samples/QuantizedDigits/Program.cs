@@ -13,6 +13,11 @@ var variants = new (string Name, Action<float[], float[]> Infer, int Arena, long
 {
     ("float", (x, y) => DigitsFloat.Infer(x, y), DigitsFloat.ArenaBytes, DigitsFloat.WeightBytes),
     ("int8 (dynamic activations)", (x, y) => DigitsInt8.Infer(x, y), DigitsInt8.ArenaBytes, DigitsInt8.WeightBytes),
+    ("50% pruned, per layer", (x, y) => DigitsPrunedLayer.Infer(x, y), DigitsPrunedLayer.ArenaBytes, DigitsPrunedLayer.WeightBytes),
+    ("50% pruned, per layer, output layer kept", (x, y) => DigitsPrunedLayerKeepOutput.Infer(x, y), DigitsPrunedLayerKeepOutput.ArenaBytes, DigitsPrunedLayerKeepOutput.WeightBytes),
+    ("50% pruned, global", (x, y) => DigitsPrunedGlobal.Infer(x, y), DigitsPrunedGlobal.ArenaBytes, DigitsPrunedGlobal.WeightBytes),
+    ("50% pruned (global) + int8", (x, y) => DigitsPrunedGlobalInt8.Infer(x, y), DigitsPrunedGlobalInt8.ArenaBytes, DigitsPrunedGlobalInt8.WeightBytes),
+    ("structured 25%", (x, y) => DigitsStructured.Infer(x, y), DigitsStructured.ArenaBytes, DigitsStructured.WeightBytes),
 };
 
 Console.WriteLine($"{RuntimeInformation.ProcessArchitecture}, {Environment.ProcessorCount} cores, {RuntimeInformation.FrameworkDescription}");
@@ -37,4 +42,4 @@ foreach (var (name, infer, arena, weights) in variants)
     medians.Add(median);
     Console.WriteLine($"| {name} | {100.0 * correct / samples.Length:F2}% ({correct}/{samples.Length}) | {weights:N0} B | {arena:N0} B | {median:F2} us |");
 }
-Console.WriteLine($"int8 / float latency: {medians[1] / medians[0]:F2}");
+for (int v = 1; v < variants.Length; v++) Console.WriteLine($"{variants[v].Name} / float latency: {medians[v] / medians[0]:F2}");
