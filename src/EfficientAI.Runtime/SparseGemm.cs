@@ -32,18 +32,25 @@ public static class SparseGemm
         fixed (float* pa = a, pv = values, pb = bias, py = y)
         fixed (int* ps = columnStart, pi = rowIndex)
         {
-            for (int i = 0; i < m; i++)
-            {
-                float* x = pa + (long)i * k, row = py + (long)i * n;
-                for (int j = 0; j < n; j++)
-                {
-                    int start = ps[j];
-                    float sum = Dot(x, pi + start, pv + start, ps[j + 1] - start);
-                    row[j] = bias.IsEmpty ? sum : sum + pb[j];
-                }
-            }
+            Rows(pa, ps, pi, pv, bias.IsEmpty ? null : pb, py, m, n, k);
         }
         activation.Apply(y.Slice(0, m * n));
+    }
+
+    // Tier-0 code would call the vector intrinsics instead of inlining them (several times slower).
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static unsafe void Rows(float* a, int* columnStart, int* rowIndex, float* values, float* bias, float* y, int m, int n, int k)
+    {
+        for (int i = 0; i < m; i++)
+        {
+            float* x = a + (long)i * k, row = y + (long)i * n;
+            for (int j = 0; j < n; j++)
+            {
+                int start = columnStart[j];
+                float sum = Dot(x, rowIndex + start, values + start, columnStart[j + 1] - start);
+                row[j] = bias == null ? sum : sum + bias[j];
+            }
+        }
     }
 
     /// <summary>True when every index is in [0, limit): one unsigned compare per lane.</summary>

@@ -128,6 +128,24 @@ public class PruningTests
     private static int CountOf(string text, string what) => (text.Length - text.Replace(what, "").Length) / what.Length;
 
     [Fact]
+    public void PrunedConvolutionsRunOnTheSparseKernelAndMatchOrt()
+    {
+        // Above SparseWeights.ConvMinSparsity both Convs run on Conv2DSparse; at 0.3 they stay on the packed kernel.
+        Assert.InRange(Emit.SparseWeights.ConvMinSparsity, 0.31, 0.9);
+        var pruned = SmallNet(OriginalWeights().ToDictionary(kv => kv.Key, kv => NaivePrune(kv.Value, 0.9)));
+        var x = OrtReference.RandomFloats(2 * 3 * 81, 6, 1f);
+        var expected = OrtReference.Run(pruned, new[] { ("x", (Array)x, new[] { 2, 3, 9, 9 }) })[0];
+        var metadata = new Dictionary<string, string> { ["Prune"] = "0.9" };
+        var runner = GeneratorHarness.Compile(SmallNet(), metadata, "small_sparse_conv.onnx");
+        OrtReference.AssertClose(expected, runner.Run(x)[0], 1e-4, 1e-5, "Prune=0.9 with sparse Convs");
+        Assert.Equal(0, runner.Allocations(new Array[] { x }, 10));
+        var path = GeneratorHarness.WriteModel(SmallNet(), "small_sparse_conv_src.onnx");
+        string Source(Dictionary<string, string>? m) => string.Join("\n", GeneratorHarness.Generate(path, m).Output.SyntaxTrees.Select(t => t.ToString()));
+        Assert.Equal(2, CountOf(Source(metadata), "Conv.Conv2DSparse("));
+        Assert.Equal(0, CountOf(Source(new Dictionary<string, string> { ["Prune"] = "0.3" }), "Conv.Conv2DSparse("));
+    }
+
+    [Fact]
     public void GlobalPruningRanksAllLayersTogether()
     {
         var original = OriginalWeights();

@@ -11,8 +11,8 @@ internal static class SparseWeights
 {
     /// <summary>
     /// Fraction of zero weights from which the CSR kernel is used. Measured with the SparseGemm benchmark (docs/compression.md):
-    /// against the AVX-512 packed kernel at one row the gathers cost 2-7x more at 0.5-0.8 sparsity, about as much at 0.9,
-    /// and 0.65-0.8x at 0.95.
+    /// against the AVX-512 packed kernel at one row the gathers cost 2-8x more at 0.5-0.8 sparsity, 0.9-3.5x at 0.9 (two
+    /// runs), and 0.65-0.85x at 0.95.
     /// </summary>
     public const double MinSparsity = 0.95;
 
@@ -38,6 +38,22 @@ internal static class SparseWeights
     public static bool TryEmit(EmitContext ctx, Tensor b, int m, int n, int k, bool transB, float alpha, string bias)
     {
         if (b.Type != DataType.Float || m <= 0 || n <= 0 || k <= 0 || !Pays(b, m)) return false;
+        var (columnStart, rowIndex, nonzeroValues, nonzeros) = Tables(ctx, b, k, n, transB, alpha);
+        ctx.W.Line($"// sparse weights: {nonzeros} of {(long)k * n} nonzero, CSR by output column");
+        ctx.W.Line($"global::EfficientAI.Runtime.SparseGemm.Compute({ctx.In(0)}, {columnStart}, {rowIndex}, {nonzeroValues}, {bias}, {ctx.Out(0)}, {m}, {n}, {k}, {ctx.ActivationArgument});");
+        return true;
+    }
+
+    /// <summary>
+    /// Fraction of zero weights from which a Conv (group 1, im2col) runs on Conv2DSparse. Measured with the SparseConv
+    /// benchmark (docs/compression.md) on 3x3 Convs: 1.1-1.35x slower than the packed kernel at 0.7, 0.6-0.7x at 0.9;
+    /// 0.85 lies between the two measured points.
+    /// </summary>
+    public const double ConvMinSparsity = 0.85;
+
+    /// <summary>The CSR tables of alpha * op(w) by output column (Conv: w [m, depth] with transB, k = depth, n = m), embedded among the weights.</summary>
+    public static (string ColumnStart, string RowIndex, string Values, int Nonzeros) Tables(EmitContext ctx, Tensor b, int k, int n, bool transB, float alpha)
+    {
         var w = b.ToFloats();
         var start = new int[n + 1];
         int nonzeros = 0;
@@ -59,11 +75,8 @@ internal static class SparseWeights
                 values[at++] = alpha * v;
             }
         string hint = ctx.Node.Inputs[1];
-        string columnStart = ctx.ConstantTable(new Tensor(DataType.Int32, new[] { n + 1 }, start), hint + "_csr_start");
-        string rowIndex = ctx.ConstantTable(new Tensor(DataType.Int32, new[] { nonzeros }, rows), hint + "_csr_rows");
-        string nonzeroValues = ctx.ConstantTable(Tensor.FromFloats(new[] { nonzeros }, values), hint + "_csr_values");
-        ctx.W.Line($"// sparse weights: {nonzeros} of {(long)k * n} nonzero, CSR by output column");
-        ctx.W.Line($"global::EfficientAI.Runtime.SparseGemm.Compute({ctx.In(0)}, {columnStart}, {rowIndex}, {nonzeroValues}, {bias}, {ctx.Out(0)}, {m}, {n}, {k}, {ctx.ActivationArgument});");
-        return true;
+        return (ctx.ConstantTable(new Tensor(DataType.Int32, new[] { n + 1 }, start), hint + "_csr_start"),
+            ctx.ConstantTable(new Tensor(DataType.Int32, new[] { nonzeros }, rows), hint + "_csr_rows"),
+            ctx.ConstantTable(Tensor.FromFloats(new[] { nonzeros }, values), hint + "_csr_values"), nonzeros);
     }
 }
