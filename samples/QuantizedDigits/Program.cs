@@ -18,6 +18,7 @@ var variants = new (string Name, Action<float[], float[]> Infer, int Arena, long
     ("50% pruned, global", (x, y) => DigitsPrunedGlobal.Infer(x, y), DigitsPrunedGlobal.ArenaBytes, DigitsPrunedGlobal.WeightBytes),
     ("50% pruned (global) + int8", (x, y) => DigitsPrunedGlobalInt8.Infer(x, y), DigitsPrunedGlobalInt8.ArenaBytes, DigitsPrunedGlobalInt8.WeightBytes),
     ("structured 25%", (x, y) => DigitsStructured.Infer(x, y), DigitsStructured.ArenaBytes, DigitsStructured.WeightBytes),
+    ("90% pruned, global (sparse kernels where they pay)", (x, y) => DigitsPrunedGlobal90.Infer(x, y), DigitsPrunedGlobal90.ArenaBytes, DigitsPrunedGlobal90.WeightBytes),
 };
 
 Console.WriteLine($"{RuntimeInformation.ProcessArchitecture}, {Environment.ProcessorCount} cores, {RuntimeInformation.FrameworkDescription}");
