@@ -123,6 +123,11 @@ public class PruningTests
         Assert.Equal(2, CountOf(Source(metadata), "SparseGemm.Compute("));
         // At half sparsity the packed dense kernel is faster (docs/compression.md): no CSR.
         Assert.Equal(0, CountOf(Source(new Dictionary<string, string> { ["Prune"] = "0.5" }), "SparseGemm.Compute("));
+        // The report says which kernel each pruned layer runs on.
+        Assert.All(CompileDetailed(Mlp(), Options with { Prune = "0.96" }).Report!.Pruning, p => Assert.True(p.SparseKernel, p.ToString()));
+        var dense = CompileDetailed(Mlp(), Options with { Prune = "0.5" }).Report!;
+        Assert.All(dense.Pruning, p => Assert.False(p.SparseKernel, p.ToString()));
+        Assert.Contains("| dense |", dense.Write("md"));
     }
 
     private static int CountOf(string text, string what) => (text.Length - text.Replace(what, "").Length) / what.Length;

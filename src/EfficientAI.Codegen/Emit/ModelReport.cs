@@ -91,7 +91,7 @@ internal sealed record ModelReport(
             }
         return new ModelReport(model, className, layers.ToEquatableArray(), figures.Macs, figures.WeightBytes, figures.ArenaBytes,
             figures.ArenaLowerBound, figures.ArenaNoReuse, Bytes(graph.Inputs), Bytes(graph.Outputs.Distinct()), graph.Quantization.ToEquatableArray(),
-            graph.Pruning.ToEquatableArray())
+            graph.Pruning.Select(p => graph.SparseKernels.Any(s => s.Key.Name == p.Node && s.Key.OpType == p.OpType) ? p with { SparseKernel = true } : p).ToEquatableArray())
         {
             ArenaLive = live.ToEquatableArray(),
             ArenaHighWater = high.ToEquatableArray(),
@@ -148,13 +148,13 @@ internal sealed record ModelReport(
         Db(q.WeightSqnrDb), q.Reason,
     });
 
-    private static readonly string[] s_pruneColumns = { "node", "op", "weight", "sparsity", "zero weights", "output channels", "note" };
+    private static readonly string[] s_pruneColumns = { "node", "op", "weight", "sparsity", "zero weights", "output channels", "kernel", "note" };
 
     /// <summary>Prune/PruneStructured: per Conv/Gemm/MatMul the fraction of zero weights, the channels kept and removed, and why a layer was left alone.</summary>
     private IEnumerable<string[]> PruningRows() => Pruning.Select(p => new[]
     {
         p.Node, p.OpType, p.Weight, (100 * p.Sparsity).ToString("F1", CultureInfo.InvariantCulture) + "%", N(p.Zeros) + " / " + N(p.Weights),
-        p.ChannelsRemoved > 0 ? $"{I(p.Channels)} ({I(p.ChannelsRemoved)} removed)" : I(p.Channels), p.Note,
+        p.ChannelsRemoved > 0 ? $"{I(p.Channels)} ({I(p.ChannelsRemoved)} removed)" : I(p.Channels), p.SparseKernel ? "sparse" : "dense", p.Note,
     });
 
     public string ToText()
@@ -197,7 +197,7 @@ internal sealed record ModelReport(
         }
         if (Pruning.Length > 0)
         {
-            sb.Append("\n## Pruning\n\n| ").Append(string.Join(" | ", s_pruneColumns)).Append(" |\n|---|---|---|---:|---:|---:|---|\n");
+            sb.Append("\n## Pruning\n\n| ").Append(string.Join(" | ", s_pruneColumns)).Append(" |\n|---|---|---|---:|---:|---:|---|---|\n");
             foreach (var r in PruningRows()) sb.Append("| ").Append(string.Join(" | ", r.Select(Cell))).Append(" |\n");
         }
         return sb.ToString();
@@ -295,6 +295,7 @@ internal sealed record ModelReport(
                 sb.Append(i == 0 ? "\n" : ",\n").Append("    { \"name\": ").Append(Json(p.Node)).Append(", \"op\": ").Append(Json(p.OpType))
                   .Append(", \"weight\": ").Append(Json(p.Weight)).Append(", \"weights\": ").Append(I(p.Weights)).Append(", \"zeros\": ").Append(I(p.Zeros))
                   .Append(", \"channels\": ").Append(I(p.Channels)).Append(", \"channelsRemoved\": ").Append(I(p.ChannelsRemoved))
+                  .Append(", \"kernel\": ").Append(Json(p.SparseKernel ? "sparse" : "dense"))
                   .Append(", \"note\": ").Append(Json(p.Note)).Append(" }");
             }
             sb.Append("\n  ]");

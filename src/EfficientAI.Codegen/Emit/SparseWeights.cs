@@ -75,6 +75,7 @@ internal static class SparseWeights
                 values[at++] = alpha * v;
             }
         string hint = ctx.Node.Inputs[1];
+        ctx.Graph.SparseKernels[ctx.Node] = nonzeros;
         return (ctx.ConstantTable(new Tensor(DataType.Int32, new[] { n + 1 }, start), hint + "_csr_start"),
             ctx.ConstantTable(new Tensor(DataType.Int32, new[] { nonzeros }, rows), hint + "_csr_rows"),
             ctx.ConstantTable(Tensor.FromFloats(new[] { nonzeros }, values), hint + "_csr_values"), nonzeros);

@@ -29,8 +29,9 @@ internal sealed record PruneSettings(double Sparsity, bool Global, Regex? Exclud
 /// <param name="ChannelsRemoved">Output channels structured pruning removed.</param>
 /// <param name="Note">Why the layer was left alone or only partly pruned; empty when pruned as asked.</param>
 /// <param name="StructuredSkipped">Structured pruning was asked for and left this layer whole (reported as EAI0351).</param>
+/// <param name="SparseKernel">The layer runs on a sparse kernel (set by the report from what the emitter chose).</param>
 internal sealed record LayerPruning(string Node, string OpType, string Weight, int Weights, int Zeros, int Channels, int ChannelsRemoved, string Note,
-    bool StructuredSkipped = false)
+    bool StructuredSkipped = false, bool SparseKernel = false)
 {
     public double Sparsity => Weights == 0 ? 0 : (double)Zeros / Weights;
 }
