@@ -172,4 +172,40 @@ public class StructuredPruningTests
         // 343/360 when measured (float 354): no fine-tuning between the steps, so the losses add up.
         Assert.True(correct * 100 >= samples.Length * 94, $"{correct}/{samples.Length}");
     }
+
+    [Fact]
+    public void MatMulAndGemmChainsShrinkTheirColumnsAndTheNextRows()
+    {
+        // MatMul [4,12]x[12,10] -> Relu -> Gemm (no transB, C [10]... per column) 10->8 -> Sigmoid -> MatMul 8->3 (a graph output).
+        byte[] Build(float[]? g, float[]? m2)
+        {
+            var b = new OnnxBuilder(13).Input("x", 4, 12);
+            b.Initializer("m1", new[] { 12, 10 }, OrtReference.RandomFloats(120, 51, 0.5f));
+            b.Initializer("g", new[] { 10, 8 }, g ?? OrtReference.RandomFloats(80, 52, 0.5f));
+            b.Initializer("c", new[] { 1, 8 }, OrtReference.RandomFloats(8, 53, 0.5f));
+            b.Initializer("m2", new[] { 8, 3 }, m2 ?? OrtReference.RandomFloats(24, 54, 0.5f));
+            b.Node("MatMul", new[] { "x", "m1" }, new[] { "h1" });
+            b.Node("Relu", "h1", "r1");
+            b.Node("Gemm", new[] { "r1", "g", "c" }, new[] { "h2" });
+            b.Node("Sigmoid", "h2", "s2");
+            b.Node("MatMul", new[] { "s2", "m2" }, new[] { "y" });
+            return b.Output("y").Build();
+        }
+        var model = Build(null, null);
+        var w = Weights(model, "m1", "g", "m2");
+        // Output channels are columns here: transpose to channel-major for the norms.
+        float[] Columns(float[] v, int rows, int cols) => Enumerable.Range(0, rows * cols).Select(i => v[(i % rows) * cols + i / rows]).ToArray();
+        var removed1 = Smallest(Columns(w["m1"], 12, 10), 10, 5);
+        var g = (float[])w["g"].Clone();
+        foreach (var r in removed1) for (int j = 0; j < 8; j++) g[r * 8 + j] = 0f;
+        var removed2 = Smallest(Columns(g, 10, 8), 8, 4);
+        var m2 = (float[])w["m2"].Clone();
+        foreach (var r in removed2) for (int j = 0; j < 3; j++) m2[r * 3 + j] = 0f;
+        var x = OrtReference.RandomFloats(48, 55, 1f);
+        var expected = OrtReference.Run(Build(g, m2), new[] { ("x", (Array)x, new[] { 4, 12 }) })[0];
+        var runner = GeneratorHarness.Compile(model, new Dictionary<string, string> { ["PruneStructured"] = "0.5", ["DisabledPasses"] = "ActivationFusion" }, "matmul_structured.onnx");
+        OrtReference.AssertClose(expected, runner.Run(x)[0], 1e-4, 1e-5, "MatMul/Gemm chain");
+        var result = CompileDetailed(model, ModelOptions.Default("m.onnx") with { PruneStructured = "0.5" });
+        Assert.Equal(new[] { 5, 4, 0 }, result.Report!.Pruning.Select(p => p.ChannelsRemoved));
+    }
 }
