@@ -187,3 +187,42 @@ public class SparseConvBenchmarks
     [Benchmark(Description = "Conv.Conv2DSparse")]
     public void Sparse() => Conv.Conv2DSparse(_x, _start, _rows, _values, _bias, _y, 1, _c, _h, _h, _m, 3, 3, _h, _h, 1, 1, 1, 1, 1, 1, _scratch, Activation.Relu);
 }
+
+/// <summary>
+/// A pruned weight multiplying many rows: the packed dense GEMM against SparseGemm.ComputeRows (blocks of 16 rows
+/// transposed into scratch, each nonzero weight broadcast over 16 rows, no gathers); sets SparseWeights.RowsMinSparsity.
+/// </summary>
+[MemoryDiagnoser]
+public class SparseGemmRowsBenchmarks
+{
+    private float[] _a = null!, _packed = null!, _y = null!, _values = null!, _scratch = null!;
+    private int[] _start = null!, _rows = null!;
+    private int _m, _n, _k;
+
+    [Params("16x512x512", "64x256x512")]
+    public string Shape { get; set; } = "";
+
+    [Params(0.5, 0.7, 0.8, 0.9)]
+    public double Sparsity { get; set; }
+
+    [GlobalSetup]
+    public void Setup()
+    {
+        (_m, _n, _k) = GemmBenchmarks.Parse(Shape);
+        _a = ModelCases.Uniform(_m * _k, 1, -1f, 1f);
+        var b = ModelCases.Uniform(_k * _n, 2, -1f, 1f);
+        var order = Enumerable.Range(0, b.Length).OrderBy(i => Math.Abs(b[i])).ThenBy(i => i).ToArray();
+        for (int i = 0; i < (int)Math.Round(b.Length * Sparsity); i++) b[order[i]] = 0f;
+        _y = new float[_m * _n];
+        _packed = new float[Gemm.PackedLength(_k, _n)];
+        Gemm.PackB(b, _packed, _k, _n, transB: false);
+        (_start, _rows, _values) = SparseGemm.Compress(b, _k, _n);
+        _scratch = new float[SparseGemm.RowsScratchFloats(_k)];
+    }
+
+    [Benchmark(Baseline = true, Description = "Gemm.ComputePacked")]
+    public void Dense() => Gemm.ComputePacked(_a, _packed, default, _y, _m, _n, _k, Activation.None);
+
+    [Benchmark(Description = "SparseGemm.ComputeRows")]
+    public void Sparse() => SparseGemm.ComputeRows(_a, _start, _rows, _values, default, _y, _m, _n, _k, _scratch, Activation.None);
+}

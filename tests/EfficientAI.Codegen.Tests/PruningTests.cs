@@ -151,6 +151,33 @@ public class PruningTests
     }
 
     [Fact]
+    public void ManyRowsRunOnTheRowsKernelAndMatchOrt()
+    {
+        // 20 rows (one full block of 16 and a partial one) through Gemm (transB) and MatMul at 92% zeros.
+        byte[] Build(float[]? g, float[]? m)
+        {
+            var b = new OnnxBuilder(13).Input("x", 20, 40);
+            b.Initializer("g", new[] { 24, 40 }, g ?? OrtReference.RandomFloats(960, 61, 0.4f));
+            b.Initializer("c", new[] { 24 }, OrtReference.RandomFloats(24, 62, 0.3f));
+            b.Initializer("m", new[] { 24, 9 }, m ?? OrtReference.RandomFloats(216, 63, 0.5f));
+            b.Node("Gemm", new[] { "x", "g", "c" }, new[] { "h" }, A.Int("transB", 1));
+            b.Node("Tanh", "h", "t");
+            b.Node("MatMul", new[] { "t", "m" }, new[] { "y" });
+            return b.Output("y").Build();
+        }
+        var expectedModel = Build(NaivePrune(OrtReference.RandomFloats(960, 61, 0.4f), 0.92), NaivePrune(OrtReference.RandomFloats(216, 63, 0.5f), 0.92));
+        var x = OrtReference.RandomFloats(800, 64, 1f);
+        var expected = OrtReference.Run(expectedModel, new[] { ("x", (Array)x, new[] { 20, 40 }) })[0];
+        var metadata = new Dictionary<string, string> { ["Prune"] = "0.92" };
+        var runner = GeneratorHarness.Compile(Build(null, null), metadata, "rows_sparse.onnx");
+        OrtReference.AssertClose(expected, runner.Run(x)[0], 1e-4, 1e-5, "Prune=0.92 on the rows kernel");
+        Assert.Equal(0, runner.Allocations(new Array[] { x }, 10));
+        var path = GeneratorHarness.WriteModel(Build(null, null), "rows_sparse_src.onnx");
+        var source = string.Join("\n", GeneratorHarness.Generate(path, metadata).Output.SyntaxTrees.Select(t => t.ToString()));
+        Assert.Equal(2, CountOf(source, "SparseGemm.ComputeRows("));
+    }
+
+    [Fact]
     public void GlobalPruningRanksAllLayersTogether()
     {
         var original = OriginalWeights();

@@ -24,7 +24,7 @@ public class SparseGemmTests
     public void MatchesTheDenseProduct(double sparsity)
     {
         var rng = new Random(17 + (int)(sparsity * 100));
-        foreach (var (m, n, k) in new[] { (1, 1, 1), (1, 10, 784), (1, 64, 512), (3, 17, 33), (8, 5, 200), (2, 40, 7) })
+        foreach (var (m, n, k) in new[] { (1, 1, 1), (1, 10, 784), (1, 64, 512), (3, 17, 33), (8, 5, 200), (2, 40, 7), (16, 9, 70), (37, 12, 100) })
             foreach (bool transposed in new[] { false, true })
                 foreach (bool withBias in new[] { false, true })
                 {
@@ -43,11 +43,17 @@ public class SparseGemmTests
                     Assert.Equal(w.Count(v => v != 0f), values.Length);
                     var y = new float[m * n + 2];
                     Array.Fill(y, float.NaN);
-                    SparseGemm.Compute(a, start, rows, values, withBias ? bias : default, y, m, n, k, Activation.None);
-                    string context = $"m{m} n{n} k{k} sparsity{sparsity} t{transposed} bias{withBias}";
-                    for (int i = 0; i < m * n; i++)
-                        Assert.True(Math.Abs(expected[i] - y[i]) <= 1e-4 * (1 + Math.Abs(expected[i])), $"{context}: y[{i}] = {y[i]}, expected {expected[i]}");
-                    Assert.True(float.IsNaN(y[m * n]) && float.IsNaN(y[m * n + 1]), context + ": wrote past y");
+                    var scratch = new float[SparseGemm.RowsScratchFloats(k)];
+                    foreach (var kernel in new[] { "gather", "rows16", "rows1" })
+                    {
+                        Array.Fill(y, float.NaN);
+                        if (kernel == "gather") SparseGemm.Compute(a, start, rows, values, withBias ? bias : default, y, m, n, k, Activation.None);
+                        else SparseGemm.ComputeRows(a, start, rows, values, withBias ? bias : default, y, m, n, k, scratch, Activation.None, kernel == "rows16" ? 16 : 1);
+                        string context = $"{kernel} m{m} n{n} k{k} sparsity{sparsity} t{transposed} bias{withBias}";
+                        for (int i = 0; i < m * n; i++)
+                            Assert.True(Math.Abs(expected[i] - y[i]) <= 1e-4 * (1 + Math.Abs(expected[i])), $"{context}: y[{i}] = {y[i]}, expected {expected[i]}");
+                        Assert.True(float.IsNaN(y[m * n]) && float.IsNaN(y[m * n + 1]), context + ": wrote past y");
+                    }
                 }
     }
 

@@ -19,8 +19,26 @@ internal static class SparseWeights
     /// <summary>Rows of A up to which the CSR kernel is used: at 16 rows the packed kernel reuses each weight 16 times and wins even at 0.95 (1.3x).</summary>
     public const int MaxRows = 1;
 
-    /// <summary>True when a weight of this sparsity multiplying this many rows runs faster on the CSR kernel.</summary>
-    public static bool Pays(Tensor w, int rows) => rows <= MaxRows && Sparsity(w) >= MinSparsity;
+    /// <summary>
+    /// From this many rows of A the rows kernel (SparseGemm.ComputeRows: 16 rows transposed into scratch, each nonzero
+    /// broadcast over them, no gathers) is used instead, from <see cref="RowsMinSparsity"/>. Between 2 and 15 rows it would
+    /// leave most of its 16 lanes idle; those stay dense.
+    /// </summary>
+    public const int RowsMinRows = 16;
+
+    /// <summary>
+    /// Measured with the SparseGemmRows benchmark (docs/compression.md): at 16 rows 0.84x the packed kernel at 0.7 and
+    /// 0.6x at 0.9; at 64 rows, where the packed kernel reuses each weight more, 1.55x at 0.7-0.8 and 0.72x at 0.9.
+    /// </summary>
+    public const double RowsMinSparsity = 0.9;
+
+    /// <summary>True when a weight of this sparsity multiplying this many rows runs faster on a sparse kernel.</summary>
+    public static bool Pays(Tensor w, int rows) =>
+        rows <= MaxRows ? Sparsity(w) >= MinSparsity : rows >= RowsMinRows && Sparsity(w) >= RowsMinSparsity;
+
+    /// <summary>Scratch floats a Gemm/MatMul of this weight and rows needs for the rows kernel (the transposed block of A), or 0.</summary>
+    public static long ScratchFloats(Tensor? w, int rows, int k) =>
+        w is { Type: DataType.Float } && rows >= RowsMinRows && k > 0 && Pays(w, rows) ? (long)k * RowsMinRows : 0;
 
     public static double Sparsity(Tensor w)
     {
@@ -32,15 +50,19 @@ internal static class SparseWeights
     }
 
     /// <summary>
-    /// Emits y = act(a * alpha * op(b) + bias) on the CSR kernel when b is sparse enough; false (nothing emitted) otherwise.
-    /// op(b) is b [k, n], or with transB the transpose of b stored [n, k]. bias is a span expression or "default".
+    /// Emits y = act(a * alpha * op(b) + bias) on a CSR kernel when b is sparse enough; false (nothing emitted) otherwise.
+    /// op(b) is b [k, n], or with transB the transpose of b stored [n, k]. bias is a span expression or "default". From
+    /// <see cref="RowsMinRows"/> rows it uses the node's scratch, which the op must declare with <see cref="ScratchFloats"/>.
     /// </summary>
     public static bool TryEmit(EmitContext ctx, Tensor b, int m, int n, int k, bool transB, float alpha, string bias)
     {
         if (b.Type != DataType.Float || m <= 0 || n <= 0 || k <= 0 || !Pays(b, m)) return false;
         var (columnStart, rowIndex, nonzeroValues, nonzeros) = Tables(ctx, b, k, n, transB, alpha);
         ctx.W.Line($"// sparse weights: {nonzeros} of {(long)k * n} nonzero, CSR by output column");
-        ctx.W.Line($"global::EfficientAI.Runtime.SparseGemm.Compute({ctx.In(0)}, {columnStart}, {rowIndex}, {nonzeroValues}, {bias}, {ctx.Out(0)}, {m}, {n}, {k}, {ctx.ActivationArgument});");
+        if (m >= RowsMinRows)
+            ctx.W.Line($"global::EfficientAI.Runtime.SparseGemm.ComputeRows({ctx.In(0)}, {columnStart}, {rowIndex}, {nonzeroValues}, {bias}, {ctx.Out(0)}, {m}, {n}, {k}, {ctx.Scratch}, {ctx.ActivationArgument});");
+        else
+            ctx.W.Line($"global::EfficientAI.Runtime.SparseGemm.Compute({ctx.In(0)}, {columnStart}, {rowIndex}, {nonzeroValues}, {bias}, {ctx.Out(0)}, {m}, {n}, {k}, {ctx.ActivationArgument});");
         return true;
     }
 

@@ -37,6 +37,14 @@ internal sealed class GemmOp : Operator
         ctx.SetOutput(0, DataType.Float, new[] { m, n });
     }
 
+    /// <summary>The rows kernel's transposed block of A, when a pruned weight runs on it (SparseWeights).</summary>
+    public override long ScratchFloats(OpContext ctx)
+    {
+        if (ctx.Int("transA", 0) != 0) return 0;
+        var (m, _, k) = Dims(ctx);
+        return SparseWeights.ScratchFloats(ctx.Const(1), m, k);
+    }
+
     public override long Macs(OpContext ctx)
     {
         var (m, n, k) = Dims(ctx);

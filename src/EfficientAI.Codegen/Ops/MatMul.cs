@@ -43,6 +43,15 @@ internal sealed class MatMulOp : Operator
         ctx.SetOutput(0, DataType.Float, Resolve(ctx).OutShape);
     }
 
+    /// <summary>The rows kernel's transposed block of A, when a pruned [k, n] weight runs on it (SparseWeights).</summary>
+    public override long ScratchFloats(OpContext ctx)
+    {
+        var b = ctx.Const(1);
+        if (b is null || ctx.Shape(1).Length != 2) return 0;
+        var p = Resolve(ctx);
+        return p.K == 0 ? 0 : SparseWeights.ScratchFloats(b, checked((int)(Shape.Elements(ctx.Shape(0)) / p.K)), p.K);
+    }
+
     public override long Macs(OpContext ctx)
     {
         var p = Resolve(ctx);
