@@ -178,6 +178,21 @@ public class PruningTests
     }
 
     [Fact]
+    public void UnnamedLayersGetARecordEach()
+    {
+        var b = new OnnxBuilder(13).Input("x", 1, 4, 5, 5);
+        b.Initializer("w1", new[] { 4, 4, 1, 1 }, OrtReference.RandomFloats(16, 71, 0.5f));
+        b.Initializer("w2", new[] { 4, 4, 1, 1 }, OrtReference.RandomFloats(16, 72, 0.5f));
+        b.Node("Conv", new[] { "x", "w1" }, new[] { "a" });
+        b.Node("Conv", new[] { "a", "w2" }, new[] { "y" }).Output("y");
+        foreach (var node in b.Model.Graph.Node) node.Name = "";
+        var pruning = CompileDetailed(b.Build(), Options with { Prune = "0.5", PruneStructured = "0.25" }).Report!.Pruning;
+        Assert.Equal(new[] { "(a)", "(y)" }, pruning.Select(p => p.Node));
+        Assert.Equal(new[] { 1, 0 }, pruning.Select(p => p.ChannelsRemoved));
+        Assert.All(pruning, p => Assert.True(p.Zeros * 2 >= p.Weights - 1, p.ToString()));
+    }
+
+    [Fact]
     public void GlobalPruningRanksAllLayersTogether()
     {
         var original = OriginalWeights();

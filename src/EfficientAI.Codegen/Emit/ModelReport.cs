@@ -91,11 +91,20 @@ internal sealed record ModelReport(
             }
         return new ModelReport(model, className, layers.ToEquatableArray(), figures.Macs, figures.WeightBytes, figures.ArenaBytes,
             figures.ArenaLowerBound, figures.ArenaNoReuse, Bytes(graph.Inputs), Bytes(graph.Outputs.Distinct()), graph.Quantization.ToEquatableArray(),
-            graph.Pruning.Select(p => graph.SparseKernels.Any(s => s.Key.Name == p.Node && s.Key.OpType == p.OpType) ? p with { SparseKernel = true } : p).ToEquatableArray())
+            SparseMarked(graph).ToEquatableArray())
         {
             ArenaLive = live.ToEquatableArray(),
             ArenaHighWater = high.ToEquatableArray(),
         };
+    }
+
+    /// <summary>The pruning records, each marked with whether the emitter put its node on a sparse kernel.</summary>
+    private static List<Passes.LayerPruning> SparseMarked(Graph graph)
+    {
+        var records = graph.Pruning.ToList();
+        foreach (var entry in graph.PruningIndex)
+            if (graph.SparseKernels.ContainsKey(entry.Key)) records[entry.Value] = records[entry.Value] with { SparseKernel = true };
+        return records;
     }
 
     /// <summary>The report in one of <see cref="Formats"/>.</summary>

@@ -92,6 +92,8 @@ internal sealed class Graph
     public List<Passes.LayerQuantization> Quantization { get; } = new();
     /// <summary>Per Conv/Gemm/MatMul, what pruning did (empty without Prune/PruneStructured), for the report.</summary>
     public List<Passes.LayerPruning> Pruning { get; } = new();
+    /// <summary>Where each pruned node's record is in <see cref="Pruning"/> (node names may be empty or repeat).</summary>
+    public Dictionary<Node, int> PruningIndex { get; } = new();
     /// <summary>Nodes the emitter put on a sparse kernel (pruned weights mostly zero), with their nonzero weights, for the report.</summary>
     public Dictionary<Node, int> SparseKernels { get; } = new();
 

@@ -59,7 +59,7 @@ internal static class MagnitudePruning
         {
             // A new constant: the original value may also feed a node that is not pruned.
             layer.Node.Inputs[1] = GraphEdit.AddConstant(graph, layer.WeightName + "_pruned", Tensor.FromFloats(layer.Shape, layer.Weights));
-            Record(graph, new LayerPruning(layer.Node.Name, layer.Node.OpType, layer.WeightName, layer.Weights.Length,
+            Record(graph, layer.Node, new LayerPruning(NameOf(layer.Node), layer.Node.OpType, layer.WeightName, layer.Weights.Length,
                 layer.Weights.Count(w => w == 0f), ChannelsOf(layer.Node, layer.Shape), 0, ""));
         }
         return graph;
@@ -79,13 +79,13 @@ internal static class MagnitudePruning
             string weightName = node.HasInput(1) ? node.Inputs[1] : "";
             if (w?.Constant is not { Type: DataType.Float } weight)
             {
-                Record(graph, new LayerPruning(node.Name, node.OpType, weightName, 0, 0, 0, 0, "weights computed at run time"));
+                Record(graph, node, new LayerPruning(NameOf(node), node.OpType, weightName, 0, 0, 0, 0, "weights computed at run time"));
                 continue;
             }
             if (settings.Excludes(node))
             {
                 var values = weight.ToFloats();
-                Record(graph, new LayerPruning(node.Name, node.OpType, weightName, values.Length, values.Count(v => v == 0f),
+                Record(graph, node, new LayerPruning(NameOf(node), node.OpType, weightName, values.Length, values.Count(v => v == 0f),
                     ChannelsOf(node, weight.Shape), 0, "excluded by PruneExclude"));
                 continue;
             }
@@ -103,11 +103,17 @@ internal static class MagnitudePruning
         return transB ? weightShape[0] : weightShape[weightShape.Length - 1];
     }
 
+    /// <summary>How the report names a layer: its node name, or its output's name in parentheses when the node has none.</summary>
+    internal static string NameOf(Node node) => node.Name.Length > 0 || node.Outputs.Count == 0 ? node.Name : "(" + node.Outputs[0] + ")";
+
     /// <summary>Replaces the layer's record if it has one (structured pruning may have recorded it first), else adds it.</summary>
-    internal static void Record(Graph graph, LayerPruning entry)
+    internal static void Record(Graph graph, Node node, LayerPruning entry)
     {
-        int i = graph.Pruning.FindIndex(p => p.Node == entry.Node && p.OpType == entry.OpType);
-        if (i < 0) graph.Pruning.Add(entry);
+        if (!graph.PruningIndex.TryGetValue(node, out int i))
+        {
+            graph.PruningIndex[node] = graph.Pruning.Count;
+            graph.Pruning.Add(entry);
+        }
         else
         {
             var before = graph.Pruning[i];

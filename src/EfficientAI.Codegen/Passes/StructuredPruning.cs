@@ -48,7 +48,7 @@ internal static class StructuredPruning
             var weight = node.HasInput(1) ? graph.Values[node.Inputs[1]].Constant : null;
             string weightName = node.HasInput(1) ? originalWeight[node] : "";
             if (weight is not { Type: DataType.Float }) { Skip(graph, node, weightName, "its weights are computed at run time"); continue; }
-            if (settings.Excludes(node)) { MagnitudePruning.Record(graph, Entry(node, weightName, weight, 0, "excluded by PruneExclude")); continue; }
+            if (settings.Excludes(node)) { MagnitudePruning.Record(graph, node, Entry(node, weightName, weight, 0, "excluded by PruneExclude")); continue; }
             var (outAxis, refusal) = ProducerAxis(graph, node, weight);
             int channels = MagnitudePruning.ChannelsOf(node, weight.Shape);
             int remove = Math.Min(channels - 1, (int)Math.Floor(channels * settings.StructuredFraction + 1e-9));
@@ -77,15 +77,14 @@ internal static class StructuredPruning
                         break;
                 }
             var shrunk = graph.Values[node.Inputs[1]].Constant!;
-            MagnitudePruning.Record(graph, Entry(node, weightName, shrunk, remove, ""));
+            MagnitudePruning.Record(graph, node, Entry(node, weightName, shrunk, remove, ""));
         }
         // Consumers lost weights too: refresh every record's counts from the weights as they are now.
-        for (int i = 0; i < graph.Pruning.Count; i++)
+        foreach (var entry in graph.PruningIndex)
         {
-            var p = graph.Pruning[i];
-            var node = graph.Nodes.FirstOrDefault(n => n.Name == p.Node && n.OpType == p.OpType);
-            if (node?.HasInput(1) == true && graph.Values[node.Inputs[1]].Constant is { Type: DataType.Float } w)
-                graph.Pruning[i] = p with { Weights = w.Length, Zeros = w.ToFloats().Count(v => v == 0f) };
+            var (node, i) = (entry.Key, entry.Value);
+            if (node.HasInput(1) && graph.Values[node.Inputs[1]].Constant is { Type: DataType.Float } w)
+                graph.Pruning[i] = graph.Pruning[i] with { Weights = w.Length, Zeros = w.ToFloats().Count(v => v == 0f) };
         }
         return graph;
     }
@@ -93,15 +92,15 @@ internal static class StructuredPruning
     private static LayerPruning Entry(Node node, string weightName, Tensor w, int removed, string note)
     {
         int channels = MagnitudePruning.ChannelsOf(node, w.Shape);
-        return new LayerPruning(node.Name, node.OpType, weightName, w.Length, w.ToFloats().Count(v => v == 0f), channels, removed, note);
+        return new LayerPruning(MagnitudePruning.NameOf(node), node.OpType, weightName, w.Length, w.ToFloats().Count(v => v == 0f), channels, removed, note);
     }
 
     private static void Skip(Graph graph, Node node, string weightName, string reason)
     {
         var w = node.HasInput(1) ? graph.Values[node.Inputs[1]].Constant : null;
         var entry = w is { Type: DataType.Float } ? Entry(node, weightName, w, 0, "structured: " + reason)
-            : new LayerPruning(node.Name, node.OpType, weightName, 0, 0, 0, 0, "structured: " + reason);
-        MagnitudePruning.Record(graph, entry with { StructuredSkipped = true });
+            : new LayerPruning(MagnitudePruning.NameOf(node), node.OpType, weightName, 0, 0, 0, 0, "structured: " + reason);
+        MagnitudePruning.Record(graph, node, entry with { StructuredSkipped = true });
     }
 
     /// <summary>The axis of the weight that indexes output channels: Conv 0; Gemm 0 with transB else 1; MatMul 1.</summary>
