@@ -11,8 +11,8 @@ internal static class SparseWeights
 {
     /// <summary>
     /// Fraction of zero weights from which the CSR kernel is used. Measured with the SparseGemm benchmark (docs/compression.md):
-    /// against the AVX-512 packed kernel at one row the gathers cost 2-8x more at 0.5-0.8 sparsity, 0.9-3.5x at 0.9 (two
-    /// runs), and 0.65-0.85x at 0.95.
+    /// against the AVX-512 packed kernel at one row the gathers cost 2-8x more at 0.5-0.8 sparsity, 0.9-3.5x at 0.9 (three
+    /// runs), and 0.53-0.86x at 0.95.
     /// </summary>
     public const double MinSparsity = 0.95;
 
@@ -27,8 +27,9 @@ internal static class SparseWeights
     public const int RowsMinRows = 16;
 
     /// <summary>
-    /// Measured with the SparseGemmRows benchmark (docs/compression.md): at 16 rows 0.84x the packed kernel at 0.7 and
-    /// 0.6x at 0.9; at 64 rows, where the packed kernel reuses each weight more, 1.55x at 0.7-0.8 and 0.72x at 0.9.
+    /// Measured with the SparseGemmRows benchmark (docs/compression.md, two runs): at 16 rows 0.84-1.23x the packed kernel
+    /// at 0.7 and 0.38-0.6x at 0.9; at 64 rows, where the packed kernel reuses each weight more, 1.2-1.7x at 0.7-0.8 and
+    /// 0.72-0.95x at 0.9.
     /// </summary>
     public const double RowsMinSparsity = 0.9;
 
@@ -68,8 +69,8 @@ internal static class SparseWeights
 
     /// <summary>
     /// Fraction of zero weights from which a Conv (group 1, im2col) runs on Conv2DSparse. Measured with the SparseConv
-    /// benchmark (docs/compression.md) on 3x3 Convs: 1.1-1.35x slower than the packed kernel at 0.7, 0.6-0.7x at 0.9;
-    /// 0.85 lies between the two measured points.
+    /// benchmark (docs/compression.md, two runs) on 3x3 Convs: 1.06-1.47x the packed kernel's time at 0.7, 0.61-0.9x at
+    /// 0.9; 0.85 lies between the two measured points.
     /// </summary>
     public const double ConvMinSparsity = 0.85;
 
