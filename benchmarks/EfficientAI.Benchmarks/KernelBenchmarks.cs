@@ -1,4 +1,5 @@
 using System;
+using System.Linq;
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
 using System.Runtime.Intrinsics.X86;
@@ -103,4 +104,125 @@ public class FmaPeakBenchmarks
         }
         return ((a0 + a1) + (a2 + a3)) + ((a4 + a5) + (a6 + a7)) + ((a8 + a9) + (a10 + a11)) + ((a12 + a13) + (a14 + a15));
     }
+}
+
+/// <summary>
+/// A pruned constant weight: the packed dense GEMM (what an unpruned or lightly pruned layer runs) against the CSR kernel
+/// (SparseGemm.Compute) at several sparsities, both given the same weights with the smallest |w| zeroed; where the
+/// ratio crosses 1 sets SparseWeights.MinSparsity in the generator. Shapes m x n x k: the digits CNN's 512->64 layer
+/// at batch 1, a square 512 layer at batch 1 and at batch 16.
+/// </summary>
+[MemoryDiagnoser]
+public class SparseGemmBenchmarks
+{
+    private float[] _a = null!, _packed = null!, _y = null!, _values = null!;
+    private int[] _start = null!, _rows = null!;
+    private int _m, _n, _k;
+
+    [Params("1x64x512", "1x512x512", "16x512x512")]
+    public string Shape { get; set; } = "";
+
+    [Params(0.5, 0.7, 0.8, 0.9, 0.95)]
+    public double Sparsity { get; set; }
+
+    [GlobalSetup]
+    public void Setup()
+    {
+        (_m, _n, _k) = GemmBenchmarks.Parse(Shape);
+        _a = ModelCases.Uniform(_m * _k, 1, -1f, 1f);
+        var b = ModelCases.Uniform(_k * _n, 2, -1f, 1f);
+        var order = Enumerable.Range(0, b.Length).OrderBy(i => Math.Abs(b[i])).ThenBy(i => i).ToArray();
+        for (int i = 0; i < (int)Math.Round(b.Length * Sparsity); i++) b[order[i]] = 0f;
+        _y = new float[_m * _n];
+        _packed = new float[Gemm.PackedLength(_k, _n)];
+        Gemm.PackB(b, _packed, _k, _n, transB: false);
+        (_start, _rows, _values) = SparseGemm.Compress(b, _k, _n);
+    }
+
+    [Benchmark(Baseline = true, Description = "Gemm.ComputePacked")]
+    public void Dense() => Gemm.ComputePacked(_a, _packed, default, _y, _m, _n, _k, Activation.None);
+
+    [Benchmark(Description = "SparseGemm.Compute")]
+    public void Sparse() => SparseGemm.Compute(_a, _start, _rows, _values, default, _y, _m, _n, _k, Activation.None);
+}
+
+/// <summary>
+/// A pruned 3x3 Conv (pad 1): the im2col + packed GEMM kernel (Conv.Conv2D with scratch) against Conv.Conv2DSparse
+/// (the same columns, nonzero weights only), same weights with the smallest |w| zeroed. Shapes c x h x w -> m: the digits
+/// CNN's second Conv and a 64-channel 28x28 layer.
+/// </summary>
+[MemoryDiagnoser]
+public class SparseConvBenchmarks
+{
+    private float[] _x = null!, _w = null!, _bias = null!, _y = null!, _scratch = null!, _values = null!;
+    private int[] _start = null!, _rows = null!;
+    private int _c, _h, _m;
+
+    [Params("16x8x8->32", "64x28x28->64")]
+    public string Shape { get; set; } = "";
+
+    [Params(0.5, 0.7, 0.9)]
+    public double Sparsity { get; set; }
+
+    [GlobalSetup]
+    public void Setup()
+    {
+        var parts = Shape.Split("->");
+        var input = parts[0].Split('x');
+        (_c, _h, _m) = (int.Parse(input[0]), int.Parse(input[1]), int.Parse(parts[1]));
+        int depth = _c * 9;
+        _x = ModelCases.Uniform(_c * _h * _h, 1, -1f, 1f);
+        _w = ModelCases.Uniform(_m * depth, 2, -1f, 1f);
+        var order = Enumerable.Range(0, _w.Length).OrderBy(i => Math.Abs(_w[i])).ThenBy(i => i).ToArray();
+        for (int i = 0; i < (int)Math.Round(_w.Length * Sparsity); i++) _w[order[i]] = 0f;
+        _bias = ModelCases.Uniform(_m, 3, -1f, 1f);
+        _y = new float[_m * _h * _h];
+        _scratch = new float[Conv.ScratchFloats(_c, _m, 3, 3, _h, _h, 1)];
+        (_start, _rows, _values) = SparseGemm.Compress(_w, depth, _m, transposed: true);
+    }
+
+    [Benchmark(Baseline = true, Description = "Conv.Conv2D packed")]
+    public void Dense() => Conv.Conv2D(_x, _w, _bias, _y, 1, _c, _h, _h, _m, 3, 3, _h, _h, 1, 1, 1, 1, 1, 1, 1, _scratch, Activation.Relu);
+
+    [Benchmark(Description = "Conv.Conv2DSparse")]
+    public void Sparse() => Conv.Conv2DSparse(_x, _start, _rows, _values, _bias, _y, 1, _c, _h, _h, _m, 3, 3, _h, _h, 1, 1, 1, 1, 1, 1, _scratch, Activation.Relu);
+}
+
+/// <summary>
+/// A pruned weight multiplying many rows: the packed dense GEMM against SparseGemm.ComputeRows (blocks of 16 rows
+/// transposed into scratch, each nonzero weight broadcast over 16 rows, no gathers); sets SparseWeights.RowsMinSparsity.
+/// </summary>
+[MemoryDiagnoser]
+public class SparseGemmRowsBenchmarks
+{
+    private float[] _a = null!, _packed = null!, _y = null!, _values = null!, _scratch = null!;
+    private int[] _start = null!, _rows = null!;
+    private int _m, _n, _k;
+
+    [Params("16x512x512", "64x256x512")]
+    public string Shape { get; set; } = "";
+
+    [Params(0.5, 0.7, 0.8, 0.9)]
+    public double Sparsity { get; set; }
+
+    [GlobalSetup]
+    public void Setup()
+    {
+        (_m, _n, _k) = GemmBenchmarks.Parse(Shape);
+        _a = ModelCases.Uniform(_m * _k, 1, -1f, 1f);
+        var b = ModelCases.Uniform(_k * _n, 2, -1f, 1f);
+        var order = Enumerable.Range(0, b.Length).OrderBy(i => Math.Abs(b[i])).ThenBy(i => i).ToArray();
+        for (int i = 0; i < (int)Math.Round(b.Length * Sparsity); i++) b[order[i]] = 0f;
+        _y = new float[_m * _n];
+        _packed = new float[Gemm.PackedLength(_k, _n)];
+        Gemm.PackB(b, _packed, _k, _n, transB: false);
+        (_start, _rows, _values) = SparseGemm.Compress(b, _k, _n);
+        _scratch = new float[SparseGemm.RowsScratchFloats(_k)];
+    }
+
+    [Benchmark(Baseline = true, Description = "Gemm.ComputePacked")]
+    public void Dense() => Gemm.ComputePacked(_a, _packed, default, _y, _m, _n, _k, Activation.None);
+
+    [Benchmark(Description = "SparseGemm.ComputeRows")]
+    public void Sparse() => SparseGemm.ComputeRows(_a, _start, _rows, _values, default, _y, _m, _n, _k, _scratch, Activation.None);
 }

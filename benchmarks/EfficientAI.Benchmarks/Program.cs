@@ -1,4 +1,4 @@
-// dotnet run -c Release --project benchmarks/EfficientAI.Benchmarks -- [models|kernels|all] [--short] [--models a,b]
+// dotnet run -c Release --project benchmarks/EfficientAI.Benchmarks -- [models|kernels|all|sparse|sparse-conv|sparse-rows] [--short] [--models a,b]
 // Runs in-process (one process, one run: every side-by-side ratio comes from the same conditions) and prints,
 // after BenchmarkDotNet's own tables, the ratio ours/ORT per model with the geometric mean, and GEMM GFLOP/s
 // against the measured FMA peak.
@@ -34,6 +34,48 @@ if (what is "kernels" or "all")
     var peak = BenchmarkRunner.Run<FmaPeakBenchmarks>(config);
     var gemm = BenchmarkRunner.Run<GemmBenchmarks>(config);
     report.AddRange(KernelTable(peak, gemm));
+}
+if (what is "sparse" or "sparse-conv" or "sparse-rows")
+{
+    // Not part of "all": the pruned-weight crossover (docs/compression.md), ratio sparse/dense per shape and sparsity.
+    var sparse = what == "sparse" ? BenchmarkRunner.Run<SparseGemmBenchmarks>(config) : null;
+    report.Add("| m x n x k | sparsity | packed dense | CSR sparse | sparse/dense |");
+    report.Add("|---|---:|---:|---:|---:|");
+    foreach (var group in (sparse is null ? Array.Empty<BenchmarkReport>() : sparse.Reports.ToArray()).Where(r => r.ResultStatistics is not null)
+                 .GroupBy(r => ((string)r.BenchmarkCase.Parameters["Shape"], (double)r.BenchmarkCase.Parameters["Sparsity"])))
+    {
+        var dense = group.FirstOrDefault(r => r.BenchmarkCase.Descriptor.WorkloadMethod.Name == "Dense");
+        var csr = group.FirstOrDefault(r => r.BenchmarkCase.Descriptor.WorkloadMethod.Name == "Sparse");
+        if (dense is null || csr is null) continue;
+        report.Add(string.Create(CultureInfo.InvariantCulture,
+            $"| {group.Key.Item1} | {group.Key.Item2:0.##} | {Us(MedianUs(dense))} | {Us(MedianUs(csr))} | {MedianUs(csr) / MedianUs(dense):F2} |"));
+    }
+    var rowsRun = what is "sparse" or "sparse-rows" ? BenchmarkRunner.Run<SparseGemmRowsBenchmarks>(config) : null;
+    report.Add("");
+    report.Add("| m x n x k | sparsity | packed dense | rows sparse | sparse/dense |");
+    report.Add("|---|---:|---:|---:|---:|");
+    foreach (var group in (rowsRun is null ? Array.Empty<BenchmarkReport>() : rowsRun.Reports.ToArray()).Where(r => r.ResultStatistics is not null)
+                 .GroupBy(r => ((string)r.BenchmarkCase.Parameters["Shape"], (double)r.BenchmarkCase.Parameters["Sparsity"])))
+    {
+        var dense = group.FirstOrDefault(r => r.BenchmarkCase.Descriptor.WorkloadMethod.Name == "Dense");
+        var csr = group.FirstOrDefault(r => r.BenchmarkCase.Descriptor.WorkloadMethod.Name == "Sparse");
+        if (dense is null || csr is null) continue;
+        report.Add(string.Create(CultureInfo.InvariantCulture,
+            $"| {group.Key.Item1} | {group.Key.Item2:0.##} | {Us(MedianUs(dense))} | {Us(MedianUs(csr))} | {MedianUs(csr) / MedianUs(dense):F2} |"));
+    }
+    var conv = what is "sparse" or "sparse-conv" ? BenchmarkRunner.Run<SparseConvBenchmarks>(config) : null;
+    report.Add("");
+    report.Add("| Conv 3x3 c x h x w -> m | sparsity | im2col + packed | im2col + sparse | sparse/dense |");
+    report.Add("|---|---:|---:|---:|---:|");
+    foreach (var group in (conv is null ? Array.Empty<BenchmarkReport>() : conv.Reports.ToArray()).Where(r => r.ResultStatistics is not null)
+                 .GroupBy(r => ((string)r.BenchmarkCase.Parameters["Shape"], (double)r.BenchmarkCase.Parameters["Sparsity"])))
+    {
+        var dense = group.FirstOrDefault(r => r.BenchmarkCase.Descriptor.WorkloadMethod.Name == "Dense");
+        var csr = group.FirstOrDefault(r => r.BenchmarkCase.Descriptor.WorkloadMethod.Name == "Sparse");
+        if (dense is null || csr is null) continue;
+        report.Add(string.Create(CultureInfo.InvariantCulture,
+            $"| {group.Key.Item1} | {group.Key.Item2:0.##} | {Us(MedianUs(dense))} | {Us(MedianUs(csr))} | {MedianUs(csr) / MedianUs(dense):F2} |"));
+    }
 }
 var text = string.Join(Environment.NewLine, report);
 Console.WriteLine(text);

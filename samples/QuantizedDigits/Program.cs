@@ -15,6 +15,12 @@ var variants = new (string Name, Action<float[], float[]> Infer, int Arena, long
     ("int8 (dynamic activations)", (x, y) => DigitsInt8.Infer(x, y), DigitsInt8.ArenaBytes, DigitsInt8.WeightBytes),
     ("int8 (static, MinMax)", (x, y) => DigitsInt8MinMax.Infer(x, y), DigitsInt8MinMax.ArenaBytes, DigitsInt8MinMax.WeightBytes),
     ("int8 (static, Percentile 99.99)", (x, y) => DigitsInt8Percentile.Infer(x, y), DigitsInt8Percentile.ArenaBytes, DigitsInt8Percentile.WeightBytes),
+    ("50% pruned, per layer", (x, y) => DigitsPrunedLayer.Infer(x, y), DigitsPrunedLayer.ArenaBytes, DigitsPrunedLayer.WeightBytes),
+    ("50% pruned, per layer, output layer kept", (x, y) => DigitsPrunedLayerKeepOutput.Infer(x, y), DigitsPrunedLayerKeepOutput.ArenaBytes, DigitsPrunedLayerKeepOutput.WeightBytes),
+    ("50% pruned, global", (x, y) => DigitsPrunedGlobal.Infer(x, y), DigitsPrunedGlobal.ArenaBytes, DigitsPrunedGlobal.WeightBytes),
+    ("50% pruned (global) + int8", (x, y) => DigitsPrunedGlobalInt8.Infer(x, y), DigitsPrunedGlobalInt8.ArenaBytes, DigitsPrunedGlobalInt8.WeightBytes),
+    ("structured 25%", (x, y) => DigitsStructured.Infer(x, y), DigitsStructured.ArenaBytes, DigitsStructured.WeightBytes),
+    ("90% pruned, global (sparse kernels where they pay)", (x, y) => DigitsPrunedGlobal90.Infer(x, y), DigitsPrunedGlobal90.ArenaBytes, DigitsPrunedGlobal90.WeightBytes),
 };
 
 Console.WriteLine($"{RuntimeInformation.ProcessArchitecture}, {Environment.ProcessorCount} cores, {RuntimeInformation.FrameworkDescription}");
@@ -39,4 +45,4 @@ foreach (var (name, infer, arena, weights) in variants)
     medians.Add(median);
     Console.WriteLine($"| {name} | {100.0 * correct / samples.Length:F2}% ({correct}/{samples.Length}) | {weights:N0} B | {arena:N0} B | {median:F2} us |");
 }
-for (int i = 1; i < variants.Length; i++) Console.WriteLine($"{variants[i].Name} / float latency: {medians[i] / medians[0]:F2}");
+for (int v = 1; v < variants.Length; v++) Console.WriteLine($"{variants[v].Name} / float latency: {medians[v] / medians[0]:F2}");

@@ -29,6 +29,10 @@ internal sealed class ModelOptionArguments
         ["Quantize"] = "int8: Conv/Gemm/MatMul on int8 weights with uint8 activations quantized per call (docs/compression.md).",
         ["MinSqnrDb"] = "With --quantize int8: layers whose int8 weights measure a lower SQNR in dB stay float (default 30).",
         ["Threads"] = "Threads the large Convs share: the caller and pool workers created once (default 1).",
+        ["Prune"] = "Unstructured magnitude pruning of Conv/Gemm/MatMul weights to this sparsity, in [0, 1): 0.5 zeros half (docs/compression.md).",
+        ["PruneScope"] = "With --prune: layer (each layer reaches the sparsity, default) or global (one magnitude ranking across layers).",
+        ["PruneExclude"] = "With --prune/--prune-structured: a .NET regular expression; Conv/Gemm/MatMul whose node or weight name matches are not pruned.",
+        ["PruneStructured"] = "Remove this fraction of each Conv/Gemm/MatMul's output channels (smallest L2 norms), in [0, 1), shrinking the next layer.",
     };
 
     private readonly List<(string Metadata, Option<string> Option)> _options;

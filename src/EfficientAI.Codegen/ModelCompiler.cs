@@ -85,7 +85,10 @@ internal static class ModelCompiler
             // Calibration data only matters to Quantize="int8"; without it the option is not read (nor its files checked).
             var calibration = quantize && request.Options.ParseCalibration().Count > 0 ? CalibrationSet.Load(graph, request.Options, request.Calibration) : null;
             if (!quantize && request.Options.CalibrationFileNames().Any()) diagnostics.Add(Diag(DiagnosticDescriptors.CalibrationIgnored));
-            graph = PassPipeline.Run(graph, request.Options.ParseDisabledPasses(), ct, quantize, request.Options.ParseMinSqnrDb(), calibration, calibrationMethod);
+            graph = PassPipeline.Run(graph, request.Options.ParseDisabledPasses(), ct, quantize, request.Options.ParseMinSqnrDb(), calibration, calibrationMethod,
+                request.Options.ParsePruning());
+            foreach (var skipped in graph.Pruning.Where(p => p.StructuredSkipped))
+                diagnostics.Add(Diag(DiagnosticDescriptors.StructuredPruningSkipped, $"{skipped.OpType} '{skipped.Node}'", skipped.Note.Replace("structured: ", "")));
             var (modelSource, weightsSource, figures) = ModelEmitter.Emit(graph, request.Options, path, ct, out var details, profiler);
             var hint = request.Options.Namespace + "." + request.Options.ClassName;
             var overBudget = Budgets(request.Options, figures);

@@ -26,10 +26,14 @@ internal sealed record ModelOptions(
     string Report = "",
     string Calibration = "",
     string CalibrationMethod = "",
-    string Threads = "")
+    string Threads = "",
+    string Prune = "",
+    string PruneScope = "",
+    string PruneExclude = "",
+    string PruneStructured = "")
 {
     /// <summary>The item metadata names, in the order documented. The props file and the CLI both derive from this list.</summary>
-    public static readonly string[] MetadataNames = { "ClassName", "Namespace", "Dims", "Shapes", "ConstantInputs", "DisabledPasses", "MaxRamBytes", "MaxRomBytes", "Quantize", "MinSqnrDb", "Report", "Calibration", "CalibrationMethod", "Threads" };
+    public static readonly string[] MetadataNames = { "ClassName", "Namespace", "Dims", "Shapes", "ConstantInputs", "DisabledPasses", "MaxRamBytes", "MaxRomBytes", "Quantize", "MinSqnrDb", "Report", "Calibration", "CalibrationMethod", "Threads", "Prune", "PruneScope", "PruneExclude", "PruneStructured" };
 
     public static ModelOptions Default(string modelPath) =>
         new(DefaultClassName(modelPath), "EfficientAI.Generated", "", "", "", "");
@@ -44,7 +48,7 @@ internal sealed record ModelOptions(
             className.Length > 0 ? className : DefaultClassName(modelPath),
             nspace.Length > 0 ? nspace : rootNamespace,
             Get("Dims"), Get("Shapes"), Get("ConstantInputs"), Get("DisabledPasses"), Get("MaxRamBytes"), Get("MaxRomBytes"), Get("Quantize"), Get("MinSqnrDb"), Get("Report"),
-            Get("Calibration"), Get("CalibrationMethod"), Get("Threads"));
+            Get("Calibration"), Get("CalibrationMethod"), Get("Threads"), Get("Prune"), Get("PruneScope"), Get("PruneExclude"), Get("PruneStructured"));
     }
 
     /// <summary>"hello_deepa.onnx" -> "HelloDeepa"; "face-detection 128.onnx" -> "FaceDetection128".</summary>
@@ -188,6 +192,46 @@ internal sealed record ModelOptions(
         if (!double.TryParse(value, NumberStyles.Float, CultureInfo.InvariantCulture, out var p) || !(p > 50 && p <= 100))
             throw new CompileError(DiagnosticDescriptors.InvalidOption, $"CalibrationMethod: percentile '{value}' is not a number in (50, 100] (e.g. Percentile=99.99)");
         return new Passes.CalibrationMethod(true, p);
+    }
+
+    /// <summary>
+    /// Prune (unstructured target sparsity in [0, 1)), PruneScope ("layer" or "global"), PruneExclude (a .NET regular
+    /// expression over node and weight names) and PruneStructured (fraction of output channels to remove, in [0, 1)).
+    /// A bad value is EAI0350 naming the option.
+    /// </summary>
+    public Passes.PruneSettings ParsePruning()
+    {
+        double Fraction(string text, string option)
+        {
+            text = text.Trim();
+            if (text.Length == 0) return 0;
+            if (!double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out var f) || double.IsNaN(f))
+                throw new CompileError(DiagnosticDescriptors.InvalidPruningOption, new[] { option, $"'{text}' is not a number" });
+            if (f < 0 || f >= 1)
+                throw new CompileError(DiagnosticDescriptors.InvalidPruningOption, new[] { option, $"{text} is outside [0, 1): it is the fraction to remove (0.5 removes half)" });
+            return f;
+        }
+        var sparsity = Fraction(Prune, "Prune");
+        var structured = Fraction(PruneStructured, "PruneStructured");
+        bool global = PruneScope.Trim().ToLowerInvariant() switch
+        {
+            "" or "layer" => false,
+            "global" => true,
+            _ => throw new CompileError(DiagnosticDescriptors.InvalidPruningOption, new[] { "PruneScope", $"'{PruneScope.Trim()}' is neither layer nor global" }),
+        };
+        System.Text.RegularExpressions.Regex? exclude = null;
+        if (PruneExclude.Trim().Length > 0)
+        {
+            try
+            {
+                exclude = new System.Text.RegularExpressions.Regex(PruneExclude.Trim(), System.Text.RegularExpressions.RegexOptions.CultureInvariant, TimeSpan.FromSeconds(1));
+            }
+            catch (ArgumentException e)
+            {
+                throw new CompileError(DiagnosticDescriptors.InvalidPruningOption, new[] { "PruneExclude", $"'{PruneExclude.Trim()}' is not a regular expression ({e.Message.TrimEnd('.')})" });
+            }
+        }
+        return new Passes.PruneSettings(sparsity, global, exclude, structured);
     }
 
     /// <summary>A byte budget: "65536", "64K", "1.5M" (binary units); null when not set.</summary>

@@ -38,7 +38,8 @@ internal sealed record ModelReport(
     long ArenaNoReuse,
     long InputBytes,
     long OutputBytes,
-    EquatableArray<Passes.LayerQuantization> Quantization = default)
+    EquatableArray<Passes.LayerQuantization> Quantization = default,
+    EquatableArray<Passes.LayerPruning> Pruning = default)
 {
     public static readonly string[] Formats = { "text", "json", "md", "html" };
 
@@ -89,11 +90,21 @@ internal sealed record ModelReport(
                 high[step] = Math.Max(high[step], (long)slot.Offset + slot.Bytes);
             }
         return new ModelReport(model, className, layers.ToEquatableArray(), figures.Macs, figures.WeightBytes, figures.ArenaBytes,
-            figures.ArenaLowerBound, figures.ArenaNoReuse, Bytes(graph.Inputs), Bytes(graph.Outputs.Distinct()), graph.Quantization.ToEquatableArray())
+            figures.ArenaLowerBound, figures.ArenaNoReuse, Bytes(graph.Inputs), Bytes(graph.Outputs.Distinct()), graph.Quantization.ToEquatableArray(),
+            SparseMarked(graph).ToEquatableArray())
         {
             ArenaLive = live.ToEquatableArray(),
             ArenaHighWater = high.ToEquatableArray(),
         };
+    }
+
+    /// <summary>The pruning records, each marked with whether the emitter put its node on a sparse kernel.</summary>
+    private static List<Passes.LayerPruning> SparseMarked(Graph graph)
+    {
+        var records = graph.Pruning.ToList();
+        foreach (var entry in graph.PruningIndex)
+            if (graph.SparseKernels.ContainsKey(entry.Key)) records[entry.Value] = records[entry.Value] with { SparseKernel = true };
+        return records;
     }
 
     /// <summary>The report in one of <see cref="Formats"/>.</summary>
@@ -148,6 +159,15 @@ internal sealed record ModelReport(
         Db(q.OutputSqnrDb), q.Reason,
     });
 
+    private static readonly string[] s_pruneColumns = { "node", "op", "weight", "sparsity", "zero weights", "output channels", "kernel", "note" };
+
+    /// <summary>Prune/PruneStructured: per Conv/Gemm/MatMul the fraction of zero weights, the channels kept and removed, and why a layer was left alone.</summary>
+    private IEnumerable<string[]> PruningRows() => Pruning.Select(p => new[]
+    {
+        p.Node, p.OpType, p.Weight, (100 * p.Sparsity).ToString("F1", CultureInfo.InvariantCulture) + "%", N(p.Zeros) + " / " + N(p.Weights),
+        p.ChannelsRemoved > 0 ? $"{I(p.Channels)} ({I(p.ChannelsRemoved)} removed)" : I(p.Channels), p.SparseKernel ? "sparse" : "dense", p.Note,
+    });
+
     public string ToText()
     {
         var rows = Layers.Select(Cells).ToList();
@@ -162,6 +182,11 @@ internal sealed record ModelReport(
         {
             sb.Append("Quantization:\n");
             foreach (var r in QuantizationRows()) sb.Append("  ").Append(string.Join("  ", r.Where(c => c.Length > 0))).Append('\n');
+        }
+        if (Pruning.Length > 0)
+        {
+            sb.Append("Pruning:\n");
+            foreach (var r in PruningRows()) sb.Append("  ").Append(string.Join("  ", r.Where(c => c.Length > 0))).Append('\n');
         }
         return sb.ToString();
     }
@@ -180,6 +205,11 @@ internal sealed record ModelReport(
         {
             sb.Append("\n## Quantization\n\n| ").Append(string.Join(" | ", s_quantColumns)).Append(" |\n|---|---|---|---|---:|---|---:|---|\n");
             foreach (var r in QuantizationRows()) sb.Append("| ").Append(string.Join(" | ", r.Select(Cell))).Append(" |\n");
+        }
+        if (Pruning.Length > 0)
+        {
+            sb.Append("\n## Pruning\n\n| ").Append(string.Join(" | ", s_pruneColumns)).Append(" |\n|---|---|---|---:|---:|---:|---|---|\n");
+            foreach (var r in PruningRows()) sb.Append("| ").Append(string.Join(" | ", r.Select(Cell))).Append(" |\n");
         }
         return sb.ToString();
     }
@@ -209,6 +239,14 @@ internal sealed record ModelReport(
             foreach (var c in s_quantColumns) sb.Append("<th>").Append(E(c)).Append("</th>");
             sb.Append("</tr>\n");
             foreach (var r in QuantizationRows()) sb.Append("<tr>").Append(string.Concat(r.Select(c => "<td>" + E(c) + "</td>"))).Append("</tr>\n");
+            sb.Append("</table>\n");
+        }
+        if (Pruning.Length > 0)
+        {
+            sb.Append("<h2>Pruning</h2>\n<table>\n<tr>");
+            foreach (var c in s_pruneColumns) sb.Append("<th>").Append(E(c)).Append("</th>");
+            sb.Append("</tr>\n");
+            foreach (var r in PruningRows()) sb.Append("<tr>").Append(string.Concat(r.Select(c => "<td>" + E(c) + "</td>"))).Append("</tr>\n");
             sb.Append("</table>\n");
         }
         sb.Append("</body>\n</html>\n");
@@ -258,6 +296,20 @@ internal sealed record ModelReport(
                   .Append(", \"weightSqnrDb\": ").Append(Num(q.WeightSqnrDb))
                   .Append(", \"inputScale\": ").Append(q.InputScale == 0f ? "null" : Num(q.InputScale)).Append(", \"inputZeroPoint\": ").Append(q.InputScale == 0f ? "null" : I(q.InputZeroPoint))
                   .Append(", \"outputSqnrDb\": ").Append(Num(q.OutputSqnrDb)).Append(", \"reason\": ").Append(Json(q.Reason)).Append(" }");
+            }
+            sb.Append("\n  ]");
+        }
+        if (Pruning.Length > 0)
+        {
+            sb.Append(",\n  \"pruning\": [");
+            for (int i = 0; i < Pruning.Length; i++)
+            {
+                var p = Pruning[i];
+                sb.Append(i == 0 ? "\n" : ",\n").Append("    { \"name\": ").Append(Json(p.Node)).Append(", \"op\": ").Append(Json(p.OpType))
+                  .Append(", \"weight\": ").Append(Json(p.Weight)).Append(", \"weights\": ").Append(I(p.Weights)).Append(", \"zeros\": ").Append(I(p.Zeros))
+                  .Append(", \"channels\": ").Append(I(p.Channels)).Append(", \"channelsRemoved\": ").Append(I(p.ChannelsRemoved))
+                  .Append(", \"kernel\": ").Append(Json(p.SparseKernel ? "sparse" : "dense"))
+                  .Append(", \"note\": ").Append(Json(p.Note)).Append(" }");
             }
             sb.Append("\n  ]");
         }

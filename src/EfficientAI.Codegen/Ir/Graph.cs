@@ -98,6 +98,12 @@ internal sealed class Graph
     public int Threads { get; set; } = 1;
     /// <summary>Per Conv/Gemm/MatMul, what int8 quantization did (empty without Quantize="int8"), for the report.</summary>
     public List<Passes.LayerQuantization> Quantization { get; } = new();
+    /// <summary>Per Conv/Gemm/MatMul, what pruning did (empty without Prune/PruneStructured), for the report.</summary>
+    public List<Passes.LayerPruning> Pruning { get; } = new();
+    /// <summary>Where each pruned node's record is in <see cref="Pruning"/> (node names may be empty or repeat).</summary>
+    public Dictionary<Node, int> PruningIndex { get; } = new();
+    /// <summary>Nodes the emitter put on a sparse kernel (pruned weights mostly zero), with their nonzero weights, for the report.</summary>
+    public Dictionary<Node, int> SparseKernels { get; } = new();
 
     /// <summary>
     /// Sequence values resolved at compile time: each is the ordered list of its element tensors' names (the

@@ -168,6 +168,17 @@ internal sealed class ConvOp : Operator
         int last = win.Kernel.Length - 1;
         string bias = ctx.Has(2) ? ctx.In(2) : "default";
         string I(long v) => EmitContext.I(v);
+        if (ctx.Int("group", 1) == 1 && !ctx.Node.ChannelsLastInput && ScratchFloats(ctx) > 0 && ctx.Const(1) is { Type: DataType.Float } weight && SparseWeights.Sparsity(weight) >= SparseWeights.ConvMinSparsity)
+        {
+            // Pruned weights (Prune) mostly zero: the same im2col columns, multiplied by each filter's nonzeros only.
+            var (start, rows, values, nonzeros) = SparseWeights.Tables(ctx, weight, weight.Length / w[0], w[0], transB: true, alpha: 1f);
+            ctx.W.Line($"// sparse weights: {nonzeros} of {weight.Length} nonzero, CSR by filter");
+            ctx.W.Line($"global::EfficientAI.Runtime.Conv.Conv2DSparse({ctx.In(0)}, {start}, {rows}, {values}, {bias}, {ctx.Out(0)}, " +
+                $"{I(x[0])}, {I(x[1])}, {I(h)}, {I(wi)}, {I(w[0])}, {I(kH)}, {I(kW)}, {I(oH)}, {I(oW)}, " +
+                $"{I(is1D ? 1 : win.Strides[0])}, {I(win.Strides[last])}, {I(is1D ? 0 : win.PadBegin[0])}, {I(win.PadBegin[last])}, " +
+                $"{I(is1D ? 1 : win.Dilations[0])}, {I(win.Dilations[last])}, {ctx.Scratch}, {ctx.ActivationArgument});");
+            return;
+        }
         ctx.W.Line($"global::EfficientAI.Runtime.Conv.Conv2D({ctx.In(0)}, {ctx.In(1)}, {bias}, {ctx.Out(0)}, " +
             $"{I(x[0])}, {I(x[1])}, {I(h)}, {I(wi)}, {I(w[0])}, {I(kH)}, {I(kW)}, {I(oH)}, {I(oW)}, " +
             $"{I(is1D ? 1 : win.Strides[0])}, {I(win.Strides[last])}, {I(is1D ? 0 : win.PadBegin[0])}, {I(win.PadBegin[last])}, " +

@@ -61,6 +61,14 @@ internal sealed class GemmOp : Operator
         return true;
     }
 
+    /// <summary>The rows kernel's transposed block of A, when a pruned weight runs on it (SparseWeights).</summary>
+    public override long ScratchFloats(OpContext ctx)
+    {
+        if (ctx.Int("transA", 0) != 0) return 0;
+        var (m, _, k) = Dims(ctx);
+        return SparseWeights.ScratchFloats(ctx.Const(1), m, k);
+    }
+
     public override long Macs(OpContext ctx)
     {
         var (m, n, k) = Dims(ctx);
@@ -80,13 +88,16 @@ internal sealed class GemmOp : Operator
     }
 
     /// <summary>
-    /// Constant B (the weights) and a C that is absent or a constant row: B packed with alpha at compile time, beta * C
-    /// folded into a bias vector, one call to the packed kernel. Otherwise the general kernel runs.
+    /// Constant B (the weights) and a C that is absent or a constant row: B packed with alpha at compile time (or, when
+    /// pruning left it mostly zero, compressed by column), beta * C folded into a bias vector, one call to the packed
+    /// (or sparse) kernel. Otherwise the general kernel runs.
     /// </summary>
     private static bool TryEmitPacked(EmitContext ctx, int m, int n, int k, int cRows, int cCols)
     {
         var b = ctx.Const(1);
-        if (b is null || b.Type != DataType.Float || ctx.Int("transA", 0) != 0 || m == 0 || k == 0 || !PackedWeights.Worthwhile(n)) return false;
+        if (b is null || b.Type != DataType.Float || ctx.Int("transA", 0) != 0 || m == 0 || k == 0) return false;
+        bool sparse = SparseWeights.Pays(b, m);
+        if (!sparse && !PackedWeights.Worthwhile(n)) return false;
         var c = ctx.Has(2) ? ctx.Const(2) : null;
         if (ctx.Has(2) && (c is null || c.Type != DataType.Float || cRows != 1)) return false;
         string bias = "default";
@@ -97,6 +108,8 @@ internal sealed class GemmOp : Operator
             for (int j = 0; j < n; j++) row[j] = beta * (float)c.GetDouble(cCols == 1 ? 0 : j);
             bias = ctx.ConstantTable(Tensor.FromFloats(new[] { n }, row), ctx.Node.Inputs[2] + "_bias");
         }
+        // A pruned weight (Prune) mostly zero: the CSR kernel reads only its nonzeros.
+        if (sparse && SparseWeights.TryEmit(ctx, b, m, n, k, ctx.Int("transB", 0) != 0, ctx.Float("alpha", 1f), bias)) return true;
         var packed = PackedWeights.Pack(b, k, n, ctx.Int("transB", 0) != 0, ctx.Float("alpha", 1f));
         ctx.W.Line($"global::EfficientAI.Runtime.Gemm.ComputePacked({ctx.In(0)}, {ctx.ConstantTable(packed, ctx.Node.Inputs[1] + "_packed")}, {bias}, {ctx.Out(0)}, {m}, {n}, {k}, {ctx.ActivationArgument});");
         return true;

@@ -73,6 +73,15 @@ internal sealed class MatMulOp : Operator
         return true;
     }
 
+    /// <summary>The rows kernel's transposed block of A, when a pruned [k, n] weight runs on it (SparseWeights).</summary>
+    public override long ScratchFloats(OpContext ctx)
+    {
+        var b = ctx.Const(1);
+        if (b is null || ctx.Shape(1).Length != 2) return 0;
+        var p = Resolve(ctx);
+        return p.K == 0 ? 0 : SparseWeights.ScratchFloats(b, checked((int)(Shape.Elements(ctx.Shape(0)) / p.K)), p.K);
+    }
+
     public override long Macs(OpContext ctx)
     {
         var p = Resolve(ctx);
@@ -84,6 +93,9 @@ internal sealed class MatMulOp : Operator
         var p = Resolve(ctx);
         int batches = Shape.ElementsInt(p.BatchShape);
         var b = ctx.Const(1);
+        // A pruned [k, n] weight (Prune) mostly zero: the rows of A (all batches) against its nonzeros only.
+        if (b is not null && ctx.Shape(1).Length == 2 && p.K > 0 &&
+            SparseWeights.TryEmit(ctx, b, checked((int)(Shape.Elements(ctx.Shape(0)) / p.K)), p.N, p.K, transB: false, alpha: 1f, "default")) return;
         if (b is not null && b.Type == DataType.Float && ctx.Shape(1).Length == 2 && p.K > 0 && PackedWeights.Worthwhile(p.N))
         {
             // Constant [k, n] weights: every batch of A shares them, so A's rows (all batches) are one GEMM against

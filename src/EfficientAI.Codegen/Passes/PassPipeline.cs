@@ -16,7 +16,8 @@ internal static class PassPipeline
     };
 
     public static Graph Run(Graph graph, ISet<string> disabled, CancellationToken ct, bool quantizeInt8 = false, double minSqnrDb = Int8Quantization.DefaultMinSqnrDb,
-        Onnx.CalibrationSet? calibration = null, CalibrationMethod? calibrationMethod = null)
+        Onnx.CalibrationSet? calibration = null, CalibrationMethod? calibrationMethod = null,
+        PruneSettings? pruning = null)
     {
         // Passes are linear walks; cancellation is checked between them (and inside ShapeInference and the planner).
         bool On(string pass)
@@ -41,6 +42,10 @@ internal static class PassPipeline
         }
         if (On("ActivationFusion")) graph = ActivationFusion.Run(graph);
         if (On("TransposePairs")) graph = TransposePairs.Run(graph);
+        // Prune/PruneStructured (asked for by their own options): after BatchNorm folding and fusion, so the weights pruned
+        // are the ones that run; before quantization, which keeps zeros exact.
+        if (pruning is { Structured: true }) graph = StructuredPruning.Run(graph, pruning);
+        if (pruning is { Unstructured: true }) graph = MagnitudePruning.Run(graph, pruning);
         // Quantize="int8" (not optional in the DisabledPasses sense: it is asked for by its own option).
         // With calibration data the float graph runs at compile time on the samples: static activation scales.
         if (quantizeInt8) graph = Int8Quantization.Run(graph, minSqnrDb, calibration, calibrationMethod, ct);
