@@ -74,6 +74,7 @@ internal static class ModelCompiler
             if (unsupported.Count > 0) return new Result(Fail(unsupported.Select(u => Diag(DiagnosticDescriptors.UnsupportedOp, u.Op, u.Where)).ToArray()), graph, null);
 
             graph = PassPipeline.Run(graph, request.Options.ParseDisabledPasses(), ct, request.Options.ParseQuantize(), request.Options.ParseMinSqnrDb());
+            diagnostics.AddRange(graph.Notes.Select(n => Diag(DiagnosticTable.ById(n.Id), n.Message)));
             var (modelSource, weightsSource, figures) = ModelEmitter.Emit(graph, request.Options, path, ct, out var details);
             var hint = request.Options.Namespace + "." + request.Options.ClassName;
             var overBudget = Budgets(request.Options, figures);

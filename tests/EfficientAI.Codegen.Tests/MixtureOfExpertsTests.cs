@@ -132,4 +132,70 @@ public class MixtureOfExpertsTests
         // make_moe.py measured 96.94% (349/360) in PyTorch.
         Assert.True(correct >= 345, $"{correct}/{samples.Length}");
     }
+
+    // MoeRecognition -------------------------------------------------------------------------------------------
+
+    private static readonly Dictionary<string, string> Batch5 = new() { ["Dims"] = "batch=5" };
+
+    [Theory]
+    [InlineData("moe_e4k2_dense.onnx", 4, 2, 1L)]
+    [InlineData("moe_e8k1_dense.onnx", 8, 1, 0L)]
+    public void DenseExportBecomesOneMoENodeAndMatchesOnnxRuntimeOnTheOriginal(string file, int experts, int k, long normalize)
+    {
+        var model = CommittedModel(file);
+        var result = Compile(model, "batch=5");
+        Assert.DoesNotContain(result.Output.Diagnostics, d => d.Id != "EAI0005");
+        var moe = Assert.Single(result.Graph!.Nodes, n => n.OpType == "MoE");
+        Assert.Equal("com.microsoft", moe.Domain);
+        Assert.Equal(k, moe.Attributes["k"].I);
+        Assert.Equal(normalize, moe.Attributes["normalize_routing_weights"].I);
+        Assert.Equal(new[] { experts, 12, 64 }, result.Graph.Values[moe.Inputs[2]].Shape);
+        Assert.DoesNotContain(result.Graph.Nodes, n => n.OpType is "ScatterElements" or "TopK" or "Concat" or "Relu");
+        // Only the chosen experts count: router 64 x E, k experts of 2 x 64 x 12, head 64 x 10, per token.
+        Assert.Equal(5L * (64 * experts + k * 2 * 64 * 12 + 64 * 10), result.Figures!.Macs);
+        ModelCheck.AgainstOrt(model, new[] { ("input", new[] { 5, 64 }) }, rtol: Rtol, atol: Atol, metadata: Batch5);
+    }
+
+    [Fact]
+    public void DenseExportAgreesWithTheContribForm()
+    {
+        var input = OrtReference.RandomFloats(5 * 64, 3);
+        var dense = (float[])GeneratorHarness.Compile(CommittedModel("moe_e4k2_dense.onnx"), Batch5, "dense.onnx").Run(input)[0];
+        var contrib = (float[])GeneratorHarness.Compile(CommittedModel("moe_e4k2_contrib.onnx"), Batch5, "contrib.onnx").Run(input)[0];
+        OrtReference.AssertClose(contrib, dense, Rtol, Atol, "dense vs contrib");
+    }
+
+    [Fact]
+    public void RouterProbabilitiesReadOutsideTheLayerLeaveItAloneWithEAI0451()
+    {
+        var proto = ModelCompiler.Parse(CommittedModel("moe_e4k2_dense.onnx"));
+        var softmax = proto.Graph.Node.Single(n => n.OpType == "Softmax");
+        proto.Graph.Output.Add(OnnxBuilder.ValueInfo(softmax.Output[0], 1, new object[] { "batch", 4 }));
+        var model = Google.Protobuf.MessageExtensions.ToByteArray(proto);
+        var result = Compile(model, "batch=5");
+        var note = Assert.Single(result.Output.Diagnostics, d => d.Id == "EAI0451");
+        Assert.Contains("read outside", string.Join(" ", note.Arguments));
+        Assert.DoesNotContain(result.Graph!.Nodes, n => n.OpType == "MoE");
+        ModelCheck.AgainstOrt(model, new[] { ("input", new[] { 5, 64 }) }, rtol: Rtol, atol: Atol, metadata: Batch5);
+    }
+
+    [Fact]
+    public void SmallestTopKIsANearMiss()
+    {
+        var proto = ModelCompiler.Parse(CommittedModel("moe_e4k2_dense.onnx"));
+        proto.Graph.Node.Single(n => n.OpType == "TopK").Attribute.Single(a => a.Name == "largest").I = 0;
+        var result = Compile(Google.Protobuf.MessageExtensions.ToByteArray(proto), "batch=2");
+        var note = Assert.Single(result.Output.Diagnostics, d => d.Id == "EAI0451");
+        Assert.Contains("TopK does not take the largest", string.Join(" ", note.Arguments));
+        Assert.DoesNotContain(result.Graph!.Nodes, n => n.OpType == "MoE");
+    }
+
+    [Fact]
+    public void DisabledRecognitionKeepsTheDenseGraph()
+    {
+        var result = ModelCompiler.CompileDetailed(new ModelRequest(new ModelFile("m.onnx", CommittedModel("moe_e4k2_dense.onnx").ToEquatableArray(), null),
+            ModelOptions.Default("m.onnx") with { Dims = "batch=1", DisabledPasses = "MoeRecognition" }), default);
+        Assert.DoesNotContain(result.Graph!.Nodes, n => n.OpType == "MoE");
+        Assert.Contains(result.Graph.Nodes, n => n.OpType == "ScatterElements");
+    }
 }

@@ -90,6 +90,8 @@ internal sealed class Graph
     public Dictionary<string, int> Opsets { get; } = new();
     /// <summary>Per Conv/Gemm/MatMul, what int8 quantization did (empty without Quantize="int8"), for the report.</summary>
     public List<Passes.LayerQuantization> Quantization { get; } = new();
+    /// <summary>Info diagnostics from the passes (descriptor id, message naming the node), reported with the compile.</summary>
+    public List<(string Id, string Message)> Notes { get; } = new();
 
     /// <summary>
     /// Sequence values resolved at compile time: each is the ordered list of its element tensors' names (the

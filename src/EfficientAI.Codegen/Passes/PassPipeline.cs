@@ -11,7 +11,7 @@ internal static class PassPipeline
     public static readonly string[] OptionalPasses =
     {
         "ConstantFolding", "CommonSubexpressionElimination", "ConvBatchNormFusion", "MatMulAddToGemm", "TransposePairs", "DeadNodeElimination",
-        "BiasAddFusion", "ScaleFolding", "ActivationFusion", "LayerNormalizationRecognition", "GeluRecognition",
+        "BiasAddFusion", "ScaleFolding", "ActivationFusion", "LayerNormalizationRecognition", "GeluRecognition", "MoeRecognition",
         "InPlaceMemory", // read by the memory planner: element-wise outputs overwrite inputs that die there
     };
 
@@ -26,6 +26,8 @@ internal static class PassPipeline
         // Shape inference always runs (every later stage needs static shapes); folding is optional.
         graph = ShapeInference.Run(graph, On("ConstantFolding"), ct);
         if (On("CommonSubexpressionElimination")) graph = CommonSubexpressionElimination.Run(graph);
+        // Before the activation fusion and Gemm rewrites change the experts' Gemm -> Relu -> Gemm.
+        if (On("MoeRecognition")) graph = MoeRecognition.Run(graph);
         if (On("LayerNormalizationRecognition")) graph = LayerNormalizationRecognition.Run(graph);
         if (On("GeluRecognition")) graph = GeluRecognition.Run(graph);
         if (On("ConvBatchNormFusion")) graph = ConvBatchNormFusion.Run(graph);
