@@ -195,17 +195,17 @@ def train(E, k, normalize, x_train, t_train, x_test, t_test):
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--bench", metavar="DIR", help="write untrained benchmark models into DIR instead")
-    parser.add_argument("--hidden", type=int, default=256)
-    parser.add_argument("--inter", type=int, default=512)
+    parser.add_argument("--hidden", type=int, default=128)
+    parser.add_argument("--inter", type=int, default=256)
     args = parser.parse_args()
 
     if args.bench:
+        global HIDDEN
+        HIDDEN = args.hidden
         os.makedirs(args.bench, exist_ok=True)
         for E in (4, 8, 16, 32):
             set_determinism(SEED + E)
             model = Moe(E, 2, 1, hidden=args.hidden, inter=args.inter)
-            global HIDDEN
-            HIDDEN = args.hidden
             contrib_model(model, os.path.join(args.bench, f"moe_bench_e{E}_contrib.onnx"))
             export(model, False, os.path.join(args.bench, f"moe_bench_e{E}_dense.onnx"))
             describe(os.path.join(args.bench, f"moe_bench_e{E}_dense.onnx"))
