@@ -54,6 +54,14 @@ internal static class ModelCompiler
             return new Result(Fail(Diag(DiagnosticDescriptors.UnreadableFile, readError)), null, null);
 
         Graph? graph = null;
+        // Info notes of the passes (a pattern left alone), also when a later stage fails: they may say why.
+        bool notesAdded = false;
+        void AddNotes()
+        {
+            if (graph is null || notesAdded) return;
+            notesAdded = true;
+            diagnostics.AddRange(graph.Notes.Select(n => Diag(DiagnosticTable.ById(n.Id), n.Message)));
+        }
         try
         {
             ModelProto model;
@@ -74,7 +82,7 @@ internal static class ModelCompiler
             if (unsupported.Count > 0) return new Result(Fail(unsupported.Select(u => Diag(DiagnosticDescriptors.UnsupportedOp, u.Op, u.Where)).ToArray()), graph, null);
 
             graph = PassPipeline.Run(graph, request.Options.ParseDisabledPasses(), ct, request.Options.ParseQuantize(), request.Options.ParseMinSqnrDb());
-            diagnostics.AddRange(graph.Notes.Select(n => Diag(DiagnosticTable.ById(n.Id), n.Message)));
+            AddNotes();
             var (modelSource, weightsSource, figures) = ModelEmitter.Emit(graph, request.Options, path, ct, out var details);
             var hint = request.Options.Namespace + "." + request.Options.ClassName;
             var overBudget = Budgets(request.Options, figures);
@@ -95,6 +103,7 @@ internal static class ModelCompiler
         }
         catch (CompileError e)
         {
+            AddNotes();
             return new Result(Fail(Diag(e.Descriptor, e.Arguments ?? new[] { e.Message })), graph, null);
         }
         catch (OverflowException e)

@@ -198,4 +198,49 @@ public class MixtureOfExpertsTests
         Assert.DoesNotContain(result.Graph!.Nodes, n => n.OpType == "MoE");
         Assert.Contains(result.Graph.Nodes, n => n.OpType == "ScatterElements");
     }
+
+    [Theory]
+    [InlineData("moe_e4k2_sparse.onnx", 2, 1L)]
+    [InlineData("moe_e8k1_sparse.onnx", 1, 0L)]
+    public void SparseExportBecomesOneMoENodeAndMatchesOnnxRuntimeOnTheOriginal(string file, int k, long normalize)
+    {
+        var model = CommittedModel(file);
+        var result = Compile(model, "batch=5");
+        Assert.DoesNotContain(result.Output.Diagnostics, d => d.Id != "EAI0005");
+        var moe = Assert.Single(result.Graph!.Nodes, n => n.OpType == "MoE");
+        Assert.Equal(k, moe.Attributes["k"].I);
+        Assert.Equal(normalize, moe.Attributes["normalize_routing_weights"].I);
+        Assert.DoesNotContain(result.Graph.Nodes, n => n.OpType is "NonZero" or "ScatterElements" or "Gather" or "TopK");
+        ModelCheck.AgainstOrt(model, new[] { ("input", new[] { 5, 64 }) }, rtol: Rtol, atol: Atol, metadata: Batch5);
+        // One token too (the shape plumbing differs: the probe then runs on a single token).
+        ModelCheck.AgainstOrt(model, new[] { ("input", new[] { 1, 64 }) }, seed: 9, rtol: Rtol, atol: Atol, metadata: new Dictionary<string, string> { ["Dims"] = "batch=1" });
+    }
+
+    [Fact]
+    public void AnExpertCountedTwiceInTheSparseFormIsANearMiss()
+    {
+        var proto = ModelCompiler.Parse(CommittedModel("moe_e4k2_sparse.onnx"));
+        // The second expert's Equal compares with 0 as well: expert 0 twice, expert 1 never.
+        var equal = proto.Graph.Node.Where(n => n.OpType == "Equal").ElementAt(1);
+        var constant = proto.Graph.Node.Single(n => n.Output.Contains(equal.Input[1]));
+        constant.Attribute[0].T = new TensorProto { DataType = 7, RawData = Google.Protobuf.ByteString.CopyFrom(new byte[8]) }; // int64 scalar 0
+        var result = Compile(Google.Protobuf.MessageExtensions.ToByteArray(proto), "batch=2");
+        var note = Assert.Single(result.Output.Diagnostics, d => d.Id == "EAI0451");
+        Assert.Contains("expert 0 appears twice", string.Join(" ", note.Arguments));
+        // Left alone, the sparse form's NonZero then has no static shape.
+        Assert.Contains(result.Output.Diagnostics, d => d.Id == "EAI0204");
+    }
+
+    [Fact]
+    public void ASparseLayerThatComputesSomethingElseFailsTheProbe()
+    {
+        var proto = ModelCompiler.Parse(CommittedModel("moe_e4k2_sparse.onnx"));
+        // The running total starts at ones instead of zeros: the structure matches, the function does not.
+        var zeros = proto.Graph.Node.First(n => n.OpType == "ConstantOfShape");
+        zeros.Attribute.Single(a => a.Name == "value").T = OnnxBuilder.FloatTensor("one", new[] { 1 }, new[] { 1f });
+        var result = Compile(Google.Protobuf.MessageExtensions.ToByteArray(proto), "batch=3");
+        var note = Assert.Single(result.Output.Diagnostics, d => d.Id == "EAI0451");
+        Assert.Contains("on a probe input it computes", string.Join(" ", note.Arguments));
+        Assert.DoesNotContain(result.Graph!.Nodes, n => n.OpType == "MoE");
+    }
 }

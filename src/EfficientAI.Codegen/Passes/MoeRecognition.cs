@@ -2,6 +2,8 @@ using System;
 using System.Collections.Generic;
 using System.Globalization;
 using System.Linq;
+using System.Threading;
+using EfficientAI.Codegen.Diagnostics;
 using EfficientAI.Codegen.Ir;
 using EfficientAI.Codegen.Onnx.Proto;
 
@@ -18,6 +20,13 @@ namespace EfficientAI.Codegen.Passes;
 /// is rewritten into one com.microsoft::MoE node (its weights stacked as [E, out, in]), which runs only the k chosen
 /// experts per token. The router's logits stay as they are. A layer that has the gate (ScatterElements of TopK) but
 /// differs elsewhere is left alone with an Info diagnostic (EAI0451) saying what did not match.
+/// <para>
+/// <see cref="RunSparse"/> handles the sparse traced form, before shape inference (its NonZero shapes depend on the
+/// data): a chain y = Add(... Add(zeros, ScatterElements(.., updates_0) ...), updates_e) where each update is an
+/// expert Gemm(act(Gemm(Gather(x, tokens)))) times its routing weight and its tokens come from Equal(TopK indices, e).
+/// The index plumbing between them varies between exporter versions, so instead of matching it node by node the pass
+/// evaluates the original layer on random probe inputs and rewrites only when the MoE node gives the same result.
+/// </para>
 /// </summary>
 internal static class MoeRecognition
 {
@@ -211,4 +220,340 @@ internal static class MoeRecognition
 
     private static bool ReducesLastAxisKeepingIt(Graph graph, Node sum, int rank) =>
         IsAxes(graph, sum, rank, rank - 1) && (sum.Attributes.TryGetValue("keepdims", out var keep) ? keep.I : 1) == 1;
+
+    // Sparse traced form -----------------------------------------------------------------------------------------
+
+    /// <summary>Tokens the probe evaluates are the graph's own (Dims); each probe draws new random inputs.</summary>
+    private const int Probes = 3;
+
+    public static Graph RunSparse(Graph graph, CancellationToken ct)
+    {
+        for (bool changed = true; changed;)
+        {
+            changed = false;
+            var p = new Pattern(graph);
+            var links = graph.Nodes.Where(n => n.OpType == "Add" && n.Domain.Length == 0 && ScatterInput(p, n) >= 0).ToList();
+            var prevOfLink = new HashSet<string>(links.Select(l => l.Inputs[1 - ScatterInput(p, l)]));
+            foreach (var end in links.Where(l => !prevOfLink.Contains(l.Outputs[0])))
+            {
+                var outcome = TryMatchSparse(graph, p, end, ct);
+                if (outcome.Reason is { } reason)
+                {
+                    var note = $"{end.Display}: a mixture-of-experts layer (experts gathered by Equal(TopK indices, e) -> NonZero, scattered into a running sum) was left as it is because {reason}";
+                    if (!graph.Notes.Any(n => n.Message == note)) graph.Notes.Add(("EAI0451", note));
+                    continue;
+                }
+                if (outcome.Match is not { } match) continue;
+                // The matched node replaces the chain's last Add; the index plumbing, now unread, goes with it.
+                int at = graph.Nodes.IndexOf(end);
+                graph.Nodes[at] = match.Replacement;
+                RemoveUnread(graph, match.Nodes);
+                changed = true;
+                break;
+            }
+        }
+        return graph;
+    }
+
+    /// <summary>Which input of an Add is a ScatterElements along axis 0 (a layer's per-expert contribution), or -1.</summary>
+    private static int ScatterInput(Pattern p, Node add)
+    {
+        if (add.Inputs.Count != 2) return -1;
+        for (int i = 0; i < 2; i++)
+            if (p.Producer(add.Inputs[i], "ScatterElements") is { } s && Axis(s, "axis", 2) == 0) return i;
+        return -1;
+    }
+
+    private static Outcome TryMatchSparse(Graph graph, Pattern p, Node end, CancellationToken ct)
+    {
+        // The chain of Adds, last to first.
+        var chain = new List<Node>();
+        for (var link = end; link is not null;)
+        {
+            chain.Insert(0, link);
+            var prev = link.Inputs[1 - ScatterInput(p, link)];
+            link = p.Producer(prev, "Add") is { } a && ScatterInput(p, a) >= 0 ? a : null;
+        }
+        Node? topK = null;
+        string? x = null, activation = null;
+        int hidden = -1, inter = -1;
+        var experts = new SortedDictionary<long, (float[] W1, float[] B1, float[] W2, float[] B2)>();
+        // Until one link shows the MoE anchor (tokens selected by Equal(TopK indices, e)), a mismatch is not an MoE at all.
+        Outcome Miss(string why) => topK is null ? Outcome.None : Outcome.Because(why);
+        foreach (var link in chain)
+        {
+            var scatter = p.Producer(link.Inputs[ScatterInput(p, link)], "ScatterElements")!;
+            // Which expert: Equal(TopK indices, e) among the producers of the scattered token indices.
+            var equal = FindUp(p, scatter.Inputs[1], n => n.OpType == "Equal", through: null);
+            int idxSide = equal is null ? -1 : p.Producer(equal.Inputs[0], "TopK") is not null ? 0 : p.Producer(equal.Inputs[1], "TopK") is not null ? 1 : -1;
+            if (equal is null || idxSide < 0) return Miss("an expert's tokens are not selected by Equal(TopK indices, e)");
+            var k = p.Producer(equal.Inputs[idxSide], "TopK")!;
+            if (k.Outputs.Count < 2 || k.Outputs[1] != equal.Inputs[idxSide]) return Miss("an expert's tokens are compared with TopK's values, not its indices");
+            if (topK is not null && k != topK) return Outcome.Because("the experts compare different TopK outputs");
+            topK = k;
+            if (graph.Values.TryGetValue(equal.Inputs[1 - idxSide], out var ev) is false || ev.Constant is not { Length: 1 } expertId) return Outcome.Because("an expert's number is not a constant");
+            long e = expertId.ToLongs()[0];
+            if (experts.ContainsKey(e)) return Outcome.Because($"expert {e} appears twice");
+            // The expert: the update's cone reaches Gemm(act(Gemm(Gather(x, tokens)))) through Mul/Expand/Reshape.
+            var second = FindUp(p, scatter.Inputs[2], n => n.OpType == "Gemm", through: new[] { "Mul", "Expand", "Reshape", "Unsqueeze", "Squeeze" });
+            if (second is null) return Outcome.Because($"expert {e}'s update does not come from a Gemm");
+            var act = p.Producer(second.Inputs[0], "Relu");
+            var first = p.Producer(act is null ? second.Inputs[0] : act.Inputs[0], "Gemm");
+            var gather = first is null ? null : p.Producer(first.Inputs[0], "Gather");
+            if (first is null || gather is null) return Outcome.Because($"expert {e} is not Gather -> Gemm -> Relu -> Gemm or Gather -> Gemm -> Gemm");
+            string a = act is null ? "identity" : "relu";
+            if (activation is not null && a != activation) return Outcome.Because("the experts use different activations");
+            activation = a;
+            x ??= gather.Inputs[0];
+            if (gather.Inputs[0] != x) return Outcome.Because("the experts gather tokens from different inputs");
+            if (Linear(graph, first) is not { } l1 || Linear(graph, second) is not { } l2) return Outcome.Because($"expert {e}'s Gemms have weights computed at run time, alpha/beta other than 1 or a transposed input");
+            if (hidden < 0) (hidden, inter) = (l1.In, l1.Out);
+            if (l1.In != hidden || l1.Out != inter || l2.In != inter || l2.Out != hidden) return Outcome.Because($"expert {e}'s layers are not [{hidden} -> {inter} -> {hidden}] like the others'");
+            experts[e] = (l1.Weights, l1.Bias, l2.Weights, l2.Bias);
+        }
+        if (topK is null || x is null) return Outcome.None;
+        int count = experts.Count;
+        if (experts.Keys.First() != 0 || experts.Keys.Last() != count - 1) return Outcome.Because($"the experts are numbered {string.Join(", ", experts.Keys)}, not 0 to {count - 1}");
+        if (p.Producer(topK.Inputs[0], "Softmax") is not { } softmax) return Outcome.Because("the top k are not taken of a Softmax");
+        if (graph.Values.TryGetValue(topK.Inputs[1], out var kv) is false || kv.Constant is not { Length: 1 } kTensor) return Outcome.Because("TopK's k is not a constant");
+        int kk = (int)kTensor.ToLongs()[0];
+        if (kk < 1 || kk > count) return Outcome.Because($"TopK's k={kk} is not between 1 and the {count} experts");
+        if (!graph.Values.TryGetValue(x, out var xv) || xv.Shape is not { Length: 2 } xShape || xShape[1] != hidden || xv.Type != DataType.Float)
+            return Outcome.Because("the tokens are not a float [tokens, hidden] graph input or constant-shaped value");
+        // Renormalized when the weights pass through Div(values, ReduceSum(values)).
+        bool normalize = p.Readers(topK.Outputs[0]).Any(r => r.OpType == "Div" && r.Inputs[0] == topK.Outputs[0]
+            && p.Producer(r.Inputs[1], "ReduceSum") is { } sum && sum.Inputs[0] == topK.Outputs[0]);
+
+        var moe = new Node("MoE", "com.microsoft", end.Name.Length > 0 ? end.Name : end.Outputs[0], 1) { Guards = end.Guards };
+        string name = end.Outputs[0];
+        moe.Inputs.Add(x);
+        moe.Inputs.Add(softmax.Inputs[0]);
+        var order = experts.Values.ToList();
+        moe.Inputs.Add(Stack(graph, name + "_fc1_experts_weights", order.Select(v => v.W1).ToList(), new[] { count, inter, hidden }));
+        moe.Inputs.Add(Stack(graph, name + "_fc1_experts_bias", order.Select(v => v.B1).ToList(), new[] { count, inter }));
+        moe.Inputs.Add(Stack(graph, name + "_fc2_experts_weights", order.Select(v => v.W2).ToList(), new[] { count, hidden, inter }));
+        moe.Inputs.Add(Stack(graph, name + "_fc2_experts_bias", order.Select(v => v.B2).ToList(), new[] { count, hidden }));
+        moe.Outputs.Add(name);
+        moe.Attributes["k"] = new AttributeProto { Name = "k", Type = AttributeProto.Types.AttributeType.Int, I = kk };
+        moe.Attributes["activation_type"] = new AttributeProto { Name = "activation_type", Type = AttributeProto.Types.AttributeType.String, S = Google.Protobuf.ByteString.CopyFromUtf8(activation!) };
+        moe.Attributes["normalize_routing_weights"] = new AttributeProto { Name = "normalize_routing_weights", Type = AttributeProto.Types.AttributeType.Int, I = normalize ? 1 : 0 };
+        moe.Fused.Add(string.Format(CultureInfo.InvariantCulture, "sparse MoE export ({0} experts)", count));
+
+        // The layer's nodes: everything between the router's logits (and the tokens) and y.
+        var cone = Cone(graph, p, name, stopAt: new HashSet<string> { x, softmax.Inputs[0] });
+        if (cone is null) return Outcome.Because("the layer reads values other than the tokens, the router logits and constants");
+        if (!p.Replaceable(cone, name)) return Outcome.Because("a value inside the layer (router probabilities, an expert's output) is also read outside it");
+        for (int probe = 0; probe < Probes; probe++)
+        {
+            if (ProbeDiffers(graph, cone, moe, x, softmax.Inputs[0], name, probe, ct) is { } why) return Outcome.Because(why);
+        }
+        return new Outcome(new Match(cone, moe), null);
+    }
+
+    /// <summary>Searches producers breadth-first from a value (through any op, or only the listed ones) for the nearest node that satisfies the test.</summary>
+    private static Node? FindUp(Pattern p, string value, Func<Node, bool> test, string[]? through, int limit = 48)
+    {
+        var queue = new Queue<string>();
+        var seen = new HashSet<string>();
+        queue.Enqueue(value);
+        while (queue.Count > 0 && seen.Count < limit)
+        {
+            var v = queue.Dequeue();
+            if (!seen.Add(v) || p.AnyProducer(v) is not { } n) continue;
+            if (test(n)) return n;
+            if (through is not null && !through.Contains(n.OpType)) continue;
+            foreach (var i in n.Inputs) if (i.Length > 0) queue.Enqueue(i);
+        }
+        return null;
+    }
+
+    /// <summary>The nodes y depends on back to the stop values and constants, in graph order; null when it reads a graph input or a value produced without a node.</summary>
+    private static List<Node>? Cone(Graph graph, Pattern p, string y, HashSet<string> stopAt)
+    {
+        var nodes = new HashSet<Node>();
+        var stack = new Stack<string>();
+        stack.Push(y);
+        var seen = new HashSet<string>();
+        while (stack.Count > 0)
+        {
+            var v = stack.Pop();
+            if (!seen.Add(v) || stopAt.Contains(v)) continue;
+            if (graph.Values.TryGetValue(v, out var value) && value.Constant is not null) continue;
+            if (p.AnyProducer(v) is not { } n) return null;
+            if (nodes.Add(n)) foreach (var i in n.Inputs) if (i.Length > 0) stack.Push(i);
+            if (nodes.Count > 4096) return null;
+        }
+        return graph.Nodes.Where(nodes.Contains).ToList();
+    }
+
+    private static void RemoveUnread(Graph graph, List<Node> region)
+    {
+        var candidates = new HashSet<Node>(region);
+        for (bool removed = true; removed;)
+        {
+            removed = false;
+            var read = new HashSet<string>(graph.Nodes.SelectMany(n => n.Inputs).Concat(graph.Outputs));
+            foreach (var n in graph.Nodes.Where(n => candidates.Contains(n) && !n.Outputs.Any(read.Contains)).ToList())
+            {
+                graph.Nodes.Remove(n);
+                candidates.Remove(n);
+                removed = true;
+            }
+        }
+    }
+
+    /// <summary>
+    /// Evaluates the layer's original nodes on random tokens and logits at compile time and compares with what the MoE
+    /// node computes on them; a reason when they differ or the layer cannot be evaluated, null when they agree.
+    /// </summary>
+    private static string? ProbeDiffers(Graph graph, List<Node> cone, Node moe, string x, string logits, string y, int seed, CancellationToken ct)
+    {
+        var g = new Graph();
+        foreach (var kv in graph.Opsets) g.Opsets[kv.Key] = kv.Value;
+        // A fixed xorshift stream (the generator must be deterministic): values in [-2, 2).
+        ulong state = 0x9E3779B97F4A7C15UL * (ulong)(seed + 1);
+        Tensor Random(int[] shape)
+        {
+            var data = new float[Shape.ElementsInt(shape)];
+            for (int i = 0; i < data.Length; i++)
+            {
+                state ^= state << 13;
+                state ^= state >> 7;
+                state ^= state << 17;
+                data[i] = (float)((state >> 11) * (1.0 / (1UL << 53)) * 4 - 2);
+            }
+            return Tensor.FromFloats(shape, data);
+        }
+        void Set(string name, Tensor t)
+        {
+            var v = g.Value(name);
+            v.Constant = t;
+            v.Type = t.Type;
+            v.Shape = t.Shape;
+        }
+        var xShape = graph.Values[x].RequireShape;
+        int tokens = xShape[0], experts = graph.Values[moe.Inputs[2]].RequireShape[0];
+        var xs = Random(xShape);
+        var ls = Random(new[] { tokens, experts });
+        Set(x, xs);
+        Set(logits, ls);
+        foreach (var n in cone)
+            foreach (var i in n.Inputs)
+                if (i.Length > 0 && !g.Values.ContainsKey(i) && graph.Values.TryGetValue(i, out var v) && v.Constant is { } c) Set(i, c);
+        try
+        {
+            foreach (var n in cone)
+            {
+                ct.ThrowIfCancellationRequested();
+                var copy = new Node(n.OpType, n.Domain, n.Name, n.Opset);
+                copy.Inputs.AddRange(n.Inputs);
+                copy.Outputs.AddRange(n.Outputs);
+                foreach (var a in n.Attributes) copy.Attributes[a.Key] = a.Value;
+                if (!Evaluate(new Ops.OpContext(g, copy))) return $"its {n.Display} cannot be evaluated at compile time to check the rewrite";
+            }
+        }
+        catch (CompileError e)
+        {
+            return "evaluating it on a probe input failed: " + e.Message;
+        }
+        var actual = g.Values[y].Constant!.ToFloats();
+        var expected = Reference(graph, moe, xs.ToFloats(), ls.ToFloats(), tokens, experts);
+        for (int i = 0; i < expected.Length; i++)
+            if (!(Math.Abs(actual[i] - expected[i]) <= 1e-4 + 1e-3 * Math.Abs(expected[i])))
+                return string.Format(CultureInfo.InvariantCulture, "on a probe input it computes {0} where a mixture of experts gives {1} (element {2})", actual[i], expected[i], i);
+        return null;
+    }
+
+    /// <summary>One node with constant inputs: Gemm, MatMul and Softmax here (they have no folding), the rest by the op's own evaluation.</summary>
+    private static bool Evaluate(Ops.OpContext ctx)
+    {
+        var op = Ops.OperatorRegistry.Find(ctx.Node.Domain, ctx.Node.OpType);
+        if (op is null || op.Expand(ctx) is not null) return false;
+        op.Infer(ctx);
+        if (Enumerable.Range(0, ctx.OutputCount).All(i => !ctx.HasOutput(i) || ctx.Output(i).Constant is not null)) return true;
+        if (!ctx.AllInputsConstant) return false;
+        switch (ctx.Node.OpType)
+        {
+            case "Gemm" or "MatMul" when ctx.Rank(0) == 2 && ctx.Rank(1) == 2:
+            {
+                bool gemm = ctx.Node.OpType == "Gemm";
+                bool ta = gemm && ctx.Int("transA", 0) != 0, tb = gemm && ctx.Int("transB", 0) != 0;
+                var a = ctx.Const(0)!.ToFloats();
+                var b = ctx.Const(1)!.ToFloats();
+                var shape = ctx.Output(0).RequireShape;
+                int m = shape[0], n = shape[1], k = ta ? ctx.Shape(0)[0] : ctx.Shape(0)[1];
+                float alpha = gemm ? ctx.Float("alpha", 1f) : 1f, beta = gemm ? ctx.Float("beta", 1f) : 0f;
+                var c = gemm && ctx.Has(2) ? ctx.Const(2) : null;
+                var result = new float[m * n];
+                for (int i = 0; i < m; i++)
+                    for (int j = 0; j < n; j++)
+                    {
+                        double sum = 0;
+                        for (int q = 0; q < k; q++) sum += (double)a[ta ? q * m + i : i * k + q] * b[tb ? j * k + q : q * n + j];
+                        double bias = 0;
+                        if (c is not null) bias = c.Length == 1 ? c.GetDouble(0) : c.Length == n ? c.GetDouble(j) : c.GetDouble(i * n + j);
+                        result[i * n + j] = (float)(alpha * sum + beta * bias);
+                    }
+                ctx.SetConst(0, Tensor.FromFloats(shape, result));
+                return true;
+            }
+            case "Softmax" when ctx.Rank(0) == 2 && Axis(ctx.Node, "axis", 2, ctx.Opset >= 13 ? -1 : 1) == 1:
+            {
+                var s = ctx.Shape(0);
+                var v = ctx.Const(0)!.ToFloats();
+                var result = new float[v.Length];
+                for (int r = 0; r < s[0]; r++)
+                {
+                    double max = double.NegativeInfinity, sum = 0;
+                    for (int j = 0; j < s[1]; j++) max = Math.Max(max, v[r * s[1] + j]);
+                    for (int j = 0; j < s[1]; j++) sum += Math.Exp(v[r * s[1] + j] - max);
+                    for (int j = 0; j < s[1]; j++) result[r * s[1] + j] = (float)(Math.Exp(v[r * s[1] + j] - max) / sum);
+                }
+                ctx.SetConst(0, Tensor.FromFloats(s, result));
+                return true;
+            }
+            default:
+                return op.TryEvaluate(ctx);
+        }
+    }
+
+    /// <summary>What the MoE node computes (ONNX Runtime's definition), in double.</summary>
+    private static float[] Reference(Graph graph, Node moe, float[] x, float[] logits, int tokens, int experts)
+    {
+        var w1 = graph.Values[moe.Inputs[2]].Constant!.ToFloats();
+        var b1 = graph.Values[moe.Inputs[3]].Constant!.ToFloats();
+        var w2 = graph.Values[moe.Inputs[4]].Constant!.ToFloats();
+        var b2 = graph.Values[moe.Inputs[5]].Constant!.ToFloats();
+        int inter = graph.Values[moe.Inputs[2]].RequireShape[1], hidden = graph.Values[moe.Inputs[2]].RequireShape[2];
+        int k = (int)moe.Attributes["k"].I;
+        bool normalize = moe.Attributes["normalize_routing_weights"].I == 1, relu = moe.Attributes["activation_type"].S.ToStringUtf8() == "relu";
+        var y = new float[tokens * hidden];
+        var h = new double[inter];
+        for (int t = 0; t < tokens; t++)
+        {
+            var p = new double[experts];
+            double max = double.NegativeInfinity, sum = 0;
+            for (int e = 0; e < experts; e++) max = Math.Max(max, logits[t * experts + e]);
+            for (int e = 0; e < experts; e++) sum += p[e] = Math.Exp(logits[t * experts + e] - max);
+            var chosen = Enumerable.Range(0, experts).OrderByDescending(e => p[e]).Take(k).ToList();
+            double total = chosen.Sum(e => p[e]);
+            foreach (var e in chosen)
+            {
+                double w = normalize ? p[e] / total : p[e] / sum;
+                for (int i = 0; i < inter; i++)
+                {
+                    double acc = b1[e * inter + i];
+                    for (int q = 0; q < hidden; q++) acc += (double)w1[(e * inter + i) * hidden + q] * x[t * hidden + q];
+                    h[i] = relu ? Math.Max(acc, 0) : acc;
+                }
+                for (int o = 0; o < hidden; o++)
+                {
+                    double acc = b2[e * hidden + o];
+                    for (int i = 0; i < inter; i++) acc += w2[(e * hidden + o) * inter + i] * h[i];
+                    y[t * hidden + o] += (float)(w * acc);
+                }
+            }
+        }
+        return y;
+    }
 }

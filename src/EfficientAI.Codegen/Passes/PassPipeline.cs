@@ -23,6 +23,8 @@ internal static class PassPipeline
             ct.ThrowIfCancellationRequested();
             return !disabled.Contains(pass) && !disabled.Contains("all");
         }
+        // The sparse MoE export has data-dependent shapes (NonZero) that shape inference cannot give static sizes.
+        if (On("MoeRecognition")) graph = MoeRecognition.RunSparse(graph, ct);
         // Shape inference always runs (every later stage needs static shapes); folding is optional.
         graph = ShapeInference.Run(graph, On("ConstantFolding"), ct);
         if (On("CommonSubexpressionElimination")) graph = CommonSubexpressionElimination.Run(graph);
