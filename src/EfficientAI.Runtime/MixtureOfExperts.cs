@@ -94,6 +94,79 @@ public static class MixtureOfExperts
         }
     }
 
+    /// <summary>Floats of scratch <see cref="ComputeInt8"/> needs: <see cref="ScratchFloats"/> and the int8 GEMM's bytes.</summary>
+    public static long ScratchFloatsInt8(int tokens, int experts, int k, int hidden, int inter) =>
+        ScratchFloats(tokens, experts, k, hidden, inter) + (Int8GemmScratchBytes(tokens, hidden, inter) + 3) / 4;
+
+    // Int8Ops.FloatMatMul's scratch for the larger of the two layers: a's bytes (64-aligned) and the int32 sums.
+    private static long Int8GemmScratchBytes(int tokens, int hidden, int inter) =>
+        ((long)tokens * Math.Max(hidden, inter) + 63 & ~63L) + 4L * tokens * Math.Max(hidden, inter);
+
+    /// <summary>
+    /// <see cref="Compute"/> on int8 expert weights (Quantize="int8"): per expert, fc1 and fc2 as symmetric int8 weights
+    /// packed by Int8Gemm.PackB (expert e at e * Int8Gemm.PackedLength(in, out)) with their column sums ([experts, out])
+    /// and per-output-channel scales ([experts, out]); each layer quantizes its input to uint8 per call (dynamic
+    /// quantization, Int8Ops.FloatMatMul).
+    /// </summary>
+    public static void ComputeInt8(ReadOnlySpan<float> x, ReadOnlySpan<float> routerLogits,
+        ReadOnlySpan<sbyte> fc1Packed, ReadOnlySpan<int> fc1Sums, ReadOnlySpan<float> fc1Scales, ReadOnlySpan<float> fc1Bias,
+        ReadOnlySpan<sbyte> fc2Packed, ReadOnlySpan<int> fc2Sums, ReadOnlySpan<float> fc2Scales, ReadOnlySpan<float> fc2Bias,
+        Span<float> y, Span<float> scratch, int tokens, int experts, int k, int hidden, int inter, ExpertActivation activation, bool normalize)
+    {
+        if (tokens <= 0 || hidden <= 0) return;
+        if (experts <= 0 || k <= 0 || k > experts || inter <= 0) ThrowHelper.Argument("experts, k or inter is out of range.");
+        int fc1Stride = Int8Gemm.PackedLength(hidden, inter), fc2Stride = Int8Gemm.PackedLength(inter, hidden);
+        if (x.Length < tokens * hidden || y.Length < tokens * hidden || routerLogits.Length < tokens * experts
+            || fc1Packed.Length < experts * fc1Stride || fc2Packed.Length < experts * fc2Stride
+            || fc1Sums.Length < experts * inter || fc1Scales.Length < experts * inter || fc2Sums.Length < experts * hidden || fc2Scales.Length < experts * hidden
+            || (!fc1Bias.IsEmpty && fc1Bias.Length < experts * inter) || (!fc2Bias.IsEmpty && fc2Bias.Length < experts * hidden)
+            || scratch.Length < ScratchFloatsInt8(tokens, experts, k, hidden, inter))
+            ThrowHelper.Argument("A span is shorter than its shape.");
+
+        int routes = tokens * k;
+        var probs = scratch.Slice(0, experts);
+        var routeScale = scratch.Slice(experts, routes);
+        var routeExpert = MemoryMarshal.Cast<float, int>(scratch.Slice(experts + routes, routes));
+        var expertRoutes = MemoryMarshal.Cast<float, int>(scratch.Slice(experts + 2 * routes, routes));
+        int rest = experts + 3 * routes;
+        var gathered = scratch.Slice(rest, tokens * hidden);
+        var middle = scratch.Slice(rest + tokens * hidden, tokens * inter);
+        var expertOut = scratch.Slice(rest + tokens * (hidden + inter), tokens * hidden);
+        var gemmScratch = MemoryMarshal.AsBytes(scratch.Slice(rest + tokens * (2 * hidden + inter)));
+
+        Route(routerLogits, probs, routeScale, routeExpert, tokens, experts, k, normalize);
+
+        y.Slice(0, tokens * hidden).Clear();
+        for (int e = 0; e < experts; e++)
+        {
+            int rows = 0;
+            for (int r = 0; r < routes; r++)
+            {
+                if (routeExpert[r] == e && routeScale[r] > 0f) expertRoutes[rows++] = r;
+            }
+            if (rows == 0) continue;
+            for (int i = 0; i < rows; i++) x.Slice(expertRoutes[i] / k * hidden, hidden).CopyTo(gathered.Slice(i * hidden, hidden));
+            var h = middle.Slice(0, rows * inter);
+            Int8Ops.FloatMatMul(gathered.Slice(0, rows * hidden), 0f, 0, fc1Packed.Slice(e * fc1Stride, fc1Stride), fc1Sums.Slice(e * inter, inter),
+                fc1Scales.Slice(e * inter, inter), fc1Bias.IsEmpty ? default : fc1Bias.Slice(e * inter, inter), h, gemmScratch, rows, inter, hidden);
+            switch (activation)
+            {
+                case ExpertActivation.Relu: Activation.Relu.Apply(h); break;
+                case ExpertActivation.Gelu: new Activation(ActivationKind.GeluTanh).Apply(h); break;
+                case ExpertActivation.Silu: Elementwise.Unary(UnaryOp.Swish, h, h, 0f, 0f); break;
+            }
+            var o = expertOut.Slice(0, rows * hidden);
+            Int8Ops.FloatMatMul(h, 0f, 0, fc2Packed.Slice(e * fc2Stride, fc2Stride), fc2Sums.Slice(e * hidden, hidden),
+                fc2Scales.Slice(e * hidden, hidden), fc2Bias.IsEmpty ? default : fc2Bias.Slice(e * hidden, hidden), o, gemmScratch, rows, hidden, inter);
+            for (int i = 0; i < rows; i++)
+            {
+                int route = expertRoutes[i];
+                System.Numerics.Tensors.TensorPrimitives.MultiplyAdd(o.Slice(i * hidden, hidden), routeScale[route],
+                    y.Slice(route / k * hidden, hidden), y.Slice(route / k * hidden, hidden));
+            }
+        }
+    }
+
     /// <summary>Per token: softmax of the logits, the k most probable experts (descending) and their weights.</summary>
     private static void Route(ReadOnlySpan<float> logits, Span<float> probs, Span<float> scale, Span<int> expert,
         int tokens, int experts, int k, bool normalize)

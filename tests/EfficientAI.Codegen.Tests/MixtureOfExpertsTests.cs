@@ -243,4 +243,48 @@ public class MixtureOfExpertsTests
         Assert.Contains("on a probe input it computes", string.Join(" ", note.Arguments));
         Assert.DoesNotContain(result.Graph!.Nodes, n => n.OpType == "MoE");
     }
+
+    // Quantize="int8" ---------------------------------------------------------------------------------------------
+
+    private static Dictionary<string, string> Int8(string dims) => new() { ["Dims"] = dims, ["Quantize"] = "int8" };
+
+    [Fact]
+    public void Int8ExpertsStayCloseToOnnxRuntimeInFloat()
+    {
+        var model = MoeModel(6, 8, 2, 48, 64, "gelu", 1);
+        var runner = GeneratorHarness.Compile(model, new Dictionary<string, string> { ["Quantize"] = "int8" }, "moe_int8.onnx");
+        float[] x = OrtReference.RandomFloats(6 * 48, 5, 2f), router = OrtReference.RandomFloats(6 * 8, 6, 2f);
+        var expected = (float[])OrtReference.Run(model, new (string, Array, int[])[] { ("x", x, new[] { 6, 48 }), ("router", router, new[] { 6, 8 }) })[0];
+        var actual = (float[])runner.Run(x, router)[0];
+        // Dynamic uint8 activations and int8 weights: error relative to the output's RMS, not per element.
+        double rms = Math.Sqrt(expected.Average(v => (double)v * v));
+        double errRms = Math.Sqrt(expected.Zip(actual, (e, a) => (double)(e - a) * (e - a)).Average());
+        Assert.True(errRms < 0.02 * rms, $"int8 error RMS {errRms:G3} vs output RMS {rms:G3}");
+        Assert.Equal(0, runner.Allocations(new Array[] { x, router }, 100));
+    }
+
+    [Fact]
+    public void Int8DigitsMoEKeepsItsAccuracyAndReportsEachExpertsRom()
+    {
+        var samples = File.ReadLines(Path.Combine(Snapshot.RepoRoot(), "models", "digits_test.csv")).Skip(1)
+            .Select(l => l.Split(',').Select(int.Parse).ToArray()).ToArray();
+        int Correct(CompiledModelRunner r) => samples.Count(s =>
+        {
+            var logits = (float[])r.Run(s.Skip(1).Select(p => p / 16f).ToArray())[0];
+            return Array.IndexOf(logits, logits.Max()) == s[0];
+        });
+        var model = CommittedModel("moe_e4k2_contrib.onnx");
+        int floatCorrect = Correct(GeneratorHarness.Compile(model, new Dictionary<string, string> { ["Dims"] = "batch=1" }, "moe_float.onnx"));
+        int int8Correct = Correct(GeneratorHarness.Compile(model, Int8("batch=1"), "moe_int8_digits.onnx"));
+        Assert.True(int8Correct >= floatCorrect - 2, $"int8 {int8Correct}/{samples.Length}, float {floatCorrect}/{samples.Length}");
+
+        var result = ModelCompiler.CompileDetailed(new ModelRequest(new ModelFile("m.onnx", model.ToEquatableArray(), null),
+            ModelOptions.Default("m.onnx") with { Dims = "batch=1", Quantize = "int8" }), default);
+        Assert.Single(result.Graph!.Nodes, n => n.OpType == "QuantizedMoE");
+        var experts = result.Report!.Quantization.Where(q => q.OpType == "MoE expert").ToList();
+        Assert.Equal(4, experts.Count);
+        Assert.All(experts, q => Assert.Contains("B ROM per expert (float 6,448 B)", q.Reason));
+        var floatResult = Compile(model, "batch=1");
+        Assert.True(result.Figures!.WeightBytes < floatResult.Figures!.WeightBytes * 0.6, $"int8 {result.Figures.WeightBytes} B, float {floatResult.Figures.WeightBytes} B");
+    }
 }
