@@ -287,4 +287,49 @@ public class MixtureOfExpertsTests
         var floatResult = Compile(model, "batch=1");
         Assert.True(result.Figures!.WeightBytes < floatResult.Figures!.WeightBytes * 0.6, $"int8 {result.Figures.WeightBytes} B, float {floatResult.Figures.WeightBytes} B");
     }
+
+    // com.microsoft::QMoE -----------------------------------------------------------------------------------------
+
+    private static byte[] QMoeModel(int tokens, int experts, int k, int hidden, int inter, int bits, string activation, int normalize)
+    {
+        var b = new OnnxBuilder(16);
+        b.Model.OpsetImport.Add(new OperatorSetIdProto { Domain = "com.microsoft", Version = 1 });
+        b.Input("x", tokens, hidden).Input("router", tokens, experts);
+        var rng = new Random(bits * 10 + experts);
+        string Bytes(string name, params int[] shape)
+        {
+            var data = new byte[shape.Aggregate(1, (a, c) => a * c)];
+            rng.NextBytes(data);
+            var t = new TensorProto { Name = name, DataType = 2, RawData = Google.Protobuf.ByteString.CopyFrom(data) };
+            t.Dims.AddRange(shape.Select(d => (long)d));
+            b.Graph.Initializer.Add(t);
+            return name;
+        }
+        int pack = 8 / bits;
+        var inputs = new[]
+        {
+            "x", "router",
+            Bytes("fc1", experts, inter, hidden / pack),
+            b.Initializer("fc1_scales", new[] { experts, inter }, OrtReference.RandomFloats(experts * inter, 3, 0.02f).Select(Math.Abs).ToArray()),
+            b.Initializer("fc1_bias", new[] { experts, inter }, OrtReference.RandomFloats(experts * inter, 4, 0.3f)),
+            Bytes("fc2", experts, hidden, inter / pack),
+            b.Initializer("fc2_scales", new[] { experts, hidden }, OrtReference.RandomFloats(experts * hidden, 5, 0.02f).Select(Math.Abs).ToArray()),
+            b.Initializer("fc2_bias", new[] { experts, hidden }, OrtReference.RandomFloats(experts * hidden, 6, 0.3f)),
+        };
+        b.Node("QMoE", inputs, new[] { "y" }, A.Int("k", k), A.Str("activation_type", activation), A.Int("normalize_routing_weights", normalize),
+            A.Int("expert_weight_bits", bits)).Output("y");
+        b.Graph.Node.Last().Domain = "com.microsoft";
+        return b.Build();
+    }
+
+    [Theory]
+    [InlineData(3, 8, 2, 32, 48, 8, "relu", 1)]
+    [InlineData(1, 4, 1, 16, 32, 8, "identity", 0)]
+    [InlineData(4, 8, 2, 16, 32, 8, "silu", 0)]
+    [InlineData(5, 6, 2, 32, 16, 4, "gelu", 1)]
+    public void QMoEMatchesOnnxRuntime(int tokens, int experts, int k, int hidden, int inter, int bits, string activation, int normalize)
+    {
+        var model = QMoeModel(tokens, experts, k, hidden, inter, bits, activation, normalize);
+        ModelCheck.AgainstOrt(model, new[] { ("x", new[] { tokens, hidden }), ("router", new[] { tokens, experts }) }, rtol: Rtol, atol: Atol, scale: 2f);
+    }
 }

@@ -89,7 +89,7 @@ internal static class MoeRecognition
         if (p.Producer(topK.Inputs[0], "Softmax") is not { } softmax) return Outcome.Because("the top k are not taken of a Softmax (the MoE op applies softmax to the router logits itself)");
         if (Axis(softmax, "axis", 2, softmax.Opset >= 13 ? -1 : 1) != 1) return Outcome.Because("the Softmax is not over the experts axis");
         if (Axis(topK, "axis", 2, -1) != 1 || (topK.Attributes.TryGetValue("largest", out var largest) && largest.I != 1)) return Outcome.Because("TopK does not take the largest along the experts axis");
-        if (graph.Values[topK.Inputs[1]].Constant is not { Length: 1 } kTensor) return Outcome.Because("TopK's k is not a constant");
+        if (!topK.HasInput(1) || graph.Values[topK.Inputs[1]].Constant is not { Length: 1 } kTensor) return Outcome.Because("TopK's k is not a constant input (TopK before opset 10)");
         int k = (int)kTensor.ToLongs()[0];
         var routing = new List<Node> { softmax, topK };
         bool normalize = false;
@@ -168,7 +168,7 @@ internal static class MoeRecognition
     {
         if ((gemm.Attributes.TryGetValue("transA", out var ta) ? ta.I : 0) != 0) return null;
         if ((gemm.Attributes.TryGetValue("alpha", out var alpha) ? alpha.F : 1f) != 1f) return null;
-        if (graph.Values[gemm.Inputs[1]].Constant is not { Type: DataType.Float, Shape.Length: 2 } w) return null;
+        if (gemm.Inputs.Count < 2 || !graph.Values.TryGetValue(gemm.Inputs[1], out var wv) || wv.Constant is not { Type: DataType.Float, Shape.Length: 2 } w) return null;
         bool transB = (gemm.Attributes.TryGetValue("transB", out var tb) ? tb.I : 0) != 0;
         int outputs = transB ? w.Shape[0] : w.Shape[1], inputs = transB ? w.Shape[1] : w.Shape[0];
         var weights = w.ToFloats();
@@ -183,7 +183,7 @@ internal static class MoeRecognition
         if (gemm.HasInput(2))
         {
             if ((gemm.Attributes.TryGetValue("beta", out var beta) ? beta.F : 1f) != 1f) return null;
-            if (graph.Values[gemm.Inputs[2]].Constant is not { Type: DataType.Float } c) return null;
+            if (!graph.Values.TryGetValue(gemm.Inputs[2], out var cv) || cv.Constant is not { Type: DataType.Float } c) return null;
             var row = GraphEdit.AlongAxis(c, new[] { 1, outputs }, 1);
             if (row is null || (c.Shape.Length == 2 && c.Shape[0] != 1)) return null;
             bias = row;
@@ -315,7 +315,7 @@ internal static class MoeRecognition
         int count = experts.Count;
         if (experts.Keys.First() != 0 || experts.Keys.Last() != count - 1) return Outcome.Because($"the experts are numbered {string.Join(", ", experts.Keys)}, not 0 to {count - 1}");
         if (p.Producer(topK.Inputs[0], "Softmax") is not { } softmax) return Outcome.Because("the top k are not taken of a Softmax");
-        if (graph.Values.TryGetValue(topK.Inputs[1], out var kv) is false || kv.Constant is not { Length: 1 } kTensor) return Outcome.Because("TopK's k is not a constant");
+        if (!topK.HasInput(1) || !graph.Values.TryGetValue(topK.Inputs[1], out var kv) || kv.Constant is not { Length: 1 } kTensor) return Outcome.Because("TopK's k is not a constant input (TopK before opset 10)");
         int kk = (int)kTensor.ToLongs()[0];
         if (kk < 1 || kk > count) return Outcome.Because($"TopK's k={kk} is not between 1 and the {count} experts");
         if (!graph.Values.TryGetValue(x, out var xv) || xv.Shape is not { Length: 2 } xShape || xShape[1] != hidden || xv.Type != DataType.Float)
