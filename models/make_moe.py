@@ -4,7 +4,7 @@
 Run from the repository root with Debian's interpreter (python3-torch, python3-onnx, python3-sklearn):
 
     /usr/bin/python3 models/make_moe.py                  # the small committed test models
-    /usr/bin/python3 models/make_moe.py --bench DIR      # untrained benchmark models (E = 4, 8, 16, 32; k = 2) into DIR
+    /usr/bin/python3 models/make_moe.py --bench DIR      # untrained benchmark models (E = 4, 8, 16, 32; k = 2; all three forms) into DIR
 
 The model: x [batch, 64] (pixel / 16) -> MoE layer -> Gemm head -> logits [batch, 10]. The MoE layer is a router
 Linear(64, E, no bias) -> Softmax -> TopK(k) (renormalized over the k chosen when normalize=1), and E experts of
@@ -18,9 +18,9 @@ Each trained model is written three ways (next to this script):
                                ScatterElements of the top-k weights into zeros [batch, E], Mul -> ReduceSum.
     moe_e{E}k{k}_sparse.onnx   the sparse traced export (form a): per expert Equal -> NonZero -> Gather the tokens
                                -> expert -> Mul(weight) -> index_add into a running total.
-The three forms compute the same function; the script checks the dense and sparse exports against PyTorch with a
-small NumPy interpreter of their ops is not attempted (onnx 1.12 has no reference evaluator): the C# tests check
-all three against ONNX Runtime and against each other.
+The three forms compute the same function. The script checks that the dense and sparse forms give the same logits in
+PyTorch; it does not run the ONNX files (onnx 1.12 has no reference evaluator): the C# tests check all three against
+ONNX Runtime and against each other.
 
 Training adds a small load-balancing loss (the Switch Transformer's E * sum(share * mean prob)) so that the
 router does not collapse onto one expert. Deterministic: fixed seeds, one thread, deterministic algorithms, a fixed number of epochs; the held-out split
@@ -208,7 +208,9 @@ def main():
             model = Moe(E, 2, 1, hidden=args.hidden, inter=args.inter)
             contrib_model(model, os.path.join(args.bench, f"moe_bench_e{E}_contrib.onnx"))
             export(model, False, os.path.join(args.bench, f"moe_bench_e{E}_dense.onnx"))
+            export(model, True, os.path.join(args.bench, f"moe_bench_e{E}_sparse.onnx"))
             describe(os.path.join(args.bench, f"moe_bench_e{E}_dense.onnx"))
+            describe(os.path.join(args.bench, f"moe_bench_e{E}_sparse.onnx"))
         return
 
     digits = load_digits()
