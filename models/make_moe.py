@@ -51,7 +51,7 @@ MIN_ACCURACY = 0.95
 HIDDEN = 64
 INTER = 12
 BALANCE = 0.05  # weight of the load-balancing loss (Switch Transformer style): keeps every expert in use
-OPSET = 16  # ScatterElements with reduction="add" (the sparse form's accumulation)
+OPSET = 16
 
 # (experts, k, normalize_routing_weights) of the committed models.
 CONFIGS = [(4, 2, 1), (8, 1, 0)]
