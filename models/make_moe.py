@@ -18,6 +18,8 @@ Each trained model is written three ways (next to this script):
                                ScatterElements of the top-k weights into zeros [batch, E], Mul -> ReduceSum.
     moe_e{E}k{k}_sparse.onnx   the sparse traced export (form a): per expert Equal -> NonZero -> Gather the tokens
                                -> expert -> Mul(weight) -> index_add into a running total.
+    moe_e4k2_onehot.onnx       the sparse export with a OneHot expert mask (form b, Mixtral style): per expert
+                               Gather(OneHot(indices) transposed, e) -> NonZero -> the same expert and index_add.
 The three forms compute the same function. The script checks that the dense and sparse forms give the same logits in
 PyTorch; it does not run the ONNX files (onnx 1.12 has no reference evaluator): the C# tests check all three against
 ONNX Runtime and against each other.
@@ -102,7 +104,19 @@ class Moe(nn.Module):
             y = y.index_add(0, token, out)
         return y
 
+    def moe_onehot(self, x):
+        weights, index = self.route(x)
+        y = torch.zeros_like(x)
+        mask = nn.functional.one_hot(index, self.experts).permute(2, 1, 0)              # [E, k, T]
+        for e in range(self.experts):
+            slot, token = torch.where(mask[e])
+            out = self.expert(e, x[token]) * weights[token, slot].unsqueeze(-1)
+            y = y.index_add(0, token, out)
+        return y
+
     def forward(self, x):
+        if self.sparse == "onehot":
+            return self.head(self.moe_onehot(x))
         return self.head(self.moe_sparse(x) if self.sparse else self.moe_dense(x))
 
 
@@ -227,7 +241,11 @@ def main():
         contrib_model(model, stem + "_contrib.onnx")
         export(model, False, stem + "_dense.onnx")
         export(model, True, stem + "_sparse.onnx")
-        for form in ("contrib", "dense", "sparse"):
+        forms = ["contrib", "dense", "sparse"]
+        if (E, k) == (4, 2):
+            export(model, "onehot", stem + "_onehot.onnx")
+            forms.append("onehot")
+        for form in forms:
             describe(f"{stem}_{form}.onnx")
 
 

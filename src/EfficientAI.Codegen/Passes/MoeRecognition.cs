@@ -23,7 +23,8 @@ namespace EfficientAI.Codegen.Passes;
 /// <para>
 /// <see cref="RunSparse"/> handles the sparse traced form, before shape inference (its NonZero shapes depend on the
 /// data): a chain y = Add(... Add(zeros, ScatterElements(.., updates_0) ...), updates_e) where each update is an
-/// expert Gemm(act(Gemm(Gather(x, tokens)))) times its routing weight and its tokens come from Equal(TopK indices, e).
+/// expert Gemm(act(Gemm(Gather(x, tokens)))) times its routing weight and its tokens come from Equal(TopK indices, e)
+/// or, in the Mixtral-style export, from Gather(OneHot(TopK indices) transposed, e).
 /// The index plumbing between them varies between exporter versions, so instead of matching it node by node the pass
 /// evaluates the original layer on random probe inputs and rewrites only when the MoE node gives the same result.
 /// </para>
@@ -239,7 +240,7 @@ internal static class MoeRecognition
                 var outcome = TryMatchSparse(graph, p, end, ct);
                 if (outcome.Reason is { } reason)
                 {
-                    var note = $"{end.Display}: a mixture-of-experts layer (experts gathered by Equal(TopK indices, e) -> NonZero, scattered into a running sum) was left as it is because {reason}";
+                    var note = $"{end.Display}: a mixture-of-experts layer (experts' tokens picked by Equal(TopK indices, e) or a OneHot mask -> NonZero, scattered into a running sum) was left as it is because {reason}";
                     if (!graph.Notes.Any(n => n.Message == note)) graph.Notes.Add(("EAI0451", note));
                     continue;
                 }
@@ -283,16 +284,12 @@ internal static class MoeRecognition
         foreach (var link in chain)
         {
             var scatter = p.Producer(link.Inputs[ScatterInput(p, link)], "ScatterElements")!;
-            // Which expert: Equal(TopK indices, e) among the producers of the scattered token indices.
-            var equal = FindUp(p, scatter.Inputs[1], n => n.OpType == "Equal", through: null);
-            int idxSide = equal is null ? -1 : p.Producer(equal.Inputs[0], "TopK") is not null ? 0 : p.Producer(equal.Inputs[1], "TopK") is not null ? 1 : -1;
-            if (equal is null || idxSide < 0) return Miss("an expert's tokens are not selected by Equal(TopK indices, e)");
-            var k = p.Producer(equal.Inputs[idxSide], "TopK")!;
-            if (k.Outputs.Count < 2 || k.Outputs[1] != equal.Inputs[idxSide]) return Miss("an expert's tokens are compared with TopK's values, not its indices");
-            if (topK is not null && k != topK) return Outcome.Because("the experts compare different TopK outputs");
-            topK = k;
-            if (graph.Values.TryGetValue(equal.Inputs[1 - idxSide], out var ev) is false || ev.Constant is not { Length: 1 } expertId) return Outcome.Because("an expert's number is not a constant");
-            long e = expertId.ToLongs()[0];
+            // Which expert: Equal(TopK indices, e), or Gather(a OneHot of the TopK indices, e) (the Mixtral-style mask),
+            // among the producers of the scattered token indices.
+            if (ExpertSelection(graph, p, scatter.Inputs[1]) is not { } selection) return Miss("an expert's tokens are not selected by Equal(TopK indices, e) or Gather(OneHot(TopK indices), e)");
+            if (topK is not null && selection.TopK != topK) return Outcome.Because("the experts compare different TopK outputs");
+            topK = selection.TopK;
+            if (selection.Expert is not { } e) return Outcome.Because("an expert's number is not a constant");
             if (experts.ContainsKey(e)) return Outcome.Because($"expert {e} appears twice");
             // The expert: the update's cone reaches Gemm(act(Gemm(Gather(x, tokens)))) through Mul/Expand/Reshape.
             var second = FindUp(p, scatter.Inputs[2], n => n.OpType == "Gemm", through: new[] { "Mul", "Expand", "Reshape", "Unsqueeze", "Squeeze" });
@@ -348,6 +345,28 @@ internal static class MoeRecognition
             if (ProbeDiffers(graph, cone, moe, x, softmax.Inputs[0], name, probe, ct) is { } why) return Outcome.Because(why);
         }
         return new Outcome(new Match(cone, moe), null);
+    }
+
+    /// <summary>
+    /// The node that picks one expert's routes: Equal(TopK indices, e) or Gather(OneHot(TopK indices) [transposed], e)
+    /// along axis 0; its TopK and e (null when e is not a constant scalar). Null when there is none.
+    /// </summary>
+    private static (Node TopK, long? Expert)? ExpertSelection(Graph graph, Pattern p, string indices)
+    {
+        long? Scalar(string name) => graph.Values.TryGetValue(name, out var v) && v.Constant is { Length: 1 } c && c.Type is DataType.Int64 or DataType.Int32 ? c.ToLongs()[0] : null;
+        Node? IndicesOf(string value) => p.Producer(value, "TopK") is { } k && k.Outputs.Count > 1 && k.Outputs[1] == value ? k : null;
+        Node? OneHotTopK(string value)
+        {
+            var oneHot = FindUp(p, value, n => n.OpType == "OneHot", through: new[] { "Transpose", "Cast" }, limit: 4);
+            return oneHot is null ? null : IndicesOf(oneHot.Inputs[0]);
+        }
+        var pick = FindUp(p, indices, n =>
+            (n.OpType == "Equal" && (IndicesOf(n.Inputs[0]) ?? IndicesOf(n.Inputs[1])) is not null)
+            || (n.OpType == "Gather" && Axis(n, "axis", 3) == 0 && OneHotTopK(n.Inputs[0]) is not null), through: null);
+        if (pick is null) return null;
+        if (pick.OpType == "Gather") return (OneHotTopK(pick.Inputs[0])!, Scalar(pick.Inputs[1]));
+        bool left = IndicesOf(pick.Inputs[0]) is not null;
+        return (IndicesOf(pick.Inputs[left ? 0 : 1])!, Scalar(pick.Inputs[left ? 1 : 0]));
     }
 
     /// <summary>Searches producers breadth-first from a value (through any op, or only the listed ones) for the nearest node that satisfies the test.</summary>
