@@ -333,4 +333,33 @@ public class MixtureOfExpertsTests
         var model = QMoeModel(tokens, experts, k, hidden, inter, bits, activation, normalize);
         ModelCheck.AgainstOrt(model, new[] { ("x", new[] { tokens, hidden }), ("router", new[] { tokens, experts }) }, rtol: Rtol, atol: Atol, scale: 2f);
     }
+
+    [Fact]
+    public void DenseExportCombinedByEinsumBecomesOneMoENode()
+    {
+        // The dense form with its combination written as Einsum("te,teh->th", gate, stacked) instead of Unsqueeze -> Mul -> ReduceSum.
+        var proto = ModelCompiler.Parse(CommittedModel("moe_e4k2_dense.onnx"));
+        var nodes = proto.Graph.Node;
+        var mul = nodes.Single(n => n.OpType == "Mul");
+        var reduce = nodes.Single(n => n.OpType == "ReduceSum" && n.Input[0] == mul.Output[0]);
+        var unsqueeze = nodes.Single(n => n.OpType == "Unsqueeze" && mul.Input.Contains(n.Output[0]));
+        var gate = unsqueeze.Input[0];
+        var stacked = mul.Input.Single(i => i != unsqueeze.Output[0]);
+        int at = nodes.IndexOf(reduce);
+        var einsum = new NodeProto { OpType = "Einsum", Name = "combine" };
+        einsum.Input.Add(gate);
+        einsum.Input.Add(stacked);
+        einsum.Output.Add(reduce.Output[0]);
+        einsum.Attribute.Add(A.Str("equation", "te,teh->th"));
+        nodes.Insert(at, einsum);
+        nodes.Remove(mul);
+        nodes.Remove(reduce);
+        nodes.Remove(unsqueeze);
+        var model = Google.Protobuf.MessageExtensions.ToByteArray(proto);
+        var result = Compile(model, "batch=5");
+        Assert.DoesNotContain(result.Output.Diagnostics, d => d.Id != "EAI0005");
+        Assert.Single(result.Graph!.Nodes, n => n.OpType == "MoE");
+        Assert.DoesNotContain(result.Graph.Nodes, n => n.OpType is "Einsum" or "ScatterElements");
+        ModelCheck.AgainstOrt(model, new[] { ("input", new[] { 5, 64 }) }, rtol: Rtol, atol: Atol, metadata: Batch5);
+    }
 }

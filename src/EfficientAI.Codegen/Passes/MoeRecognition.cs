@@ -37,7 +37,7 @@ internal static class MoeRecognition
         {
             changed = false;
             var p = new Pattern(graph);
-            foreach (var reduce in graph.Nodes.Where(n => n.OpType == "ReduceSum" && n.Domain.Length == 0))
+            foreach (var reduce in graph.Nodes.Where(n => n.OpType is "ReduceSum" or "Einsum" && n.Domain.Length == 0))
             {
                 var outcome = TryMatch(graph, p, reduce);
                 if (outcome.Reason is { } reason)
@@ -66,16 +66,26 @@ internal static class MoeRecognition
 
     private static Outcome TryMatch(Graph graph, Pattern p, Node reduce)
     {
-        // y = ReduceSum(Mul(Unsqueeze(gate), Concat(...)), axes [1], keepdims 0)
-        if (p.Producer(reduce.Inputs[0], "Mul") is not { } mul) return Outcome.None;
-        Node? gateUnsqueeze = null, concat = null;
-        foreach (var i in mul.Inputs)
+        // y = ReduceSum(Mul(Unsqueeze(gate), Concat(...)), axes [1], keepdims 0), or Einsum("te,teh->th", gate, Concat(...)).
+        Node? mul = null, gateUnsqueeze = null, concat = null, scatter;
+        if (reduce.OpType == "Einsum")
         {
-            gateUnsqueeze ??= p.Producer(i, "Unsqueeze") is { } u && p.Producer(u.Inputs[0], "ScatterElements") is not null ? u : null;
-            concat ??= p.Producer(i, "Concat");
+            if (reduce.Inputs.Count != 2 || p.Producer(reduce.Inputs[0], "ScatterElements") is not { } s0) return Outcome.None;
+            scatter = s0;
+            concat = p.Producer(reduce.Inputs[1], "Concat");
         }
-        if (gateUnsqueeze is null) return Outcome.None;
-        var scatter = p.Producer(gateUnsqueeze.Inputs[0], "ScatterElements")!;
+        else
+        {
+            if (p.Producer(reduce.Inputs[0], "Mul") is not { } m) return Outcome.None;
+            mul = m;
+            foreach (var i in mul.Inputs)
+            {
+                gateUnsqueeze ??= p.Producer(i, "Unsqueeze") is { } u && p.Producer(u.Inputs[0], "ScatterElements") is not null ? u : null;
+                concat ??= p.Producer(i, "Concat");
+            }
+            if (gateUnsqueeze is null) return Outcome.None;
+            scatter = p.Producer(gateUnsqueeze.Inputs[0], "ScatterElements")!;
+        }
         // The gate: ScatterElements(zeros, TopK indices, weights)
         if (p.Producer(scatter.Inputs[1], "TopK") is not { } topK || topK.Outputs.Count < 2 || topK.Outputs[1] != scatter.Inputs[1]) return Outcome.None;
 
@@ -108,10 +118,18 @@ internal static class MoeRecognition
 
         // Combination: the gate against the stacked expert outputs, summed over experts.
         if (concat is null) return Outcome.Because("the gate does not multiply a Concat of the expert outputs");
-        if (!IsAxes(graph, gateUnsqueeze, 3, 2)) return Outcome.Because("the gate is not unsqueezed on its last axis");
         if (Axis(concat, "axis", 3) != 1 || concat.Inputs.Count != experts) return Outcome.Because($"the expert outputs are not {experts} tensors stacked on axis 1");
-        if (!IsAxes(graph, reduce, 3, 1) || (reduce.Attributes.TryGetValue("keepdims", out var keep) ? keep.I : 1) != 0)
-            return Outcome.Because("the weighted outputs are not summed over the experts axis (axes [1], keepdims 0)");
+        if (reduce.OpType == "Einsum")
+        {
+            if (!IsGateEquation(reduce.Attributes.TryGetValue("equation", out var eq) ? eq.S.ToStringUtf8() : ""))
+                return Outcome.Because("the Einsum does not sum gate [t, e] times experts [t, e, h] over e (te,teh->th)");
+        }
+        else
+        {
+            if (!IsAxes(graph, gateUnsqueeze!, 3, 2)) return Outcome.Because("the gate is not unsqueezed on its last axis");
+            if (!IsAxes(graph, reduce, 3, 1) || (reduce.Attributes.TryGetValue("keepdims", out var keep) ? keep.I : 1) != 0)
+                return Outcome.Because("the weighted outputs are not summed over the experts axis (axes [1], keepdims 0)");
+        }
 
         // Experts: Unsqueeze(Gemm(act(Gemm(x, W1, b1)), W2, b2), axes [1]).
         string? x = null, activation = null;
@@ -145,7 +163,8 @@ internal static class MoeRecognition
         if (!Shape.Equal(graph.Values[x!].RequireShape, new[] { tokens, hidden }) || graph.Values[x!].Type != DataType.Float)
             return Outcome.Because($"the experts' input is not float [{tokens}, {hidden}]");
 
-        var nodes = routing.Concat(new[] { scatter, gateUnsqueeze }).Concat(expertNodes).Concat(new[] { concat, mul, reduce }).ToList();
+        var nodes = routing.Concat(new[] { scatter, gateUnsqueeze }).Concat(expertNodes).Concat(new[] { concat, mul, reduce })
+            .Where(n => n is not null).Select(n => n!).ToList();
         if (!p.Replaceable(nodes, reduce.Outputs[0])) return Outcome.Because("a value inside the layer (router probabilities, an expert's output) is also read outside it");
 
         var moe = new Node("MoE", "com.microsoft", reduce.Name.Length > 0 ? reduce.Name : reduce.Outputs[0], 1) { Guards = reduce.Guards };
@@ -162,6 +181,17 @@ internal static class MoeRecognition
         moe.Attributes["normalize_routing_weights"] = new AttributeProto { Name = "normalize_routing_weights", Type = AttributeProto.Types.AttributeType.Int, I = normalize ? 1 : 0 };
         moe.Fused.Add(string.Format(CultureInfo.InvariantCulture, "dense MoE export ({0} nodes, {1} experts)", nodes.Count, experts));
         return new Outcome(new Match(nodes, moe), null);
+    }
+
+    /// <summary>An Einsum equation "te,teh->th" with any three distinct letters (spaces ignored).</summary>
+    private static bool IsGateEquation(string equation)
+    {
+        // t e , t e h - > t h
+        // 0 1 2 3 4 5 6 7 8 9
+        var e = equation.Replace(" ", "");
+        return e.Length == 10 && e[2] == ',' && e[6] == '-' && e[7] == '>'
+            && char.IsLetter(e[0]) && char.IsLetter(e[1]) && char.IsLetter(e[5]) && e[0] != e[1] && e[1] != e[5] && e[0] != e[5]
+            && e[3] == e[0] && e[4] == e[1] && e[8] == e[0] && e[9] == e[5];
     }
 
     /// <summary>A Gemm y = x W^T + b with constant W ([out, in], or [in, out] without transB) and b, alpha = beta = 1: its weights as [out, in].</summary>
