@@ -1,4 +1,4 @@
-// dotnet run -c Release --project benchmarks/EfficientAI.Benchmarks -- [models|kernels|all|sparse|sparse-conv|sparse-rows] [--short] [--models a,b]
+// dotnet run -c Release --project benchmarks/EfficientAI.Benchmarks -- [models|kernels|moe|all|sparse|sparse-conv|sparse-rows] [--short] [--models a,b]
 // Runs in-process (one process, one run: every side-by-side ratio comes from the same conditions) and prints,
 // after BenchmarkDotNet's own tables, the ratio ours/ORT per model with the geometric mean, and GEMM GFLOP/s
 // against the measured FMA peak.
@@ -77,6 +77,11 @@ if (what is "sparse" or "sparse-conv" or "sparse-rows")
             $"| {group.Key.Item1} | {group.Key.Item2:0.##} | {Us(MedianUs(dense))} | {Us(MedianUs(csr))} | {MedianUs(csr) / MedianUs(dense):F2} |"));
     }
 }
+if (what is "moe")
+{
+    var summary = BenchmarkRunner.Run<MoeBenchmarks>(config);
+    report.AddRange(MoeTable(summary));
+}
 var text = string.Join(Environment.NewLine, report);
 Console.WriteLine(text);
 Directory.CreateDirectory("BenchmarkDotNet.Artifacts");
@@ -109,6 +114,31 @@ static IEnumerable<string> ModelTable(Summary summary)
         yield return $"| **geometric mean** | | | | **{Geo(ratios1):F2}** | **{Geo(ratios2):F2}** | |";
     yield return "";
     yield return "Median latency per inference; ratio < 1 means EfficientAI is faster.";
+    yield return "";
+}
+
+static IEnumerable<string> MoeTable(Summary summary)
+{
+    string[] methods = { "OursContrib", "OursDense", "OursSparse", "OrtContrib", "OrtDense", "OrtSparse" };
+    yield return "| E (k = 2, 1 token, H 128, I 256) | EfficientAI, MoE graph | EfficientAI, dense export | EfficientAI, sparse export | ORT, MoE kernel | ORT, dense export | ORT, sparse export | ours (MoE graph) / ORT MoE kernel |";
+    yield return "|---:|---:|---:|---:|---:|---:|---:|---:|";
+    var median = new Dictionary<(int, string), double>();
+    foreach (var r in summary.Reports.Where(r => r.ResultStatistics is not null))
+        median[((int)r.BenchmarkCase.Parameters["E"], r.BenchmarkCase.Descriptor.WorkloadMethod.Name)] = MedianUs(r);
+    var es = median.Keys.Select(k => k.Item1).Distinct().OrderBy(e => e).ToList();
+    string Cell(int e, string m) => median.TryGetValue((e, m), out var v) ? Us(v) : "";
+    foreach (var e in es)
+    {
+        string ratio = median.TryGetValue((e, "OursContrib"), out var o) && median.TryGetValue((e, "OrtContrib"), out var r) ? (o / r).ToString("F2", CultureInfo.InvariantCulture) : "";
+        yield return $"| {e} | {string.Join(" | ", methods.Select(m => Cell(e, m)))} | {ratio} |";
+    }
+    if (es.Count > 1)
+    {
+        string Growth(string m) => median.TryGetValue((es[0], m), out var a) && median.TryGetValue((es[^1], m), out var b) ? (b / a).ToString("F2", CultureInfo.InvariantCulture) + "x" : "";
+        yield return $"| growth E={es[0]} -> {es[^1]} | {string.Join(" | ", methods.Select(Growth))} | |";
+    }
+    yield return "";
+    yield return "Median latency per inference (router MatMul, MoE layer, head Gemm); ORT with 1 intra-op thread, all graph optimizations.";
     yield return "";
 }
 

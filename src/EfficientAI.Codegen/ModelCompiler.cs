@@ -60,6 +60,14 @@ internal static class ModelCompiler
             return new Result(Fail(Diag(DiagnosticDescriptors.UnreadableFile, readError)), null, null);
 
         Graph? graph = null;
+        // Info notes of the passes (a pattern left alone), also when a later stage fails: they may say why.
+        bool notesAdded = false;
+        void AddNotes()
+        {
+            if (graph is null || notesAdded) return;
+            notesAdded = true;
+            diagnostics.AddRange(graph.Notes.Select(n => Diag(DiagnosticTable.ById(n.Id), n.Message)));
+        }
         try
         {
             ModelProto model;
@@ -89,6 +97,7 @@ internal static class ModelCompiler
                 request.Options.ParsePruning());
             foreach (var skipped in graph.Pruning.Where(p => p.StructuredSkipped))
                 diagnostics.Add(Diag(DiagnosticDescriptors.StructuredPruningSkipped, $"{skipped.OpType} '{skipped.Node}'", skipped.Note.Replace("structured: ", "")));
+            AddNotes();
             var (modelSource, weightsSource, figures) = ModelEmitter.Emit(graph, request.Options, path, ct, out var details, profiler);
             var hint = request.Options.Namespace + "." + request.Options.ClassName;
             var overBudget = Budgets(request.Options, figures);
@@ -109,6 +118,7 @@ internal static class ModelCompiler
         }
         catch (CompileError e)
         {
+            AddNotes();
             return new Result(Fail(Diag(e.Descriptor, e.Arguments ?? new[] { e.Message })), graph, null);
         }
         catch (OverflowException e)

@@ -69,6 +69,12 @@ internal static class DiagnosticDescriptors
     public static readonly DiagnosticDescriptor OverBudget = Error("EAI0402", "Model over its memory budget",
         "'{0}': {1}. Shrink the model (quantize, prune) or raise the budget.");
 
+    public static readonly DiagnosticDescriptor MoeUnsupported = Error("EAI0450", "Unsupported mixture-of-experts configuration",
+        "'{0}': {1}");
+
+    public static readonly DiagnosticDescriptor MoePatternLeftAlone = new("EAI0451", "Mixture-of-experts pattern left alone",
+        "'{0}': {1}", Category, DiagnosticSeverity.Info, isEnabledByDefault: true);
+
     public static readonly DiagnosticDescriptor InternalError = Error("EAI0901", "Internal compiler error",
         "'{0}': internal error while compiling{1}: {2}. Please report it with the model.");
 

@@ -104,6 +104,8 @@ internal sealed class Graph
     public Dictionary<Node, int> PruningIndex { get; } = new();
     /// <summary>Nodes the emitter put on a sparse kernel (pruned weights mostly zero), with their nonzero weights, for the report.</summary>
     public Dictionary<Node, int> SparseKernels { get; } = new();
+    /// <summary>Info diagnostics from the passes (descriptor id, message naming the node), reported with the compile.</summary>
+    public List<(string Id, string Message)> Notes { get; } = new();
 
     /// <summary>
     /// Sequence values resolved at compile time: each is the ordered list of its element tensors' names (the

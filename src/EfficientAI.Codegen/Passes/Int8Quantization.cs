@@ -75,6 +75,11 @@ internal static class Int8Quantization
         for (int i = 0; i < graph.Nodes.Count; i++)
         {
             var node = graph.Nodes[i];
+            if (node is { OpType: "MoE", Domain: "com.microsoft" } && node.Guards.Count == 0)
+            {
+                if (MoE(graph, node, minSqnrDb) is { } moe) graph.Nodes[i] = moe;
+                continue;
+            }
             if (node.Domain.Length != 0 || node.Guards.Count > 0) continue;
             var (candidate, skipped) = node.OpType switch
             {
@@ -368,5 +373,71 @@ internal static class Int8Quantization
         var dequantized = new float[q.Length];
         for (int i = 0; i < q.Length; i++) dequantized[i] = q[i] * scales[i % n];
         return Propose(graph, index, node, "QuantizedMatMul", q, b.Shape, scales, null, dequantized, SqnrDb(bf, q, scales, i => i % n), minSqnrDb);
+    }
+
+    /// <summary>
+    /// An MoE's experts: every expert's fc1 and fc2 on int8 weights per output channel (one scale per expert and output
+    /// row); one report row per expert with its ROM before and after. Kept float when any expert's weights fall below minSqnrDb.
+    /// </summary>
+    /// <summary>An MoE left float: its report row (MoE nodes are not calibration candidates).</summary>
+    private static Node? SkipMoE(Graph graph, Node node, string reason)
+    {
+        graph.Quantization.Add(new LayerQuantization(node.Name, node.OpType, false, reason, 0, 0f, 0f, double.NaN));
+        return null;
+    }
+
+    private static Node? MoE(Graph graph, Node node, double minSqnrDb)
+    {
+        var fc1 = Const(graph, node, 2);
+        var fc2 = Const(graph, node, 4);
+        if (fc1 is null || fc2 is null || fc1.Type != DataType.Float || fc2.Type != DataType.Float || fc1.Shape.Length != 3 || fc2.Shape.Length != 3)
+            return SkipMoE(graph, node, "expert weights computed at run time");
+        if (node.HasInput(6) || node.HasInput(7) || (node.Attributes.TryGetValue("activation_type", out var act) && act.S.ToStringUtf8() == "swiglu"))
+            return SkipMoE(graph, node, "fc3 or swiglu experts");
+        if ((node.HasInput(3) && Const(graph, node, 3) is null) || (node.HasInput(5) && Const(graph, node, 5) is null)) return SkipMoE(graph, node, "expert biases computed at run time");
+        int experts = fc1.Shape[0], inter = fc1.Shape[1], hidden = fc1.Shape[2];
+        // [E, out, in]: channel = expert * out + row.
+        var w1 = fc1.ToFloats();
+        var w2 = fc2.ToFloats();
+        var (q1, s1) = Int8Weights.Quantize(w1, experts * inter, i => i / hidden);
+        var (q2, s2) = Int8Weights.Quantize(w2, experts * hidden, i => i / inter);
+        double sqnr = System.Math.Min(SqnrDb(w1, q1, s1, i => i / hidden), SqnrDb(w2, q2, s2, i => i / inter));
+        var scales = s1.Concat(s2).ToArray();
+        if (sqnr < minSqnrDb)
+        {
+            graph.Quantization.Add(new LayerQuantization(node.Name, node.OpType, false,
+                $"int8 expert weights measure {sqnr.ToString("F1", System.Globalization.CultureInfo.InvariantCulture)} dB SQNR, below MinSqnrDb {minSqnrDb.ToString("0.#", System.Globalization.CultureInfo.InvariantCulture)}",
+                scales.Length, scales.Min(), scales.Max(), sqnr));
+            return null;
+        }
+        float[] Bias(int i, int n) => Const(graph, node, i)?.ToFloats() ?? new float[n];
+        var replacement = new Node("QuantizedMoE", QuantizedMatMulOp.OpDomain, node.Name, 1) { Guards = node.Guards };
+        replacement.Inputs.Add(node.Inputs[0]);
+        replacement.Inputs.Add(node.Inputs[1]);
+        replacement.Inputs.Add(GraphEdit.AddConstant(graph, node.Inputs[2] + "_int8", new Tensor(DataType.Int8, fc1.Shape, q1)));
+        replacement.Inputs.Add(GraphEdit.AddConstant(graph, node.Inputs[2] + "_scale", Tensor.FromFloats(new[] { experts, inter }, s1)));
+        replacement.Inputs.Add(GraphEdit.AddConstant(graph, node.Inputs[2] + "_bias", Tensor.FromFloats(new[] { experts, inter }, Bias(3, experts * inter))));
+        replacement.Inputs.Add(GraphEdit.AddConstant(graph, node.Inputs[4] + "_int8", new Tensor(DataType.Int8, fc2.Shape, q2)));
+        replacement.Inputs.Add(GraphEdit.AddConstant(graph, node.Inputs[4] + "_scale", Tensor.FromFloats(new[] { experts, hidden }, s2)));
+        replacement.Inputs.Add(GraphEdit.AddConstant(graph, node.Inputs[4] + "_bias", Tensor.FromFloats(new[] { experts, hidden }, Bias(5, experts * hidden))));
+        replacement.Outputs.Add(node.Outputs[0]);
+        foreach (var attr in node.Attributes) replacement.Attributes[attr.Key] = attr.Value;
+        replacement.Fused.AddRange(node.Fused);
+        // Per expert: float ROM (weights and biases) and int8 ROM (packed weights, column sums, scales, biases).
+        long floatBytes = 4L * (2L * hidden * inter + inter + hidden);
+        long int8Bytes = Int8Weights.PackedLength(hidden, inter) + Int8Weights.PackedLength(inter, hidden) + 4L * 2 * (inter + hidden) + 4L * (inter + hidden);
+        string N(long v) => v.ToString("N0", System.Globalization.CultureInfo.InvariantCulture);
+        for (int e = 0; e < experts; e++)
+        {
+            int expert = e;
+            var expertScales = s1.Skip(e * inter).Take(inter).Concat(s2.Skip(e * hidden).Take(hidden)).ToArray();
+            double expertSqnr = System.Math.Min(
+                SqnrDb(w1.Skip(e * inter * hidden).Take(inter * hidden).ToArray(), q1.Skip(e * inter * hidden).Take(inter * hidden).ToArray(), s1, i => expert * inter + i / hidden),
+                SqnrDb(w2.Skip(e * hidden * inter).Take(hidden * inter).ToArray(), q2.Skip(e * hidden * inter).Take(hidden * inter).ToArray(), s2, i => expert * hidden + i / inter));
+            graph.Quantization.Add(new LayerQuantization($"{node.Name} expert {e}", "MoE expert", true,
+                $"fc1 + fc2 int8 per output channel: {N(int8Bytes)} B ROM per expert (float {N(floatBytes)} B); runs only when routed",
+                expertScales.Length, expertScales.Min(), expertScales.Max(), expertSqnr));
+        }
+        return replacement;
     }
 }

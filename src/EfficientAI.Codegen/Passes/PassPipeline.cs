@@ -11,7 +11,7 @@ internal static class PassPipeline
     public static readonly string[] OptionalPasses =
     {
         "ConstantFolding", "CommonSubexpressionElimination", "PadIntoConv", "ConvBatchNormFusion", "MatMulAddToGemm", "TransposePairs", "DeadNodeElimination",
-        "BiasAddFusion", "ScaleFolding", "ActivationFusion", "LayerNormalizationRecognition", "GeluRecognition", "ChannelsLastConvInput",
+        "BiasAddFusion", "ScaleFolding", "ActivationFusion", "LayerNormalizationRecognition", "GeluRecognition", "MoeRecognition", "ChannelsLastConvInput",
         "InPlaceMemory", // read by the memory planner: element-wise outputs overwrite inputs that die there
     };
 
@@ -25,9 +25,13 @@ internal static class PassPipeline
             ct.ThrowIfCancellationRequested();
             return !disabled.Contains(pass) && !disabled.Contains("all");
         }
+        // The sparse MoE export has data-dependent shapes (NonZero) that shape inference cannot give static sizes.
+        if (On("MoeRecognition")) graph = MoeRecognition.RunSparse(graph, ct);
         // Shape inference always runs (every later stage needs static shapes); folding is optional.
         graph = ShapeInference.Run(graph, On("ConstantFolding"), ct);
         if (On("CommonSubexpressionElimination")) graph = CommonSubexpressionElimination.Run(graph);
+        // Before the activation fusion and Gemm rewrites change the experts' Gemm -> Relu -> Gemm.
+        if (On("MoeRecognition")) graph = MoeRecognition.Run(graph);
         if (On("LayerNormalizationRecognition")) graph = LayerNormalizationRecognition.Run(graph);
         if (On("GeluRecognition")) graph = GeluRecognition.Run(graph);
         if (On("PadIntoConv")) graph = PadIntoConv.Run(graph);

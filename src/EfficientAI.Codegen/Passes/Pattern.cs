@@ -23,6 +23,9 @@ internal sealed class Pattern
     public Node? Producer(string value, string opType) =>
         _producers.TryGetValue(value, out var n) && n.OpType == opType && n.Domain.Length == 0 ? n : null;
 
+    /// <summary>The node that produces <paramref name="value"/>, of any type, or null.</summary>
+    public Node? AnyProducer(string value) => _producers.TryGetValue(value, out var n) ? n : null;
+
     /// <summary>The nodes reading <paramref name="value"/>.</summary>
     public IReadOnlyList<Node> Readers(string value) => _consumers.TryGetValue(value, out var list) ? list : (IReadOnlyList<Node>)Array.Empty<Node>();
 

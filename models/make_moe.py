@@ -1,0 +1,253 @@
+#!/usr/bin/python3
+"""Train small Mixture-of-Experts classifiers on scikit-learn's digits and export each in three ONNX forms.
+
+Run from the repository root with Debian's interpreter (python3-torch, python3-onnx, python3-sklearn):
+
+    /usr/bin/python3 models/make_moe.py                  # the small committed test models
+    /usr/bin/python3 models/make_moe.py --bench DIR      # untrained benchmark models (E = 4, 8, 16, 32; k = 2; all three forms) into DIR
+
+The model: x [batch, 64] (pixel / 16) -> MoE layer -> Gemm head -> logits [batch, 10]. The MoE layer is a router
+Linear(64, E, no bias) -> Softmax -> TopK(k) (renormalized over the k chosen when normalize=1), and E experts of
+Linear(64, I) -> ReLU -> Linear(I, 64), I = 12; the layer's output is the routing-weighted sum of the chosen experts.
+
+Each trained model is written three ways (next to this script):
+    moe_e{E}k{k}_contrib.onnx  com.microsoft::MoE built by hand with onnx.helper: router MatMul -> MoE -> head Gemm.
+                               fc1 weights [E, I, 64] and fc2 weights [E, 64, I] ([E, out, in], as ONNX Runtime's
+                               CPU kernel reads them), biases [E, I] and [E, 64]; MoE applies the softmax itself.
+    moe_e{E}k{k}_dense.onnx    the dense masked export (form d): every expert on every token, the gate a
+                               ScatterElements of the top-k weights into zeros [batch, E], Mul -> ReduceSum.
+    moe_e{E}k{k}_sparse.onnx   the sparse traced export (form a): per expert Equal -> NonZero -> Gather the tokens
+                               -> expert -> Mul(weight) -> index_add into a running total.
+    moe_e4k2_onehot.onnx       the sparse export with a OneHot expert mask (form b, Mixtral style): per expert
+                               Gather(OneHot(indices) transposed, e) -> NonZero -> the same expert and index_add.
+The three forms compute the same function. The script checks that the dense and sparse forms give the same logits in
+PyTorch; it does not run the ONNX files (onnx 1.12 has no reference evaluator): the C# tests check all three against
+ONNX Runtime and against each other.
+
+Training adds a small load-balancing loss (the Switch Transformer's E * sum(share * mean prob)) so that the
+router does not collapse onto one expert. Deterministic: fixed seeds, one thread, deterministic algorithms, a fixed number of epochs; the held-out split
+(the same as models/digits_test.csv: 20%, stratified, random_state 42) is evaluated once at the end.
+"""
+
+import argparse
+import inspect
+import os
+import random
+
+import numpy as np
+import onnx
+import onnx.helper as oh
+import onnx.numpy_helper as onh
+import torch
+import torch.nn as nn
+from sklearn.datasets import load_digits
+from sklearn.model_selection import train_test_split
+
+SEED = 20261203
+SPLIT_SEED = 42
+TEST_FRACTION = 0.2
+EPOCHS = 30
+BATCH_SIZE = 32
+LEARNING_RATE = 2e-3
+MIN_ACCURACY = 0.95
+HIDDEN = 64
+INTER = 12
+BALANCE = 0.05  # weight of the load-balancing loss (Switch Transformer style): keeps every expert in use
+OPSET = 16
+
+# (experts, k, normalize_routing_weights) of the committed models.
+CONFIGS = [(4, 2, 1), (8, 1, 0)]
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+
+
+def set_determinism(seed):
+    random.seed(seed)
+    np.random.seed(seed)
+    torch.manual_seed(seed)
+    torch.set_num_threads(1)
+    torch.use_deterministic_algorithms(True)
+
+
+class Moe(nn.Module):
+    def __init__(self, experts, k, normalize, hidden=HIDDEN, inter=INTER, classes=10):
+        super().__init__()
+        self.experts, self.k, self.normalize = experts, k, normalize
+        self.router = nn.Linear(hidden, experts, bias=False)
+        self.fc1 = nn.ModuleList(nn.Linear(hidden, inter) for _ in range(experts))
+        self.fc2 = nn.ModuleList(nn.Linear(inter, hidden) for _ in range(experts))
+        self.head = nn.Linear(hidden, classes)
+        self.sparse = False  # which form forward() traces
+
+    def route(self, x):
+        probs = torch.softmax(self.router(x), dim=-1)
+        weights, index = torch.topk(probs, self.k, dim=-1)
+        if self.normalize:
+            weights = weights / weights.sum(dim=-1, keepdim=True)
+        return weights, index
+
+    def expert(self, e, x):
+        return self.fc2[e](torch.relu(self.fc1[e](x)))
+
+    def moe_dense(self, x):
+        weights, index = self.route(x)
+        gate = torch.zeros(x.shape[0], self.experts).scatter(1, index, weights)       # [T, E]
+        outs = torch.stack([self.expert(e, x) for e in range(self.experts)], dim=1)   # [T, E, H]
+        return (gate.unsqueeze(-1) * outs).sum(dim=1)
+
+    def moe_sparse(self, x):
+        weights, index = self.route(x)
+        y = torch.zeros_like(x)
+        for e in range(self.experts):
+            token, slot = torch.nonzero(index == e, as_tuple=True)
+            out = self.expert(e, x[token]) * weights[token, slot].unsqueeze(-1)
+            y = y.index_add(0, token, out)
+        return y
+
+    def moe_onehot(self, x):
+        weights, index = self.route(x)
+        y = torch.zeros_like(x)
+        mask = nn.functional.one_hot(index, self.experts).permute(2, 1, 0)              # [E, k, T]
+        for e in range(self.experts):
+            slot, token = torch.where(mask[e])
+            out = self.expert(e, x[token]) * weights[token, slot].unsqueeze(-1)
+            y = y.index_add(0, token, out)
+        return y
+
+    def forward(self, x):
+        if self.sparse == "onehot":
+            return self.head(self.moe_onehot(x))
+        return self.head(self.moe_sparse(x) if self.sparse else self.moe_dense(x))
+
+
+def contrib_model(model, path):
+    """The same network with com.microsoft::MoE, built by hand."""
+    E, k = model.experts, model.k
+    f32 = lambda t: t.detach().numpy().astype(np.float32)
+    inits = [
+        onh.from_array(f32(model.router.weight).T.copy(), "router_weight"),                               # [64, E]
+        onh.from_array(np.stack([f32(l.weight) for l in model.fc1]), "fc1_experts_weights"),             # [E, I, 64]
+        onh.from_array(np.stack([f32(l.bias) for l in model.fc1]), "fc1_experts_bias"),                  # [E, I]
+        onh.from_array(np.stack([f32(l.weight) for l in model.fc2]), "fc2_experts_weights"),             # [E, 64, I]
+        onh.from_array(np.stack([f32(l.bias) for l in model.fc2]), "fc2_experts_bias"),                  # [E, 64]
+        onh.from_array(f32(model.head.weight), "head_weight"),
+        onh.from_array(f32(model.head.bias), "head_bias"),
+    ]
+    nodes = [
+        oh.make_node("MatMul", ["input", "router_weight"], ["router_logits"], name="router"),
+        oh.make_node("MoE", ["input", "router_logits", "fc1_experts_weights", "fc1_experts_bias",
+                             "fc2_experts_weights", "fc2_experts_bias"], ["moe_out"], name="moe",
+                     domain="com.microsoft", k=k, activation_type="relu",
+                     normalize_routing_weights=model.normalize),
+        oh.make_node("Gemm", ["moe_out", "head_weight", "head_bias"], ["logits"], name="head", transB=1),
+    ]
+    graph = oh.make_graph(nodes, "moe_classifier",
+                          [oh.make_tensor_value_info("input", onnx.TensorProto.FLOAT, ["batch", HIDDEN])],
+                          [oh.make_tensor_value_info("logits", onnx.TensorProto.FLOAT, ["batch", 10])], inits)
+    m = oh.make_model(graph, opset_imports=[oh.make_opsetid("", OPSET), oh.make_opsetid("com.microsoft", 1)],
+                      producer_name="make_moe.py")
+    m.ir_version = 8
+    onnx.checker.check_model(m)
+    onnx.save(m, path)
+
+
+def export(model, sparse, path):
+    model.eval()
+    model.sparse = sparse
+    kwargs = dict(export_params=True, input_names=["input"], output_names=["logits"], opset_version=OPSET,
+                  do_constant_folding=True, dynamic_axes={"input": {0: "batch"}, "logits": {0: "batch"}})
+    if "dynamo" in inspect.signature(torch.onnx.export).parameters:
+        kwargs["dynamo"] = False
+    torch.onnx.export(model, torch.rand(3, HIDDEN), path, **kwargs)
+    model.sparse = False
+    onnx.checker.check_model(onnx.load(path))
+
+
+def describe(path):
+    m = onnx.load(path)
+    ops = {}
+    for n in m.graph.node:
+        ops[n.op_type] = ops.get(n.op_type, 0) + 1
+    print(f"  {os.path.basename(path)}: {os.path.getsize(path)} bytes, {len(m.graph.node)} nodes: "
+          + ", ".join(f"{k} x{v}" for k, v in sorted(ops.items())))
+
+
+def train(E, k, normalize, x_train, t_train, x_test, t_test):
+    set_determinism(SEED + 100 * E + k)
+    model = Moe(E, k, normalize)
+    opt = torch.optim.Adam(model.parameters(), lr=LEARNING_RATE)
+    loss_fn = nn.CrossEntropyLoss()
+    gen = torch.Generator().manual_seed(SEED)
+    for epoch in range(1, EPOCHS + 1):
+        model.train()
+        perm = torch.randperm(len(t_train), generator=gen)
+        for i in range(0, len(perm), BATCH_SIZE):
+            idx = perm[i:i + BATCH_SIZE]
+            opt.zero_grad()
+            xb = x_train[idx]
+            probs = torch.softmax(model.router(xb), dim=-1)
+            share = nn.functional.one_hot(probs.argmax(-1), E).float().mean(0)
+            balance = E * (share * probs.mean(0)).sum()
+            (loss_fn(model(xb), t_train[idx]) + BALANCE * balance).backward()
+            opt.step()
+    model.eval()
+    with torch.no_grad():
+        dense = model(x_test)
+        model.sparse = True
+        sparse = model(x_test)
+        model.sparse = False
+        routed = model.route(x_test)[1]
+    acc = (dense.argmax(1) == t_test).float().mean().item()
+    use = np.bincount(routed.flatten().numpy(), minlength=E)
+    print(f"E={E} k={k} normalize={normalize}: held-out accuracy {acc:.4f}, "
+          f"dense vs sparse max |diff| {float((dense - sparse).abs().max()):.2e}, expert use on held-out {use.tolist()}")
+    if acc < MIN_ACCURACY:
+        raise SystemExit(f"accuracy {acc:.4f} below {MIN_ACCURACY}")
+    return model
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--bench", metavar="DIR", help="write untrained benchmark models into DIR instead")
+    parser.add_argument("--hidden", type=int, default=128)
+    parser.add_argument("--inter", type=int, default=256)
+    args = parser.parse_args()
+
+    if args.bench:
+        global HIDDEN
+        HIDDEN = args.hidden
+        os.makedirs(args.bench, exist_ok=True)
+        for E in (4, 8, 16, 32):
+            set_determinism(SEED + E)
+            model = Moe(E, 2, 1, hidden=args.hidden, inter=args.inter)
+            contrib_model(model, os.path.join(args.bench, f"moe_bench_e{E}_contrib.onnx"))
+            export(model, False, os.path.join(args.bench, f"moe_bench_e{E}_dense.onnx"))
+            export(model, True, os.path.join(args.bench, f"moe_bench_e{E}_sparse.onnx"))
+            describe(os.path.join(args.bench, f"moe_bench_e{E}_dense.onnx"))
+            describe(os.path.join(args.bench, f"moe_bench_e{E}_sparse.onnx"))
+        return
+
+    digits = load_digits()
+    pixels = digits.data.astype(np.int64)
+    labels = digits.target.astype(np.int64)
+    px_train, px_test, y_train, y_test = train_test_split(
+        pixels, labels, test_size=TEST_FRACTION, stratify=labels, random_state=SPLIT_SEED)
+    to_x = lambda p: torch.from_numpy(p.astype(np.float32) / 16.0)
+    x_train, t_train, x_test, t_test = to_x(px_train), torch.from_numpy(y_train), to_x(px_test), torch.from_numpy(y_test)
+
+    for E, k, normalize in CONFIGS:
+        model = train(E, k, normalize, x_train, t_train, x_test, t_test)
+        stem = os.path.join(HERE, f"moe_e{E}k{k}")
+        contrib_model(model, stem + "_contrib.onnx")
+        export(model, False, stem + "_dense.onnx")
+        export(model, True, stem + "_sparse.onnx")
+        forms = ["contrib", "dense", "sparse"]
+        if (E, k) == (4, 2):
+            export(model, "onehot", stem + "_onehot.onnx")
+            forms.append("onehot")
+        for form in forms:
+            describe(f"{stem}_{form}.onnx")
+
+
+if __name__ == "__main__":
+    main()

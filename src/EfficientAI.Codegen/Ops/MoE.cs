@@ -1,0 +1,112 @@
+using System;
+using EfficientAI.Codegen.Diagnostics;
+using EfficientAI.Codegen.Emit;
+using EfficientAI.Codegen.Ir;
+
+namespace EfficientAI.Codegen.Ops;
+
+/// <summary>
+/// com.microsoft::MoE as ONNX Runtime's CPU kernel defines it: input [tokens, hidden] (or [batch, seq, hidden]),
+/// router_probs [tokens, E] (logits: the op applies the softmax), fc1_experts_weights [E, inter, hidden],
+/// fc1_experts_bias [E, inter], fc2_experts_weights [E, hidden, inter], fc2_experts_bias [E, hidden]; attributes k,
+/// activation_type (relu, gelu = tanh approximation, silu, identity) and normalize_routing_weights. Emitted as a
+/// sparse dispatch (Runtime.MixtureOfExperts) that runs only the k chosen experts per token. The recognition pass
+/// rewrites PyTorch's exports of the same layer into this node.
+/// </summary>
+internal sealed class MoEOp : Operator
+{
+    public override string OpType => "MoE";
+    public override string Domain => "com.microsoft";
+
+    internal readonly record struct Config(int Tokens, int Experts, int K, int Hidden, int Inter, string Activation, bool Normalize);
+
+    private static CompileError Unsupported(OpContext ctx, string what) =>
+        new(DiagnosticDescriptors.MoeUnsupported, $"{ctx.Node.Display}: {what}");
+
+    internal static Config Check(OpContext ctx)
+    {
+        var x = ctx.Shape(0);
+        var router = ctx.Shape(1);
+        var fc1 = ctx.Shape(2);
+        if (!ctx.Has(4)) throw ctx.Fail("fc2_experts_weights (input 4) is required");
+        var fc2 = ctx.Shape(4);
+        for (int i = 0; i < ctx.InputCount && i < 6; i++)
+            if (ctx.Has(i)) ctx.RequireFloat(i);
+        if (x.Length is not (2 or 3)) throw ctx.Fail($"input {Shape.Format(x)} must be [tokens, hidden] or [batch, sequence, hidden]");
+        int hidden = x[x.Length - 1];
+        int tokens = hidden == 0 ? 0 : checked((int)(Shape.Elements(x) / hidden));
+        if (router.Length != 2 || router[0] != tokens) throw ctx.Fail($"router_probs {Shape.Format(router)} must be [{tokens}, experts]");
+        int experts = router[1];
+        if (fc1.Length != 3 || fc1[0] != experts || fc1[2] != hidden)
+            throw ctx.Fail($"fc1_experts_weights {Shape.Format(fc1)} must be [{experts}, inter, {hidden}] ([experts, out, in], ONNX Runtime's layout)");
+        int inter = fc1[1];
+        if (fc2.Length != 3 || fc2[0] != experts || fc2[1] != hidden || fc2[2] != inter)
+            throw ctx.Fail($"fc2_experts_weights {Shape.Format(fc2)} must be [{experts}, {hidden}, {inter}] ([experts, out, in], ONNX Runtime's layout)");
+        if (ctx.Has(3) && !Shape.Equal(ctx.Shape(3), new[] { experts, inter })) throw ctx.Fail($"fc1_experts_bias {Shape.Format(ctx.Shape(3))} must be [{experts}, {inter}]");
+        if (ctx.Has(5) && !Shape.Equal(ctx.Shape(5), new[] { experts, hidden })) throw ctx.Fail($"fc2_experts_bias {Shape.Format(ctx.Shape(5))} must be [{experts}, {hidden}]");
+        if (ctx.Has(6) || ctx.Has(7)) throw Unsupported(ctx, "fc3 (a third expert layer) is not supported (ONNX Runtime's CPU kernel lacks it too); fold it into fc1 with activation_type=swiglu or remove it");
+        long k = ctx.Int("k", 1);
+        if (k < 1 || k > experts) throw ctx.Fail($"k={k} must be between 1 and the number of experts ({experts})");
+        var activation = ctx.Str("activation_type", "relu");
+        if (activation == "swiglu") throw Unsupported(ctx, "activation_type=swiglu is not supported yet; use relu, gelu, silu or identity");
+        if (activation is not ("relu" or "gelu" or "silu" or "identity")) throw ctx.Fail($"activation_type '{activation}' is not relu, gelu, silu, identity or swiglu");
+        if (ctx.Int("use_sparse_mixer", 0) != 0) throw Unsupported(ctx, "use_sparse_mixer=1 is not supported; export with use_sparse_mixer=0");
+        long normalize = ctx.Int("normalize_routing_weights", 0);
+        if (normalize is not (0 or 1)) throw ctx.Fail($"normalize_routing_weights={normalize} must be 0 or 1");
+        return new Config(tokens, experts, (int)k, hidden, inter, activation, normalize == 1);
+    }
+
+    public override void Infer(OpContext ctx)
+    {
+        Check(ctx);
+        ctx.SetOutput(0, DataType.Float, ctx.Shape(0));
+    }
+
+    /// <summary>Only the chosen experts run: k per token, two layers each.</summary>
+    public override long Macs(OpContext ctx)
+    {
+        var c = Check(ctx);
+        return 2L * c.Tokens * c.K * c.Hidden * c.Inter;
+    }
+
+    /// <summary>Must equal Runtime.MixtureOfExperts.ScratchFloats.</summary>
+    public override long ScratchFloats(OpContext ctx)
+    {
+        var c = Check(ctx);
+        return c.Experts + 3L * c.Tokens * c.K + (long)c.Tokens * (2L * c.Hidden + c.Inter);
+    }
+
+    public override void Emit(EmitContext ctx)
+    {
+        var c = Check(ctx);
+        foreach (int i in new[] { 2, 3, 4, 5 })
+        {
+            if (ctx.Has(i) && ctx.Const(i) is null)
+                throw Unsupported(ctx, $"input {i} ('{ctx.Node.Inputs[i]}', expert weights) is computed at run time; the experts' weights must be initializers");
+        }
+        string fc1 = ctx.ConstantTable(PackExperts(ctx.Const(2)!, c.Experts, c.Hidden, c.Inter), ctx.Node.Inputs[2] + "_packed");
+        string fc2 = ctx.ConstantTable(PackExperts(ctx.Const(4)!, c.Experts, c.Inter, c.Hidden), ctx.Node.Inputs[4] + "_packed");
+        string b1 = ctx.Has(3) ? ctx.In(3) : "default";
+        string b2 = ctx.Has(5) ? ctx.In(5) : "default";
+        string act = c.Activation switch { "relu" => "Relu", "gelu" => "Gelu", "silu" => "Silu", _ => "Identity" };
+        ctx.W.Line($"global::EfficientAI.Runtime.MixtureOfExperts.Compute({ctx.In(0)}, {ctx.In(1)}, {fc1}, {b1}, {fc2}, {b2}, {ctx.Out(0)}, {ctx.Scratch}, " +
+            $"{c.Tokens}, {c.Experts}, {c.K}, {c.Hidden}, {c.Inter}, global::EfficientAI.Runtime.ExpertActivation.{act}, {EmitContext.B(c.Normalize)});");
+    }
+
+    /// <summary>Per expert, its [out, in] weights packed as the right operand of x[.., in] * W^T, expert after expert.</summary>
+    internal static Tensor PackExperts(Tensor weights, int experts, int inputs, int outputs)
+    {
+        var all = weights.ToFloats();
+        int per = inputs * outputs;
+        float[]? packed = null;
+        for (int e = 0; e < experts; e++)
+        {
+            var slice = new float[per];
+            Array.Copy(all, e * per, slice, 0, per);
+            var p = PackedWeights.Pack(Tensor.FromFloats(new[] { outputs, inputs }, slice), inputs, outputs, transB: true, alpha: 1f).ToFloats();
+            packed ??= new float[checked(p.Length * experts)];
+            Array.Copy(p, 0, packed, e * p.Length, p.Length);
+        }
+        return Tensor.FromFloats(new[] { packed!.Length }, packed);
+    }
+}

@@ -1,0 +1,83 @@
+using System.Collections.Generic;
+using EfficientAI.Codegen.Diagnostics;
+using EfficientAI.Codegen.Ir;
+using EfficientAI.Codegen.Onnx.Proto;
+
+namespace EfficientAI.Codegen.Ops;
+
+/// <summary>
+/// com.microsoft::QMoE, the MoE on quantized expert weights as ONNX Runtime's CPU kernel reads them: inputs input,
+/// router_probs, fc1_experts_weights (uint8 [E, inter, hidden / pack]), fc1_scales ([E, inter]), fc1_experts_bias,
+/// fc2_experts_weights (uint8 [E, hidden, inter / pack]), fc2_scales ([E, hidden]), fc2_experts_bias; attribute
+/// expert_weight_bits 8 (w = (q - 128) * scale) or 4 (two values per byte, low nibble first, w = (q - 8) * scale).
+/// One scale per expert and output row (block_size 0), no zero-point inputs, no fc3. Routing weights are always the
+/// softmax over the k chosen logits (ONNX Runtime's QMoE ignores normalize_routing_weights). The weights are dequantized at
+/// compile time and the node becomes an MoE node (with Quantize="int8" its experts are quantized again, per row).
+/// </summary>
+internal sealed class QMoEOp : Operator
+{
+    public override string OpType => "QMoE";
+    public override string Domain => "com.microsoft";
+
+    private static CompileError Unsupported(OpContext ctx, string what) =>
+        new(DiagnosticDescriptors.MoeUnsupported, $"{ctx.Node.Display}: {what}");
+
+    public override IReadOnlyList<Node>? Expand(OpContext ctx)
+    {
+        long bits = ctx.Int("expert_weight_bits", 4);
+        if (bits is not (4 or 8)) throw Unsupported(ctx, $"expert_weight_bits={bits} is not supported; use 8 or 4");
+        if (ctx.Int("block_size", 0) != 0) throw Unsupported(ctx, "block-wise scales (block_size > 0) are not supported; use one scale per output row");
+        for (int i = 8; i < ctx.InputCount; i++)
+            if (ctx.Has(i)) throw Unsupported(ctx, $"input {i} ('{ctx.Node.Inputs[i]}': fc3 or zero points) is not supported");
+        var x = ctx.Shape(0);
+        int hidden = x[x.Length - 1];
+        var fc1 = Dequantize(ctx, 2, 3, (int)bits, hidden);
+        var fc2 = Dequantize(ctx, 5, 6, (int)bits, fc1.Shape[1]);
+        var moe = new Node("MoE", "com.microsoft", ctx.Node.Name, 1) { Guards = ctx.Node.Guards };
+        moe.Inputs.Add(ctx.Node.Inputs[0]);
+        moe.Inputs.Add(ctx.Node.Inputs[1]);
+        moe.Inputs.Add(Passes.GraphEdit.AddConstant(ctx.Graph, ctx.Node.Inputs[2] + "_float", fc1));
+        moe.Inputs.Add(ctx.Has(4) ? ctx.Node.Inputs[4] : "");
+        moe.Inputs.Add(Passes.GraphEdit.AddConstant(ctx.Graph, ctx.Node.Inputs[5] + "_float", fc2));
+        moe.Inputs.Add(ctx.Has(7) ? ctx.Node.Inputs[7] : "");
+        moe.Outputs.AddRange(ctx.Node.Outputs);
+        foreach (var name in new[] { "k", "activation_type", "use_sparse_mixer" })
+            if (ctx.Attr(name) is { } a) moe.Attributes[name] = a;
+        // ONNX Runtime's QMoE weighs the chosen experts by the softmax over their k logits whatever
+        // normalize_routing_weights says: the normalized weights of MoE (measured against ONNX Runtime 1.32).
+        moe.Attributes["normalize_routing_weights"] = new AttributeProto { Name = "normalize_routing_weights", Type = AttributeProto.Types.AttributeType.Int, I = 1 };
+        if (!moe.Attributes.ContainsKey("activation_type"))
+            moe.Attributes["activation_type"] = new AttributeProto { Name = "activation_type", Type = AttributeProto.Types.AttributeType.String, S = Google.Protobuf.ByteString.CopyFromUtf8("relu") };
+        moe.Fused.Add($"QMoE {bits}-bit weights, dequantized at compile time");
+        return new[] { moe };
+    }
+
+    /// <summary>uint8 [E, out, in / pack] with scales [E, out] as float [E, out, in].</summary>
+    private static Tensor Dequantize(OpContext ctx, int weights, int scales, int bits, int inputs)
+    {
+        var q = ctx.Const(weights);
+        var s = ctx.Const(scales);
+        if (q is null || s is null) throw Unsupported(ctx, $"inputs {weights} and {scales} (quantized expert weights and scales) must be initializers");
+        if (q.Type != DataType.UInt8) throw ctx.Fail($"input {weights} is {DataTypes.Name(q.Type)}; QMoE weights are uint8");
+        int pack = 8 / bits;
+        if (q.Shape.Length != 3 || q.Shape[2] * pack != inputs)
+            throw ctx.Fail($"input {weights} {Shape.Format(q.Shape)} must be [experts, out, {inputs}/{pack}] ([experts, out, in], ONNX Runtime's layout)");
+        int experts = q.Shape[0], outputs = q.Shape[1];
+        if (!Shape.Equal(s.Shape, new[] { experts, outputs })) throw ctx.Fail($"input {scales} {Shape.Format(s.Shape)} must be [{experts}, {outputs}] (one scale per output row)");
+        var bytes = (byte[])q.Data;
+        var scale = s.ToFloats();
+        var w = new float[experts * outputs * inputs];
+        for (int row = 0; row < experts * outputs; row++)
+            for (int i = 0; i < inputs; i++)
+            {
+                int b = bytes[row * (inputs / pack) + i / pack];
+                int v = bits == 8 ? b - 128 : ((i % 2 == 0 ? b & 0xF : b >> 4) - 8);
+                w[row * inputs + i] = v * scale[row];
+            }
+        return Tensor.FromFloats(new[] { experts, outputs, inputs }, w);
+    }
+
+    public override void Infer(OpContext ctx) => throw ctx.Fail("QMoE is always expanded into MoE");
+
+    public override void Emit(Emit.EmitContext ctx) => throw ctx.Fail("QMoE is always expanded into MoE");
+}

@@ -1,0 +1,71 @@
+using EfficientAI.Codegen.Emit;
+using EfficientAI.Codegen.Ir;
+
+namespace EfficientAI.Codegen.Ops;
+
+/// <summary>
+/// A com.microsoft::MoE whose expert weights the Int8Quantization pass made int8 (Quantize="int8"): inputs x, router
+/// logits, fc1 int8 [E, inter, hidden], fc1 scales [E, inter], fc1 bias [E, inter], fc2 int8 [E, hidden, inter],
+/// fc2 scales [E, hidden], fc2 bias [E, hidden]; the MoE attributes. Each chosen expert quantizes its input per call.
+/// </summary>
+internal sealed class QuantizedMoEOp : Operator
+{
+    public override string OpType => "QuantizedMoE";
+    public override string Domain => QuantizedMatMulOp.OpDomain;
+
+    private static MoEOp.Config Resolve(OpContext ctx)
+    {
+        var x = ctx.Shape(0);
+        var fc1 = ctx.Shape(2);
+        var fc2 = ctx.Shape(5);
+        int hidden = x[x.Length - 1], experts = fc1[0], inter = fc1[1];
+        if (fc1.Length != 3 || fc1[2] != hidden || fc2.Length != 3 || fc2[0] != experts || fc2[1] != hidden || fc2[2] != inter)
+            throw ctx.Fail($"int8 expert weights {Shape.Format(fc1)} and {Shape.Format(fc2)} do not match input {Shape.Format(x)}");
+        int tokens = hidden == 0 ? 0 : (int)(Shape.Elements(x) / hidden);
+        return new MoEOp.Config(tokens, experts, (int)ctx.Int("k", 1), hidden, inter, ctx.Str("activation_type", "relu"), ctx.Int("normalize_routing_weights", 0) == 1);
+    }
+
+    public override void Infer(OpContext ctx)
+    {
+        Resolve(ctx);
+        ctx.SetOutput(0, DataType.Float, ctx.Shape(0));
+    }
+
+    public override long Macs(OpContext ctx)
+    {
+        var c = Resolve(ctx);
+        return 2L * c.Tokens * c.K * c.Hidden * c.Inter;
+    }
+
+    /// <summary>Must equal Runtime.MixtureOfExperts.ScratchFloatsInt8.</summary>
+    public override long ScratchFloats(OpContext ctx)
+    {
+        var c = Resolve(ctx);
+        long widest = System.Math.Max(c.Hidden, c.Inter);
+        long gemmBytes = ((long)c.Tokens * widest + 63 & ~63L) + 4L * c.Tokens * widest;
+        return c.Experts + 3L * c.Tokens * c.K + (long)c.Tokens * (2L * c.Hidden + c.Inter) + (gemmBytes + 3) / 4;
+    }
+
+    public override void Emit(EmitContext ctx)
+    {
+        var c = Resolve(ctx);
+        var (fc1, fc1Sums) = Pack(ctx, 2, c.Experts, c.Hidden, c.Inter);
+        var (fc2, fc2Sums) = Pack(ctx, 5, c.Experts, c.Inter, c.Hidden);
+        string act = c.Activation switch { "relu" => "Relu", "gelu" => "Gelu", "silu" => "Silu", _ => "Identity" };
+        ctx.W.Line($"global::EfficientAI.Runtime.MixtureOfExperts.ComputeInt8({ctx.In(0)}, {ctx.In(1)}, {fc1}, {fc1Sums}, {ctx.In(3)}, {ctx.In(4)}, " +
+            $"{fc2}, {fc2Sums}, {ctx.In(6)}, {ctx.In(7)}, {ctx.Out(0)}, {ctx.Scratch}, " +
+            $"{c.Tokens}, {c.Experts}, {c.K}, {c.Hidden}, {c.Inter}, global::EfficientAI.Runtime.ExpertActivation.{act}, {EmitContext.B(c.Normalize)});");
+    }
+
+    /// <summary>Each expert's [out, in] int8 weights packed as the right operand of x[.., in] * W^T, and its column sums.</summary>
+    private static (string Packed, string Sums) Pack(EmitContext ctx, int input, int experts, int inputs, int outputs)
+    {
+        var w = (sbyte[])ctx.Const(input)!.Data;
+        int per = Int8Weights.PackedLength(inputs, outputs);
+        var packed = new sbyte[checked(per * experts)];
+        var sums = new int[experts * outputs];
+        for (int e = 0; e < experts; e++) Int8Weights.Pack(w, e * inputs * outputs, true, inputs, outputs, packed, e * per, sums, e * outputs);
+        return (ctx.ConstantTable(new Tensor(DataType.Int8, new[] { packed.Length }, packed), ctx.Node.Inputs[input] + "_packed"),
+            ctx.ConstantTable(new Tensor(DataType.Int32, new[] { sums.Length }, sums), ctx.Node.Inputs[input] + "_sums"));
+    }
+}

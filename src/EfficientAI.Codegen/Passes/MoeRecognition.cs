@@ -1,0 +1,608 @@
+using System;
+using System.Collections.Generic;
+using System.Globalization;
+using System.Linq;
+using System.Threading;
+using EfficientAI.Codegen.Diagnostics;
+using EfficientAI.Codegen.Ir;
+using EfficientAI.Codegen.Onnx.Proto;
+
+namespace EfficientAI.Codegen.Passes;
+
+/// <summary>
+/// A mixture-of-experts layer exported by PyTorch in the dense masked form, which runs every expert on every token:
+/// <code>
+/// p = Softmax(logits); (w, idx) = TopK(p, k); [w = w / ReduceSum(w)]
+/// gate = ScatterElements(zeros [T, E], idx, w, axis 1)
+/// y = ReduceSum(Unsqueeze(gate, -1) * Concat(Unsqueeze(expert_e(x), 1) for each e), axis 1)
+/// expert_e(x) = Gemm(act(Gemm(x, W1_e, b1_e)), W2_e, b2_e), act = Relu or none
+/// </code>
+/// is rewritten into one com.microsoft::MoE node (its weights stacked as [E, out, in]), which runs only the k chosen
+/// experts per token. The router's logits stay as they are. A layer that has the gate (ScatterElements of TopK) but
+/// differs elsewhere is left alone with an Info diagnostic (EAI0451) saying what did not match.
+/// <para>
+/// <see cref="RunSparse"/> handles the sparse traced form, before shape inference (its NonZero shapes depend on the
+/// data): a chain y = Add(... Add(zeros, ScatterElements(.., updates_0) ...), updates_e) where each update is an
+/// expert Gemm(act(Gemm(Gather(x, tokens)))) times its routing weight and its tokens come from Equal(TopK indices, e)
+/// or, in the Mixtral-style export, from Gather(OneHot(TopK indices) transposed, e).
+/// The index plumbing between them varies between exporter versions, so instead of matching it node by node the pass
+/// evaluates the original layer on random probe inputs and rewrites only when the MoE node gives the same result.
+/// </para>
+/// </summary>
+internal static class MoeRecognition
+{
+    public static Graph Run(Graph graph)
+    {
+        for (bool changed = true; changed;)
+        {
+            changed = false;
+            var p = new Pattern(graph);
+            foreach (var reduce in graph.Nodes.Where(n => n.OpType is "ReduceSum" or "Einsum" && n.Domain.Length == 0))
+            {
+                var outcome = TryMatch(graph, p, reduce);
+                if (outcome.Reason is { } reason)
+                {
+                    var note = $"{reduce.Display}: a mixture-of-experts layer (a top-k gate scattered into [tokens, experts]) was left as dense code because {reason}";
+                    if (!graph.Notes.Any(n => n.Message == note)) graph.Notes.Add(("EAI0451", note));
+                    continue;
+                }
+                if (outcome.Match is not { } match) continue;
+                Pattern.Replace(graph, match.Nodes, match.Replacement);
+                changed = true;
+                break;
+            }
+        }
+        return graph;
+    }
+
+    private readonly record struct Match(List<Node> Nodes, Node Replacement);
+
+    /// <summary>A match, or a reason why a gated layer was left alone, or neither (not an MoE layer at all).</summary>
+    private readonly record struct Outcome(Match? Match, string? Reason)
+    {
+        public static Outcome None => default;
+        public static Outcome Because(string reason) => new(null, reason);
+    }
+
+    private static Outcome TryMatch(Graph graph, Pattern p, Node reduce)
+    {
+        // y = ReduceSum(Mul(Unsqueeze(gate), Concat(...)), axes [1], keepdims 0), or Einsum("te,teh->th", gate, Concat(...)).
+        Node? mul = null, gateUnsqueeze = null, concat = null, scatter;
+        if (reduce.OpType == "Einsum")
+        {
+            if (reduce.Inputs.Count != 2 || p.Producer(reduce.Inputs[0], "ScatterElements") is not { } s0) return Outcome.None;
+            scatter = s0;
+            concat = p.Producer(reduce.Inputs[1], "Concat");
+        }
+        else
+        {
+            if (p.Producer(reduce.Inputs[0], "Mul") is not { } m) return Outcome.None;
+            mul = m;
+            foreach (var i in mul.Inputs)
+            {
+                gateUnsqueeze ??= p.Producer(i, "Unsqueeze") is { } u && p.Producer(u.Inputs[0], "ScatterElements") is not null ? u : null;
+                concat ??= p.Producer(i, "Concat");
+            }
+            if (gateUnsqueeze is null) return Outcome.None;
+            scatter = p.Producer(gateUnsqueeze.Inputs[0], "ScatterElements")!;
+        }
+        // The gate: ScatterElements(zeros, TopK indices, weights)
+        if (p.Producer(scatter.Inputs[1], "TopK") is not { } topK || topK.Outputs.Count < 2 || topK.Outputs[1] != scatter.Inputs[1]) return Outcome.None;
+
+        var gateShape = graph.Values[scatter.Outputs[0]].RequireShape;
+        if (gateShape.Length != 2) return Outcome.Because($"the gate {Shape.Format(gateShape)} is not [tokens, experts]");
+        int tokens = gateShape[0], experts = gateShape[1];
+        if (Axis(scatter, "axis", 2) != 1) return Outcome.Because("the gate's ScatterElements does not scatter along the experts axis");
+        if (scatter.Attributes.TryGetValue("reduction", out var red) && red.S.ToStringUtf8() != "none") return Outcome.Because("the gate's ScatterElements accumulates (reduction) instead of assigning");
+        if (graph.Values[scatter.Inputs[0]].Constant is not { } zeros || zeros.ToFloats().Any(v => v != 0f)) return Outcome.Because("the gate is not scattered into constant zeros");
+
+        // Routing: TopK(Softmax(logits)), weights optionally divided by their sum.
+        if (p.Producer(topK.Inputs[0], "Softmax") is not { } softmax) return Outcome.Because("the top k are not taken of a Softmax (the MoE op applies softmax to the router logits itself)");
+        if (Axis(softmax, "axis", 2, softmax.Opset >= 13 ? -1 : 1) != 1) return Outcome.Because("the Softmax is not over the experts axis");
+        if (Axis(topK, "axis", 2, -1) != 1 || (topK.Attributes.TryGetValue("largest", out var largest) && largest.I != 1)) return Outcome.Because("TopK does not take the largest along the experts axis");
+        if (!topK.HasInput(1) || graph.Values[topK.Inputs[1]].Constant is not { Length: 1 } kTensor) return Outcome.Because("TopK's k is not a constant input (TopK before opset 10)");
+        int k = (int)kTensor.ToLongs()[0];
+        var routing = new List<Node> { softmax, topK };
+        bool normalize = false;
+        if (scatter.Inputs[2] != topK.Outputs[0])
+        {
+            if (p.Producer(scatter.Inputs[2], "Div") is { } div && div.Inputs[0] == topK.Outputs[0] && p.Producer(div.Inputs[1], "ReduceSum") is { } sum
+                && sum.Inputs[0] == topK.Outputs[0] && ReducesLastAxisKeepingIt(graph, sum, 2))
+            {
+                normalize = true;
+                routing.Add(sum);
+                routing.Add(div);
+            }
+            else return Outcome.Because("the gate's weights are neither TopK's values nor those values divided by their sum");
+        }
+
+        // Combination: the gate against the stacked expert outputs, summed over experts.
+        if (concat is null) return Outcome.Because("the gate does not multiply a Concat of the expert outputs");
+        if (Axis(concat, "axis", 3) != 1 || concat.Inputs.Count != experts) return Outcome.Because($"the expert outputs are not {experts} tensors stacked on axis 1");
+        if (reduce.OpType == "Einsum")
+        {
+            if (!IsGateEquation(reduce.Attributes.TryGetValue("equation", out var eq) ? eq.S.ToStringUtf8() : ""))
+                return Outcome.Because("the Einsum does not sum gate [t, e] times experts [t, e, h] over e (te,teh->th)");
+        }
+        else
+        {
+            if (!IsAxes(graph, gateUnsqueeze!, 3, 2)) return Outcome.Because("the gate is not unsqueezed on its last axis");
+            if (!IsAxes(graph, reduce, 3, 1) || (reduce.Attributes.TryGetValue("keepdims", out var keep) ? keep.I : 1) != 0)
+                return Outcome.Because("the weighted outputs are not summed over the experts axis (axes [1], keepdims 0)");
+        }
+
+        // Experts: Unsqueeze(Gemm(act(Gemm(x, W1, b1)), W2, b2), axes [1]).
+        string? x = null, activation = null;
+        int hidden = -1, inter = -1;
+        var fc1 = new List<float[]>();
+        var fc2 = new List<float[]>();
+        var b1 = new List<float[]>();
+        var b2 = new List<float[]>();
+        var expertNodes = new List<Node>();
+        foreach (var stacked in concat.Inputs)
+        {
+            int e = fc1.Count;
+            if (p.Producer(stacked, "Unsqueeze") is not { } unsqueeze || !IsAxes(graph, unsqueeze, 3, 1)) return Outcome.Because($"expert {e}'s output is not unsqueezed on axis 1");
+            if (p.Producer(unsqueeze.Inputs[0], "Gemm") is not { } second) return Outcome.Because($"expert {e} does not end in a Gemm");
+            var act = p.Producer(second.Inputs[0], "Relu");
+            var first = p.Producer(act is null ? second.Inputs[0] : act.Inputs[0], "Gemm");
+            if (first is null) return Outcome.Because($"expert {e} is not Gemm -> Relu -> Gemm or Gemm -> Gemm");
+            string a = act is null ? "identity" : "relu";
+            if (activation is not null && a != activation) return Outcome.Because("the experts use different activations");
+            activation = a;
+            x ??= first.Inputs[0];
+            if (first.Inputs[0] != x) return Outcome.Because($"expert {e} reads another input than expert 0");
+            if (Linear(graph, first) is not { } l1) return Outcome.Because($"expert {e}'s first Gemm has weights computed at run time, alpha/beta other than 1 or a transposed input");
+            if (Linear(graph, second) is not { } l2) return Outcome.Because($"expert {e}'s second Gemm has weights computed at run time, alpha/beta other than 1 or a transposed input");
+            if (hidden < 0) (hidden, inter) = (l1.In, l1.Out);
+            if (l1.In != hidden || l1.Out != inter || l2.In != inter || l2.Out != hidden) return Outcome.Because($"expert {e}'s layers are not [{hidden} -> {inter} -> {hidden}] like expert 0's");
+            fc1.Add(l1.Weights); b1.Add(l1.Bias); fc2.Add(l2.Weights); b2.Add(l2.Bias);
+            expertNodes.AddRange(act is null ? new[] { first, second, unsqueeze } : new[] { first, act, second, unsqueeze });
+        }
+        if (k < 1 || k > experts) return Outcome.Because($"TopK's k={k} is not between 1 and the {experts} experts");
+        if (!Shape.Equal(graph.Values[x!].RequireShape, new[] { tokens, hidden }) || graph.Values[x!].Type != DataType.Float)
+            return Outcome.Because($"the experts' input is not float [{tokens}, {hidden}]");
+
+        var nodes = routing.Concat(new[] { scatter, gateUnsqueeze }).Concat(expertNodes).Concat(new[] { concat, mul, reduce })
+            .Where(n => n is not null).Select(n => n!).ToList();
+        if (!p.Replaceable(nodes, reduce.Outputs[0])) return Outcome.Because("a value inside the layer (router probabilities, an expert's output) is also read outside it");
+
+        var moe = new Node("MoE", "com.microsoft", reduce.Name.Length > 0 ? reduce.Name : reduce.Outputs[0], 1) { Guards = reduce.Guards };
+        string name = reduce.Outputs[0];
+        moe.Inputs.Add(x!);
+        moe.Inputs.Add(softmax.Inputs[0]);
+        moe.Inputs.Add(Stack(graph, name + "_fc1_experts_weights", fc1, new[] { experts, inter, hidden }));
+        moe.Inputs.Add(Stack(graph, name + "_fc1_experts_bias", b1, new[] { experts, inter }));
+        moe.Inputs.Add(Stack(graph, name + "_fc2_experts_weights", fc2, new[] { experts, hidden, inter }));
+        moe.Inputs.Add(Stack(graph, name + "_fc2_experts_bias", b2, new[] { experts, hidden }));
+        moe.Outputs.Add(name);
+        moe.Attributes["k"] = new AttributeProto { Name = "k", Type = AttributeProto.Types.AttributeType.Int, I = k };
+        moe.Attributes["activation_type"] = new AttributeProto { Name = "activation_type", Type = AttributeProto.Types.AttributeType.String, S = Google.Protobuf.ByteString.CopyFromUtf8(activation!) };
+        moe.Attributes["normalize_routing_weights"] = new AttributeProto { Name = "normalize_routing_weights", Type = AttributeProto.Types.AttributeType.Int, I = normalize ? 1 : 0 };
+        moe.Fused.Add(string.Format(CultureInfo.InvariantCulture, "dense MoE export ({0} nodes, {1} experts)", nodes.Count, experts));
+        return new Outcome(new Match(nodes, moe), null);
+    }
+
+    /// <summary>An Einsum equation "te,teh->th" with any three distinct letters (spaces ignored).</summary>
+    private static bool IsGateEquation(string equation)
+    {
+        // t e , t e h - > t h
+        // 0 1 2 3 4 5 6 7 8 9
+        var e = equation.Replace(" ", "");
+        return e.Length == 10 && e[2] == ',' && e[6] == '-' && e[7] == '>'
+            && char.IsLetter(e[0]) && char.IsLetter(e[1]) && char.IsLetter(e[5]) && e[0] != e[1] && e[1] != e[5] && e[0] != e[5]
+            && e[3] == e[0] && e[4] == e[1] && e[8] == e[0] && e[9] == e[5];
+    }
+
+    /// <summary>A Gemm y = x W^T + b with constant W ([out, in], or [in, out] without transB) and b, alpha = beta = 1: its weights as [out, in].</summary>
+    private static (int In, int Out, float[] Weights, float[] Bias)? Linear(Graph graph, Node gemm)
+    {
+        if ((gemm.Attributes.TryGetValue("transA", out var ta) ? ta.I : 0) != 0) return null;
+        if ((gemm.Attributes.TryGetValue("alpha", out var alpha) ? alpha.F : 1f) != 1f) return null;
+        if (gemm.Inputs.Count < 2 || !graph.Values.TryGetValue(gemm.Inputs[1], out var wv) || wv.Constant is not { Type: DataType.Float, Shape.Length: 2 } w) return null;
+        bool transB = (gemm.Attributes.TryGetValue("transB", out var tb) ? tb.I : 0) != 0;
+        int outputs = transB ? w.Shape[0] : w.Shape[1], inputs = transB ? w.Shape[1] : w.Shape[0];
+        var weights = w.ToFloats();
+        if (!transB)
+        {
+            var t = new float[weights.Length];
+            for (int i = 0; i < inputs; i++)
+                for (int o = 0; o < outputs; o++) t[o * inputs + i] = weights[i * outputs + o];
+            weights = t;
+        }
+        var bias = new float[outputs];
+        if (gemm.HasInput(2))
+        {
+            if ((gemm.Attributes.TryGetValue("beta", out var beta) ? beta.F : 1f) != 1f) return null;
+            if (!graph.Values.TryGetValue(gemm.Inputs[2], out var cv) || cv.Constant is not { Type: DataType.Float } c) return null;
+            var row = GraphEdit.AlongAxis(c, new[] { 1, outputs }, 1);
+            if (row is null || (c.Shape.Length == 2 && c.Shape[0] != 1)) return null;
+            bias = row;
+        }
+        return (inputs, outputs, weights, bias);
+    }
+
+    private static string Stack(Graph graph, string hint, List<float[]> parts, int[] shape)
+    {
+        var all = new float[Shape.ElementsInt(shape)];
+        int at = 0;
+        foreach (var part in parts)
+        {
+            Array.Copy(part, 0, all, at, part.Length);
+            at += part.Length;
+        }
+        return GraphEdit.AddConstant(graph, hint, Tensor.FromFloats(shape, all));
+    }
+
+    /// <summary>An axis attribute normalized for the rank (fallback when absent).</summary>
+    private static int Axis(Node node, string name, int rank, int fallback = 0)
+    {
+        long a = node.Attributes.TryGetValue(name, out var attr) ? attr.I : fallback;
+        return (int)(a < 0 ? a + rank : a);
+    }
+
+    /// <summary>True when an Unsqueeze/ReduceSum has exactly one axis, <paramref name="axis"/> of an output/input of rank <paramref name="rank"/>.</summary>
+    private static bool IsAxes(Graph graph, Node node, int rank, int axis)
+    {
+        long[]? axes = node.Attributes.TryGetValue("axes", out var a) ? a.Ints.ToArray()
+            : node.HasInput(1) ? graph.Values[node.Inputs[1]].Constant?.ToLongs() : null;
+        return axes is { Length: 1 } && (axes[0] < 0 ? axes[0] + rank : axes[0]) == axis;
+    }
+
+    private static bool ReducesLastAxisKeepingIt(Graph graph, Node sum, int rank) =>
+        IsAxes(graph, sum, rank, rank - 1) && (sum.Attributes.TryGetValue("keepdims", out var keep) ? keep.I : 1) == 1;
+
+    // Sparse traced form -----------------------------------------------------------------------------------------
+
+    /// <summary>Tokens the probe evaluates are the graph's own (Dims); each probe draws new random inputs.</summary>
+    private const int Probes = 3;
+
+    public static Graph RunSparse(Graph graph, CancellationToken ct)
+    {
+        for (bool changed = true; changed;)
+        {
+            changed = false;
+            var p = new Pattern(graph);
+            var links = graph.Nodes.Where(n => n.OpType == "Add" && n.Domain.Length == 0 && ScatterInput(p, n) >= 0).ToList();
+            var prevOfLink = new HashSet<string>(links.Select(l => l.Inputs[1 - ScatterInput(p, l)]));
+            foreach (var end in links.Where(l => !prevOfLink.Contains(l.Outputs[0])))
+            {
+                var outcome = TryMatchSparse(graph, p, end, ct);
+                if (outcome.Reason is { } reason)
+                {
+                    var note = $"{end.Display}: a mixture-of-experts layer (experts' tokens picked by Equal(TopK indices, e) or a OneHot mask -> NonZero, scattered into a running sum) was left as it is because {reason}";
+                    if (!graph.Notes.Any(n => n.Message == note)) graph.Notes.Add(("EAI0451", note));
+                    continue;
+                }
+                if (outcome.Match is not { } match) continue;
+                // The matched node replaces the chain's last Add; the index plumbing, now unread, goes with it.
+                int at = graph.Nodes.IndexOf(end);
+                graph.Nodes[at] = match.Replacement;
+                RemoveUnread(graph, match.Nodes);
+                changed = true;
+                break;
+            }
+        }
+        return graph;
+    }
+
+    /// <summary>Which input of an Add is a ScatterElements along axis 0 (a layer's per-expert contribution), or -1.</summary>
+    private static int ScatterInput(Pattern p, Node add)
+    {
+        if (add.Inputs.Count != 2) return -1;
+        for (int i = 0; i < 2; i++)
+            if (p.Producer(add.Inputs[i], "ScatterElements") is { } s && Axis(s, "axis", 2) == 0) return i;
+        return -1;
+    }
+
+    private static Outcome TryMatchSparse(Graph graph, Pattern p, Node end, CancellationToken ct)
+    {
+        // The chain of Adds, last to first.
+        var chain = new List<Node>();
+        for (var link = end; link is not null;)
+        {
+            chain.Insert(0, link);
+            var prev = link.Inputs[1 - ScatterInput(p, link)];
+            link = p.Producer(prev, "Add") is { } a && ScatterInput(p, a) >= 0 ? a : null;
+        }
+        Node? topK = null;
+        string? x = null, activation = null;
+        int hidden = -1, inter = -1;
+        var experts = new SortedDictionary<long, (float[] W1, float[] B1, float[] W2, float[] B2)>();
+        // Until one link shows the MoE anchor (tokens selected by Equal(TopK indices, e)), a mismatch is not an MoE at all.
+        Outcome Miss(string why) => topK is null ? Outcome.None : Outcome.Because(why);
+        foreach (var link in chain)
+        {
+            var scatter = p.Producer(link.Inputs[ScatterInput(p, link)], "ScatterElements")!;
+            // Which expert: Equal(TopK indices, e), or Gather(a OneHot of the TopK indices, e) (the Mixtral-style mask),
+            // among the producers of the scattered token indices.
+            if (ExpertSelection(graph, p, scatter.Inputs[1]) is not { } selection) return Miss("an expert's tokens are not selected by Equal(TopK indices, e) or Gather(OneHot(TopK indices), e)");
+            if (topK is not null && selection.TopK != topK) return Outcome.Because("the experts compare different TopK outputs");
+            topK = selection.TopK;
+            if (selection.Expert is not { } e) return Outcome.Because("an expert's number is not a constant");
+            if (experts.ContainsKey(e)) return Outcome.Because($"expert {e} appears twice");
+            // The expert: the update's cone reaches Gemm(act(Gemm(Gather(x, tokens)))) through Mul/Expand/Reshape.
+            var second = FindUp(p, scatter.Inputs[2], n => n.OpType == "Gemm", through: new[] { "Mul", "Expand", "Reshape", "Unsqueeze", "Squeeze" });
+            if (second is null) return Outcome.Because($"expert {e}'s update does not come from a Gemm");
+            var act = p.Producer(second.Inputs[0], "Relu");
+            var first = p.Producer(act is null ? second.Inputs[0] : act.Inputs[0], "Gemm");
+            var gather = first is null ? null : p.Producer(first.Inputs[0], "Gather");
+            if (first is null || gather is null) return Outcome.Because($"expert {e} is not Gather -> Gemm -> Relu -> Gemm or Gather -> Gemm -> Gemm");
+            string a = act is null ? "identity" : "relu";
+            if (activation is not null && a != activation) return Outcome.Because("the experts use different activations");
+            activation = a;
+            x ??= gather.Inputs[0];
+            if (gather.Inputs[0] != x) return Outcome.Because("the experts gather tokens from different inputs");
+            if (Linear(graph, first) is not { } l1 || Linear(graph, second) is not { } l2) return Outcome.Because($"expert {e}'s Gemms have weights computed at run time, alpha/beta other than 1 or a transposed input");
+            if (hidden < 0) (hidden, inter) = (l1.In, l1.Out);
+            if (l1.In != hidden || l1.Out != inter || l2.In != inter || l2.Out != hidden) return Outcome.Because($"expert {e}'s layers are not [{hidden} -> {inter} -> {hidden}] like the others'");
+            experts[e] = (l1.Weights, l1.Bias, l2.Weights, l2.Bias);
+        }
+        if (topK is null || x is null) return Outcome.None;
+        int count = experts.Count;
+        if (experts.Keys.First() != 0 || experts.Keys.Last() != count - 1) return Outcome.Because($"the experts are numbered {string.Join(", ", experts.Keys)}, not 0 to {count - 1}");
+        if (p.Producer(topK.Inputs[0], "Softmax") is not { } softmax) return Outcome.Because("the top k are not taken of a Softmax");
+        if (!topK.HasInput(1) || !graph.Values.TryGetValue(topK.Inputs[1], out var kv) || kv.Constant is not { Length: 1 } kTensor) return Outcome.Because("TopK's k is not a constant input (TopK before opset 10)");
+        int kk = (int)kTensor.ToLongs()[0];
+        if (kk < 1 || kk > count) return Outcome.Because($"TopK's k={kk} is not between 1 and the {count} experts");
+        if (!graph.Values.TryGetValue(x, out var xv) || xv.Shape is not { Length: 2 } xShape || xShape[1] != hidden || xv.Type != DataType.Float)
+            return Outcome.Because("the tokens are not a float [tokens, hidden] graph input or constant-shaped value");
+        // Renormalized when the weights pass through Div(values, ReduceSum(values)).
+        bool normalize = p.Readers(topK.Outputs[0]).Any(r => r.OpType == "Div" && r.Inputs[0] == topK.Outputs[0]
+            && p.Producer(r.Inputs[1], "ReduceSum") is { } sum && sum.Inputs[0] == topK.Outputs[0]);
+
+        var moe = new Node("MoE", "com.microsoft", end.Name.Length > 0 ? end.Name : end.Outputs[0], 1) { Guards = end.Guards };
+        string name = end.Outputs[0];
+        moe.Inputs.Add(x);
+        moe.Inputs.Add(softmax.Inputs[0]);
+        var order = experts.Values.ToList();
+        moe.Inputs.Add(Stack(graph, name + "_fc1_experts_weights", order.Select(v => v.W1).ToList(), new[] { count, inter, hidden }));
+        moe.Inputs.Add(Stack(graph, name + "_fc1_experts_bias", order.Select(v => v.B1).ToList(), new[] { count, inter }));
+        moe.Inputs.Add(Stack(graph, name + "_fc2_experts_weights", order.Select(v => v.W2).ToList(), new[] { count, hidden, inter }));
+        moe.Inputs.Add(Stack(graph, name + "_fc2_experts_bias", order.Select(v => v.B2).ToList(), new[] { count, hidden }));
+        moe.Outputs.Add(name);
+        moe.Attributes["k"] = new AttributeProto { Name = "k", Type = AttributeProto.Types.AttributeType.Int, I = kk };
+        moe.Attributes["activation_type"] = new AttributeProto { Name = "activation_type", Type = AttributeProto.Types.AttributeType.String, S = Google.Protobuf.ByteString.CopyFromUtf8(activation!) };
+        moe.Attributes["normalize_routing_weights"] = new AttributeProto { Name = "normalize_routing_weights", Type = AttributeProto.Types.AttributeType.Int, I = normalize ? 1 : 0 };
+        moe.Fused.Add(string.Format(CultureInfo.InvariantCulture, "sparse MoE export ({0} experts)", count));
+
+        // The layer's nodes: everything between the router's logits (and the tokens) and y.
+        var cone = Cone(graph, p, name, stopAt: new HashSet<string> { x, softmax.Inputs[0] });
+        if (cone is null) return Outcome.Because("the layer reads values other than the tokens, the router logits and constants");
+        if (!p.Replaceable(cone, name)) return Outcome.Because("a value inside the layer (router probabilities, an expert's output) is also read outside it");
+        for (int probe = 0; probe < Probes; probe++)
+        {
+            if (ProbeDiffers(graph, cone, moe, x, softmax.Inputs[0], name, probe, ct) is { } why) return Outcome.Because(why);
+        }
+        return new Outcome(new Match(cone, moe), null);
+    }
+
+    /// <summary>
+    /// The node that picks one expert's routes: Equal(TopK indices, e) or Gather(OneHot(TopK indices) [transposed], e)
+    /// along axis 0; its TopK and e (null when e is not a constant scalar). Null when there is none.
+    /// </summary>
+    private static (Node TopK, long? Expert)? ExpertSelection(Graph graph, Pattern p, string indices)
+    {
+        long? Scalar(string name) => graph.Values.TryGetValue(name, out var v) && v.Constant is { Length: 1 } c && c.Type is DataType.Int64 or DataType.Int32 ? c.ToLongs()[0] : null;
+        Node? IndicesOf(string value) => p.Producer(value, "TopK") is { } k && k.Outputs.Count > 1 && k.Outputs[1] == value ? k : null;
+        Node? OneHotTopK(string value)
+        {
+            var oneHot = FindUp(p, value, n => n.OpType == "OneHot", through: new[] { "Transpose", "Cast" }, limit: 4);
+            return oneHot is null ? null : IndicesOf(oneHot.Inputs[0]);
+        }
+        var pick = FindUp(p, indices, n =>
+            (n.OpType == "Equal" && (IndicesOf(n.Inputs[0]) ?? IndicesOf(n.Inputs[1])) is not null)
+            || (n.OpType == "Gather" && Axis(n, "axis", 3) == 0 && OneHotTopK(n.Inputs[0]) is not null), through: null);
+        if (pick is null) return null;
+        if (pick.OpType == "Gather") return (OneHotTopK(pick.Inputs[0])!, Scalar(pick.Inputs[1]));
+        bool left = IndicesOf(pick.Inputs[0]) is not null;
+        return (IndicesOf(pick.Inputs[left ? 0 : 1])!, Scalar(pick.Inputs[left ? 1 : 0]));
+    }
+
+    /// <summary>Searches producers breadth-first from a value (through any op, or only the listed ones) for the nearest node that satisfies the test.</summary>
+    private static Node? FindUp(Pattern p, string value, Func<Node, bool> test, string[]? through, int limit = 48)
+    {
+        var queue = new Queue<string>();
+        var seen = new HashSet<string>();
+        queue.Enqueue(value);
+        while (queue.Count > 0 && seen.Count < limit)
+        {
+            var v = queue.Dequeue();
+            if (!seen.Add(v) || p.AnyProducer(v) is not { } n) continue;
+            if (test(n)) return n;
+            if (through is not null && !through.Contains(n.OpType)) continue;
+            foreach (var i in n.Inputs) if (i.Length > 0) queue.Enqueue(i);
+        }
+        return null;
+    }
+
+    /// <summary>The nodes y depends on back to the stop values and constants, in graph order; null when it reads a graph input or a value produced without a node.</summary>
+    private static List<Node>? Cone(Graph graph, Pattern p, string y, HashSet<string> stopAt)
+    {
+        var nodes = new HashSet<Node>();
+        var stack = new Stack<string>();
+        stack.Push(y);
+        var seen = new HashSet<string>();
+        while (stack.Count > 0)
+        {
+            var v = stack.Pop();
+            if (!seen.Add(v) || stopAt.Contains(v)) continue;
+            if (graph.Values.TryGetValue(v, out var value) && value.Constant is not null) continue;
+            if (p.AnyProducer(v) is not { } n) return null;
+            if (nodes.Add(n)) foreach (var i in n.Inputs) if (i.Length > 0) stack.Push(i);
+            if (nodes.Count > 4096) return null;
+        }
+        return graph.Nodes.Where(nodes.Contains).ToList();
+    }
+
+    private static void RemoveUnread(Graph graph, List<Node> region)
+    {
+        var candidates = new HashSet<Node>(region);
+        for (bool removed = true; removed;)
+        {
+            removed = false;
+            var read = new HashSet<string>(graph.Nodes.SelectMany(n => n.Inputs).Concat(graph.Outputs));
+            foreach (var n in graph.Nodes.Where(n => candidates.Contains(n) && !n.Outputs.Any(read.Contains)).ToList())
+            {
+                graph.Nodes.Remove(n);
+                candidates.Remove(n);
+                removed = true;
+            }
+        }
+    }
+
+    /// <summary>
+    /// Evaluates the layer's original nodes on random tokens and logits at compile time and compares with what the MoE
+    /// node computes on them; a reason when they differ or the layer cannot be evaluated, null when they agree.
+    /// </summary>
+    private static string? ProbeDiffers(Graph graph, List<Node> cone, Node moe, string x, string logits, string y, int seed, CancellationToken ct)
+    {
+        var g = new Graph();
+        foreach (var kv in graph.Opsets) g.Opsets[kv.Key] = kv.Value;
+        // A fixed xorshift stream (the generator must be deterministic): values in [-2, 2).
+        ulong state = 0x9E3779B97F4A7C15UL * (ulong)(seed + 1);
+        Tensor Random(int[] shape)
+        {
+            var data = new float[Shape.ElementsInt(shape)];
+            for (int i = 0; i < data.Length; i++)
+            {
+                state ^= state << 13;
+                state ^= state >> 7;
+                state ^= state << 17;
+                data[i] = (float)((state >> 11) * (1.0 / (1UL << 53)) * 4 - 2);
+            }
+            return Tensor.FromFloats(shape, data);
+        }
+        void Set(string name, Tensor t)
+        {
+            var v = g.Value(name);
+            v.Constant = t;
+            v.Type = t.Type;
+            v.Shape = t.Shape;
+        }
+        var xShape = graph.Values[x].RequireShape;
+        int tokens = xShape[0], experts = graph.Values[moe.Inputs[2]].RequireShape[0];
+        var xs = Random(xShape);
+        var ls = Random(new[] { tokens, experts });
+        Set(x, xs);
+        Set(logits, ls);
+        foreach (var n in cone)
+            foreach (var i in n.Inputs)
+                if (i.Length > 0 && !g.Values.ContainsKey(i) && graph.Values.TryGetValue(i, out var v) && v.Constant is { } c) Set(i, c);
+        try
+        {
+            foreach (var n in cone)
+            {
+                ct.ThrowIfCancellationRequested();
+                var copy = new Node(n.OpType, n.Domain, n.Name, n.Opset);
+                copy.Inputs.AddRange(n.Inputs);
+                copy.Outputs.AddRange(n.Outputs);
+                foreach (var a in n.Attributes) copy.Attributes[a.Key] = a.Value;
+                if (!Evaluate(new Ops.OpContext(g, copy))) return $"its {n.Display} cannot be evaluated at compile time to check the rewrite";
+            }
+        }
+        catch (CompileError e)
+        {
+            return "evaluating it on a probe input failed: " + e.Message;
+        }
+        var actual = g.Values[y].Constant!.ToFloats();
+        var expected = Reference(graph, moe, xs.ToFloats(), ls.ToFloats(), tokens, experts);
+        for (int i = 0; i < expected.Length; i++)
+            if (!(Math.Abs(actual[i] - expected[i]) <= 1e-4 + 1e-3 * Math.Abs(expected[i])))
+                return string.Format(CultureInfo.InvariantCulture, "on a probe input it computes {0} where a mixture of experts gives {1} (element {2})", actual[i], expected[i], i);
+        return null;
+    }
+
+    /// <summary>One node with constant inputs: Gemm, MatMul and Softmax here (they have no folding), the rest by the op's own evaluation.</summary>
+    private static bool Evaluate(Ops.OpContext ctx)
+    {
+        var op = Ops.OperatorRegistry.Find(ctx.Node.Domain, ctx.Node.OpType);
+        if (op is null || op.Expand(ctx) is not null) return false;
+        op.Infer(ctx);
+        if (Enumerable.Range(0, ctx.OutputCount).All(i => !ctx.HasOutput(i) || ctx.Output(i).Constant is not null)) return true;
+        if (!ctx.AllInputsConstant) return false;
+        switch (ctx.Node.OpType)
+        {
+            case "Gemm" or "MatMul" when ctx.Rank(0) == 2 && ctx.Rank(1) == 2:
+            {
+                bool gemm = ctx.Node.OpType == "Gemm";
+                bool ta = gemm && ctx.Int("transA", 0) != 0, tb = gemm && ctx.Int("transB", 0) != 0;
+                var a = ctx.Const(0)!.ToFloats();
+                var b = ctx.Const(1)!.ToFloats();
+                var shape = ctx.Output(0).RequireShape;
+                int m = shape[0], n = shape[1], k = ta ? ctx.Shape(0)[0] : ctx.Shape(0)[1];
+                float alpha = gemm ? ctx.Float("alpha", 1f) : 1f, beta = gemm ? ctx.Float("beta", 1f) : 0f;
+                var c = gemm && ctx.Has(2) ? ctx.Const(2) : null;
+                var result = new float[m * n];
+                for (int i = 0; i < m; i++)
+                    for (int j = 0; j < n; j++)
+                    {
+                        double sum = 0;
+                        for (int q = 0; q < k; q++) sum += (double)a[ta ? q * m + i : i * k + q] * b[tb ? j * k + q : q * n + j];
+                        double bias = 0;
+                        if (c is not null) bias = c.Length == 1 ? c.GetDouble(0) : c.Length == n ? c.GetDouble(j) : c.GetDouble(i * n + j);
+                        result[i * n + j] = (float)(alpha * sum + beta * bias);
+                    }
+                ctx.SetConst(0, Tensor.FromFloats(shape, result));
+                return true;
+            }
+            case "Softmax" when ctx.Rank(0) == 2 && Axis(ctx.Node, "axis", 2, ctx.Opset >= 13 ? -1 : 1) == 1:
+            {
+                var s = ctx.Shape(0);
+                var v = ctx.Const(0)!.ToFloats();
+                var result = new float[v.Length];
+                for (int r = 0; r < s[0]; r++)
+                {
+                    double max = double.NegativeInfinity, sum = 0;
+                    for (int j = 0; j < s[1]; j++) max = Math.Max(max, v[r * s[1] + j]);
+                    for (int j = 0; j < s[1]; j++) sum += Math.Exp(v[r * s[1] + j] - max);
+                    for (int j = 0; j < s[1]; j++) result[r * s[1] + j] = (float)(Math.Exp(v[r * s[1] + j] - max) / sum);
+                }
+                ctx.SetConst(0, Tensor.FromFloats(s, result));
+                return true;
+            }
+            default:
+                return op.TryEvaluate(ctx);
+        }
+    }
+
+    /// <summary>What the MoE node computes (ONNX Runtime's definition), in double.</summary>
+    private static float[] Reference(Graph graph, Node moe, float[] x, float[] logits, int tokens, int experts)
+    {
+        var w1 = graph.Values[moe.Inputs[2]].Constant!.ToFloats();
+        var b1 = graph.Values[moe.Inputs[3]].Constant!.ToFloats();
+        var w2 = graph.Values[moe.Inputs[4]].Constant!.ToFloats();
+        var b2 = graph.Values[moe.Inputs[5]].Constant!.ToFloats();
+        int inter = graph.Values[moe.Inputs[2]].RequireShape[1], hidden = graph.Values[moe.Inputs[2]].RequireShape[2];
+        int k = (int)moe.Attributes["k"].I;
+        bool normalize = moe.Attributes["normalize_routing_weights"].I == 1, relu = moe.Attributes["activation_type"].S.ToStringUtf8() == "relu";
+        var y = new float[tokens * hidden];
+        var h = new double[inter];
+        for (int t = 0; t < tokens; t++)
+        {
+            var p = new double[experts];
+            double max = double.NegativeInfinity, sum = 0;
+            for (int e = 0; e < experts; e++) max = Math.Max(max, logits[t * experts + e]);
+            for (int e = 0; e < experts; e++) sum += p[e] = Math.Exp(logits[t * experts + e] - max);
+            var chosen = Enumerable.Range(0, experts).OrderByDescending(e => p[e]).Take(k).ToList();
+            double total = chosen.Sum(e => p[e]);
+            foreach (var e in chosen)
+            {
+                double w = normalize ? p[e] / total : p[e] / sum;
+                for (int i = 0; i < inter; i++)
+                {
+                    double acc = b1[e * inter + i];
+                    for (int q = 0; q < hidden; q++) acc += (double)w1[(e * inter + i) * hidden + q] * x[t * hidden + q];
+                    h[i] = relu ? Math.Max(acc, 0) : acc;
+                }
+                for (int o = 0; o < hidden; o++)
+                {
+                    double acc = b2[e * hidden + o];
+                    for (int i = 0; i < inter; i++) acc += w2[(e * hidden + o) * inter + i] * h[i];
+                    y[t * hidden + o] += (float)(w * acc);
+                }
+            }
+        }
+        return y;
+    }
+}

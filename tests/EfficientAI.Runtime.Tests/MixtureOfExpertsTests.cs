@@ -1,0 +1,77 @@
+using System;
+using System.Linq;
+using Xunit;
+
+namespace EfficientAI.Runtime.Tests;
+
+/// <summary>MixtureOfExperts.Compute against a naive top-k MoE in double.</summary>
+public class MixtureOfExpertsTests
+{
+    [Theory]
+    [InlineData(1, 4, 2, 16, 32, ExpertActivation.Relu, true)]
+    [InlineData(3, 8, 1, 20, 12, ExpertActivation.Gelu, false)]
+    [InlineData(7, 5, 5, 9, 33, ExpertActivation.Silu, true)]
+    [InlineData(4, 16, 3, 40, 17, ExpertActivation.Identity, false)]
+    public void MatchesReference(int tokens, int experts, int k, int hidden, int inter, ExpertActivation activation, bool normalize)
+    {
+        var rng = new Random(tokens * 100 + experts);
+        float[] x = TestUtil.RandomArray(rng, tokens * hidden), logits = TestUtil.RandomArray(rng, tokens * experts);
+        float[] w1 = TestUtil.RandomArray(rng, experts * inter * hidden, -0.5f, 0.5f), b1 = TestUtil.RandomArray(rng, experts * inter);
+        float[] w2 = TestUtil.RandomArray(rng, experts * hidden * inter, -0.5f, 0.5f), b2 = TestUtil.RandomArray(rng, experts * hidden);
+        var fc1 = new float[experts * Gemm.PackedLength(hidden, inter)];
+        var fc2 = new float[experts * Gemm.PackedLength(inter, hidden)];
+        for (int e = 0; e < experts; e++)
+        {
+            Gemm.PackB(w1.AsSpan(e * inter * hidden, inter * hidden), fc1.AsSpan(e * Gemm.PackedLength(hidden, inter)), hidden, inter, transB: true);
+            Gemm.PackB(w2.AsSpan(e * hidden * inter, hidden * inter), fc2.AsSpan(e * Gemm.PackedLength(inter, hidden)), inter, hidden, transB: true);
+        }
+        var y = new float[tokens * hidden + 2];
+        Array.Fill(y, float.NaN);
+        var scratch = new float[MixtureOfExperts.ScratchFloats(tokens, experts, k, hidden, inter)];
+        Array.Fill(scratch, float.NaN); // nothing may depend on the scratch's previous contents
+        MixtureOfExperts.Compute(x, logits, fc1, b1, fc2, b2, y, scratch, tokens, experts, k, hidden, inter, activation, normalize);
+
+        var expected = new double[tokens * hidden];
+        for (int t = 0; t < tokens; t++)
+        {
+            var l = logits.Skip(t * experts).Take(experts).Select(v => (double)v).ToArray();
+            var p = l.Select(v => Math.Exp(v - l.Max())).ToArray();
+            double sum = p.Sum();
+            var chosen = Enumerable.Range(0, experts).OrderByDescending(e => p[e]).Take(k).ToArray();
+            double total = chosen.Sum(e => p[e]);
+            foreach (int e in chosen)
+            {
+                double weight = normalize ? p[e] / total : p[e] / sum;
+                var h = new double[inter];
+                for (int i = 0; i < inter; i++)
+                {
+                    double acc = b1[e * inter + i];
+                    for (int q = 0; q < hidden; q++) acc += (double)w1[(e * inter + i) * hidden + q] * x[t * hidden + q];
+                    h[i] = activation switch
+                    {
+                        ExpertActivation.Relu => Math.Max(acc, 0),
+                        ExpertActivation.Gelu => 0.5 * acc * (1 + Math.Tanh(Math.Sqrt(2 / Math.PI) * (acc + 0.044715 * acc * acc * acc))),
+                        ExpertActivation.Silu => acc / (1 + Math.Exp(-acc)),
+                        _ => acc,
+                    };
+                }
+                for (int o = 0; o < hidden; o++)
+                {
+                    double acc = b2[e * hidden + o];
+                    for (int i = 0; i < inter; i++) acc += w2[(e * hidden + o) * inter + i] * h[i];
+                    expected[t * hidden + o] += weight * acc;
+                }
+            }
+        }
+        TestUtil.AssertClose(expected, y.AsSpan(0, tokens * hidden), 1e-4, 1e-5, $"moe t{tokens} E{experts} k{k} {activation}");
+        Assert.True(float.IsNaN(y[^1]) && float.IsNaN(y[^2]), "wrote past y");
+    }
+
+    [Fact]
+    public void ShortScratchIsRefused()
+    {
+        var scratch = new float[MixtureOfExperts.ScratchFloats(1, 4, 2, 16, 16) - 1];
+        Assert.Throws<ArgumentException>(() => MixtureOfExperts.Compute(new float[16], new float[4], new float[4 * 256], default, new float[4 * 256], default,
+            new float[16], scratch, 1, 4, 2, 16, 16, ExpertActivation.Relu, true));
+    }
+}
