@@ -19,11 +19,15 @@ public class RobustnessTests
         for (int i = 0; i < 40000; i++) { b.Node(i % 2 == 0 ? "Sigmoid" : "Tanh", last, "v" + i); last = "v" + i; }
         var bytes = b.Output(last).Build();
         var request = new ModelRequest(new ModelFile("big.onnx", new EquatableArray<byte>(bytes), null), ModelOptions.Default("big.onnx"));
-        // Parsing, inferring and emitting 40,000 nodes takes far longer than 30 ms; cancel it 30 ms in.
+        // Parsing, inferring and emitting 40,000 nodes takes far longer than 30 ms; cancel it 30 ms in. A dedicated
+        // thread cancels: CancelAfter's thread-pool timer fired only after the compile had finished when parallel
+        // tests saturated the pool.
         using var cts = new CancellationTokenSource();
         var watch = Stopwatch.StartNew();
-        cts.CancelAfter(30);
+        var canceller = new Thread(() => { Thread.Sleep(30); cts.Cancel(); }) { IsBackground = true };
+        canceller.Start();
         Assert.ThrowsAny<OperationCanceledException>(() => ModelCompiler.CompileDetailed(request, cts.Token));
+        canceller.Join();
         Assert.True(watch.Elapsed < TimeSpan.FromSeconds(3), $"cancellation took {watch.Elapsed}");
     }
 
