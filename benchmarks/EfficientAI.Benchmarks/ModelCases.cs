@@ -78,7 +78,7 @@ public static class ModelCases
         list.Add(new("silero_vad_legacy", Path.Combine(dev, "silero_vad_legacy.onnx"),
             new[] { F("input", 4, -0.5f, 0.5f, 1, 512), new ModelInput("sr", new[] { 16000L }, Array.Empty<long>(), Bound: true), F("h", 5, -1f, 1f, 2, 1, 64), F("c", 6, -1f, 1f, 2, 1, 64) },
             new[] { SileroVadLegacy.OutputLength, SileroVadLegacy.HnLength, SileroVadLegacy.CnLength },
-            (i, o) => () => SileroVadLegacy.Infer((float[])i[0], (float[])i[2], (float[])i[3], o[0], o[1], o[2])));
+            (i, o) => () => SileroVadLegacy.Infer((float[])i[0], (float[])i[1], (float[])i[2], o[0], o[1], o[2])));
         // Threads="2": read against ORT with two threads.
         list.Add(new("blazeface_128_2t", Path.Combine(dev, "face_detection_front_128x128_barracuda.onnx"),
             new[] { F("input:0", 8, 0f, 1f, 1, 128, 128, 3) },

@@ -79,11 +79,14 @@ public static partial class Conv
                 C = c, M = m, Cg = cg, Mg = mg, Depth = depth, InPlane = inPlane, OutPlane = outPlane, ChannelStride = channelStride,
                 Groups = group, Direct = direct, Block = block, Blocks = blocks, Gather = gather, Geometry = geometry, Activation = activation,
             };
-            // Work items: per image and group, the directly read (pointwise) pixels as one item, then each block.
-            int perGroup = (direct > 0 ? 1 : 0) + blocks;
+            // Work items: per image and group, the directly read (pointwise) pixels in chunks, then each block.
+            int perGroup = (direct + DirectChunk - 1) / DirectChunk + blocks;
             Workers.For(threads, n * group * perGroup, &Im2ColItem, &job);
         }
     }
+
+    // Pixels of a pointwise Conv read in place per work item (a multiple of the panel width).
+    private const int DirectChunk = 1024;
 
     private unsafe struct Im2ColJob
     {
@@ -98,19 +101,20 @@ public static partial class Conv
     private static unsafe void Im2ColItem(void* state, int item, int participant)
     {
         ref Im2ColJob j = ref *(Im2ColJob*)state;
-        int perGroup = (j.Direct > 0 ? 1 : 0) + j.Blocks;
+        int directChunks = (j.Direct + DirectChunk - 1) / DirectChunk, perGroup = directChunks + j.Blocks;
         int ig = item / perGroup, b = item % perGroup;
         int img = ig / j.Groups, g = ig % j.Groups;
         float* xg = j.X + (nint)img * j.C * j.InPlane + (nint)g * j.Cg * j.ChannelStride;
         float* wg = j.W + (nint)g * j.Mg * j.Depth;
         float* yg = j.Y + ((nint)img * j.M + (nint)g * j.Mg) * j.OutPlane;
         float* bg = j.Bias == null ? null : j.Bias + g * j.Mg;
-        if (j.Direct > 0 && b == 0)
+        if (b < directChunks)
         {
-            Gemm.AccumulatePacked(wg, j.Depth, xg, null, yg, j.OutPlane, j.Mg, j.Direct, j.Depth, j.Activation, rowBias: bg, ldb: j.InPlane);
+            int c0 = b * DirectChunk, count = Math.Min(DirectChunk, j.Direct - c0);
+            Gemm.AccumulatePacked(wg, j.Depth, xg + c0, null, yg + c0, j.OutPlane, j.Mg, count, j.Depth, j.Activation, rowBias: bg, ldb: j.InPlane);
             return;
         }
-        int p0 = j.Direct + (b - (j.Direct > 0 ? 1 : 0)) * j.Block;
+        int p0 = j.Direct + (b - directChunks) * j.Block;
         int pixels = Math.Min(j.Block, j.OutPlane - p0);
         float* ps = j.Scratch + (nint)participant * j.ScratchStride;
         if (j.Gather) PackColumnsGather(xg, j.Cg, j.Geometry, p0, pixels, ps);

@@ -40,6 +40,7 @@ public class ConvTests
             new("pointwise-deep", 1, 300, 5, 7, 13, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, false),
             new("depthwise-wide-rows", 2, 4, 6, 41, 4, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 4, true),
             new("depthwise-5x5-stride-h2", 1, 3, 11, 37, 3, 5, 5, 2, 1, 2, 2, 2, 2, 1, 1, 3, true),
+            new("pointwise-large-plane", 1, 4, 40, 41, 5, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, true), // 1,640 pixels: two chunks read in place when shared
             new("3x3-wide-rows", 1, 4, 6, 45, 5, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, true), // rows of 32+ pixels: packed by copies, not gathers
             new("5x5-wide-dilated-pad", 2, 3, 9, 70, 4, 5, 5, 1, 1, 3, 2, 1, 4, 1, 2, 1, false),
             new("depthwise-5x5-wide-stride2", 1, 3, 20, 140, 3, 5, 5, 2, 2, 1, 2, 2, 1, 1, 1, 3, true),
