@@ -86,45 +86,11 @@ public static partial class Conv
         bool direct = strideW == 1 && dense == oW; // the output row itself is whole vectors
         for (int oh = 0; oh < oH; oh++)
         {
-            float* top = padded + (nint)oh * strideH * width;
             float* yRow = y + (nint)oh * oW;
             float* acc = direct ? yRow : row;
             if (!direct) new Span<float>(row, dense).Clear();
-            int ow = 0;
-            // Four vectors at a time: independent accumulators hide the FMA latency of one chain of kH x kW taps.
-            for (; ow + 4 * vw <= dense; ow += 4 * vw)
-            {
-                TV a0 = TS.Load(acc + ow), a1 = TS.Load(acc + ow + vw), a2 = TS.Load(acc + ow + 2 * vw), a3 = TS.Load(acc + ow + 3 * vw);
-                for (int kh = 0; kh < kH; kh++)
-                {
-                    float* xr = top + (nint)kh * dilationH * width + ow;
-                    float* wk = wt + kh * kW;
-                    for (int kw = 0; kw < kW; kw++)
-                    {
-                        TV wv = TS.Splat(wk[kw]);
-                        float* xp = xr + kw * dilationW;
-                        a0 = TS.Fma(wv, TS.Load(xp), a0);
-                        a1 = TS.Fma(wv, TS.Load(xp + vw), a1);
-                        a2 = TS.Fma(wv, TS.Load(xp + 2 * vw), a2);
-                        a3 = TS.Fma(wv, TS.Load(xp + 3 * vw), a3);
-                    }
-                }
-                TS.Store(acc + ow, a0);
-                TS.Store(acc + ow + vw, a1);
-                TS.Store(acc + ow + 2 * vw, a2);
-                TS.Store(acc + ow + 3 * vw, a3);
-            }
-            for (; ow < dense; ow += vw)
-            {
-                TV a = TS.Load(acc + ow);
-                for (int kh = 0; kh < kH; kh++)
-                {
-                    float* xr = top + (nint)kh * dilationH * width + ow;
-                    float* wk = wt + kh * kW;
-                    for (int kw = 0; kw < kW; kw++) a = TS.Fma(TS.Splat(wk[kw]), TS.Load(xr + kw * dilationW), a);
-                }
-                TS.Store(acc + ow, a);
-            }
+            // The padded row is all interior: whole vectors from column 0 to dense (a multiple of the width).
+            DepthwiseInterior<TS, TV>(padded, wt, acc, width, kW, oh * strideH, 0, kH, 0, dilationH, dilationW, 0, dense);
             if (!direct)
                 for (int o = 0; o < oW; o++) yRow[o] += row[(nint)o * strideW];
         }
