@@ -132,64 +132,79 @@ public static class Int8Conv
         }
 
         /// <summary>
-        /// Output channels times positions, so y is written channel-major straight from the accumulators: the patches
-        /// are packed [depth/4][positions][4] (uint8, the VNNI operand that is loaded), each weight quad of the packed
-        /// weights (B = W^T, [depth/4][channels][4]) is broadcast. Four channels by 16 positions per step.
+        /// Output channels times positions, so y is written channel-major straight from the accumulators. Positions go
+        /// in blocks of 16 whose patches are packed [depth/4][16][4] (uint8, the VNNI operand that is loaded), a chunk of
+        /// blocks at a time (about 96 KB, so it stays in L2 while every channel reads it; each channel's outputs of a chunk
+        /// are one contiguous run). Six channels by 16 positions per step: twelve accumulators, enough to cover
+        /// vpdpbusd's latency with two issued a cycle; the weights (B = W^T, [depth/4][channels][4]) are broadcast by quad.
         /// </summary>
         [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         public unsafe void ChannelMajorVnni(ReadOnlySpan<byte> x, int xZero, float xScale, ReadOnlySpan<sbyte> packedW, ReadOnlySpan<int> colSums,
             ReadOnlySpan<float> multiplier, ReadOnlySpan<float> bias, Span<float> y, Span<byte> scratch, int img, int g, ReadOnlySpan<int> intBias)
         {
             int depth = Depth, positions = Positions, mg = Mg, plane = H * W;
-            int k4 = (depth + 3) / 4, posPad = (positions + 15) / 16 * 16, chPad = (mg + 15) / 16 * 16;
+            int k4 = (depth + 3) / 4, chPad = (mg + 15) / 16 * 16;
             int packedLength = Int8Gemm.PackedLength(depth, mg);
-            PackPatches(x.Slice((img * C + g * Cg) * plane, Cg * plane), scratch, (byte)xZero, posPad);
             var yg = y.Slice((img * M + g * mg) * positions, mg * positions);
             float* block = stackalloc float[16];
-            fixed (byte* px = scratch)
+            fixed (byte* px = x.Slice((img * C + g * Cg) * plane, Cg * plane), pp = scratch)
             fixed (sbyte* pw = packedW.Slice(g * packedLength, packedLength))
             fixed (int* ps = colSums.Slice(g * mg, mg))
             fixed (int* pib = intBias.IsEmpty ? intBias : intBias.Slice(g * mg, mg))
             fixed (float* pm = multiplier.Slice(g * mg, mg), pb = bias.IsEmpty ? bias : bias.Slice(g * mg, mg), py = yg)
             {
-                for (int oc = 0; oc < mg; oc += 4)
+                int blockBytes = k4 * 64;
+                int chunk = Math.Clamp(96 * 1024 / blockBytes, 1, 64) * 16;
+                for (int c0 = 0; c0 < positions; c0 += chunk)
                 {
-                    int rows = Math.Min(4, mg - oc);
-                    int o1 = rows > 1 ? oc + 1 : oc, o2 = rows > 2 ? oc + 2 : o1, o3 = rows > 3 ? oc + 3 : o2;
-                    for (int p0 = 0; p0 < positions; p0 += 16)
+                    int chunkEnd = Math.Min(positions, c0 + chunk);
+                    for (int p0 = c0; p0 < chunkEnd; p0 += 16) PackBlock(px, pp + (nint)(p0 - c0) / 16 * blockBytes, (byte)xZero, p0, Math.Min(16, positions - p0));
+                    for (int oc = 0; oc < mg; oc += 6)
                     {
-                        Vector256<int> a00 = default, a01 = default, a10 = default, a11 = default;
-                        Vector256<int> a20 = default, a21 = default, a30 = default, a31 = default;
-                        byte* xp = px + (nint)p0 * 4;
-                        int* wq = (int*)pw;
-                        for (int q = 0; q < k4; q++, xp += posPad * 4, wq += chPad)
+                        for (int p0 = c0; p0 < chunkEnd; p0 += 16)
                         {
-                            var x0 = Vector256.Load(xp);
-                            var x1 = Vector256.Load(xp + 32);
-                            var w0 = Vector256.Create(wq[oc]).AsSByte();
-                            a00 = AvxVnni.MultiplyWideningAndAdd(a00, x0, w0);
-                            a01 = AvxVnni.MultiplyWideningAndAdd(a01, x1, w0);
-                            var w1 = Vector256.Create(wq[o1]).AsSByte();
-                            a10 = AvxVnni.MultiplyWideningAndAdd(a10, x0, w1);
-                            a11 = AvxVnni.MultiplyWideningAndAdd(a11, x1, w1);
-                            var w2 = Vector256.Create(wq[o2]).AsSByte();
-                            a20 = AvxVnni.MultiplyWideningAndAdd(a20, x0, w2);
-                            a21 = AvxVnni.MultiplyWideningAndAdd(a21, x1, w2);
-                            var w3 = Vector256.Create(wq[o3]).AsSByte();
-                            a30 = AvxVnni.MultiplyWideningAndAdd(a30, x0, w3);
-                            a31 = AvxVnni.MultiplyWideningAndAdd(a31, x1, w3);
-                        }
-                        int count = Math.Min(16, positions - p0);
-                        for (int r = 0; r < rows; r++)
-                        {
-                            int ch = oc + r;
-                            var (lo, hi) = r switch { 0 => (a00, a01), 1 => (a10, a11), 2 => (a20, a21), _ => (a30, a31) };
-                            // An int32 bias joins the zero-point term: (sum - (xZero * colSum - intBias)) = sum - xZero * colSum + intBias.
-                            StoreChannel(lo, hi, xZero * ps[ch] - (pib == null ? 0 : pib[ch]), pm[ch] * xScale, pb == null ? 0f : pb[ch], py + (nint)ch * positions + p0, count, block);
+                            int count = Math.Min(16, positions - p0);
+                            int rows = Math.Min(6, mg - oc);
+                            // Channels past mg repeat the last one; their sums are not stored.
+                            int o1 = oc + Math.Min(1, rows - 1), o2 = oc + Math.Min(2, rows - 1), o3 = oc + Math.Min(3, rows - 1);
+                            int o4 = oc + Math.Min(4, rows - 1), o5 = oc + Math.Min(5, rows - 1);
+                            Vector256<int> a00 = default, a01 = default, a10 = default, a11 = default, a20 = default, a21 = default;
+                            Vector256<int> a30 = default, a31 = default, a40 = default, a41 = default, a50 = default, a51 = default;
+                            byte* xp = pp + (nint)(p0 - c0) / 16 * blockBytes;
+                            int* wq = (int*)pw;
+                            for (int q = 0; q < k4; q++, xp += 64, wq += chPad)
+                            {
+                                var x0 = Vector256.Load(xp);
+                                var x1 = Vector256.Load(xp + 32);
+                                var w0 = Vector256.Create(wq[oc]).AsSByte();
+                                a00 = AvxVnni.MultiplyWideningAndAdd(a00, x0, w0);
+                                a01 = AvxVnni.MultiplyWideningAndAdd(a01, x1, w0);
+                                var w1 = Vector256.Create(wq[o1]).AsSByte();
+                                a10 = AvxVnni.MultiplyWideningAndAdd(a10, x0, w1);
+                                a11 = AvxVnni.MultiplyWideningAndAdd(a11, x1, w1);
+                                var w2 = Vector256.Create(wq[o2]).AsSByte();
+                                a20 = AvxVnni.MultiplyWideningAndAdd(a20, x0, w2);
+                                a21 = AvxVnni.MultiplyWideningAndAdd(a21, x1, w2);
+                                var w3 = Vector256.Create(wq[o3]).AsSByte();
+                                a30 = AvxVnni.MultiplyWideningAndAdd(a30, x0, w3);
+                                a31 = AvxVnni.MultiplyWideningAndAdd(a31, x1, w3);
+                                var w4 = Vector256.Create(wq[o4]).AsSByte();
+                                a40 = AvxVnni.MultiplyWideningAndAdd(a40, x0, w4);
+                                a41 = AvxVnni.MultiplyWideningAndAdd(a41, x1, w4);
+                                var w5 = Vector256.Create(wq[o5]).AsSByte();
+                                a50 = AvxVnni.MultiplyWideningAndAdd(a50, x0, w5);
+                                a51 = AvxVnni.MultiplyWideningAndAdd(a51, x1, w5);
+                            }
+                            for (int r = 0; r < rows; r++)
+                            {
+                                int ch = oc + r;
+                                var (lo, hi) = r switch { 0 => (a00, a01), 1 => (a10, a11), 2 => (a20, a21), 3 => (a30, a31), 4 => (a40, a41), _ => (a50, a51) };
+                                // An int32 bias joins the zero-point term: (sum - (xZero * colSum - intBias)) = sum - xZero * colSum + intBias.
+                                StoreChannel(lo, hi, xZero * ps[ch] - (pib == null ? 0 : pib[ch]), pm[ch] * xScale, pb == null ? 0f : pb[ch], py + (nint)ch * positions + p0, count, block);
+                            }
                         }
                     }
                 }
-
             }
         }
 
@@ -213,44 +228,80 @@ public static class Int8Conv
             for (int t = 0; t < count; t++) dst[t] = block[t];
         }
 
-        /// <summary>The patches of one image and group as [depth/4][posPad][4] bytes; taps outside the input hold pad.</summary>
+        /// <summary>
+        /// The patches of positions p0..p0+count-1 as [depth/4][16][4] bytes: for each depth value (channel, tap) the 16
+        /// positions' bytes, four depth values interleaved. Taps outside the input hold pad; positions past count and
+        /// depth past the last quad hold pad too (their sums are dropped, or meet zero weights).
+        /// </summary>
         [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-        private unsafe void PackPatches(ReadOnlySpan<byte> xg, Span<byte> packed, byte pad, int posPad)
+        private unsafe void PackBlock(byte* xg, byte* packed, byte pad, int p0, int count)
         {
-            int depth = Depth, taps = KH * KW, plane = H * W;
-            fixed (byte* px = xg, pp = packed)
+            int depth = Depth, plane = H * W, k4 = (depth + 3) / 4;
+            int oh0 = p0 / OW, ow0 = p0 % OW;
+            // A full block on one output row reads 16 consecutive input bytes per depth value (stride 1), or every
+            // other byte of 32 (stride 2).
+            bool oneRow = count == 16 && ow0 + 16 <= OW && StrideW <= 2;
+            var evenBytes = Vector128.Create((ushort)0xFF).AsInt16();
+            byte* lane = stackalloc byte[64];
+            int ic = 0, kh = 0, kw = 0;
+            for (int q = 0; q < k4; q++)
             {
-                for (int k = 0; k < depth; k++)
+                for (int j = 0; j < 4; j++)
                 {
-                    int ic = k / taps, kh = k % taps / KW, kw = k % KW;
-                    byte* dst = pp + (nint)(k >> 2) * posPad * 4 + (k & 3);
-                    byte* src = px + (nint)ic * plane;
-                    for (int oh = 0; oh < OH; oh++)
+                    byte* dst = lane + j * 16;
+                    if (4 * q + j >= depth)
                     {
-                        int ih = oh * StrideH - PadTop + kh * DilationH;
-                        byte* d = dst + (nint)oh * OW * 4;
-                        if ((uint)ih >= (uint)H)
-                        {
-                            for (int ow = 0; ow < OW; ow++) d[ow * 4] = pad;
-                            continue;
-                        }
-                        byte* row = src + (nint)ih * W;
-                        int offset = kw * DilationW - PadLeft;
-                        int first = Conv.FirstValid(offset, StrideW), end = Conv.EndValid(offset, StrideW, W, OW);
-                        int ow2 = 0;
-                        for (; ow2 < Math.Min(first, OW); ow2++) d[ow2 * 4] = pad;
+                        Vector128.Create(pad).Store(dst);
+                        continue;
+                    }
+                    byte* src = xg + (nint)ic * plane;
+                    int rowOffset = kh * DilationH - PadTop, colOffset = kw * DilationW - PadLeft;
+                    int ih = oh0 * StrideH + rowOffset, iw = ow0 * StrideW + colOffset;
+                    if (oneRow && (uint)ih < (uint)H && iw >= 0 && iw + 16 * StrideW <= W)
+                    {
+                        byte* row = src + (nint)ih * W + iw;
                         if (StrideW == 1)
                         {
-                            byte* s = row + offset;
-                            for (; ow2 < end; ow2++) d[ow2 * 4] = s[ow2];
+                            Vector128.Load(row).Store(dst);
                         }
                         else
                         {
-                            for (; ow2 < end; ow2++) d[ow2 * 4] = row[ow2 * StrideW + offset];
+                            var even0 = Vector128.Load(row).AsInt16() & evenBytes;
+                            var even1 = Vector128.Load(row + 16).AsInt16() & evenBytes;
+                            Sse2.PackUnsignedSaturate(even0, even1).Store(dst);
                         }
-                        for (ow2 = Math.Max(ow2, end); ow2 < OW; ow2++) d[ow2 * 4] = pad;
                     }
+                    else
+                    {
+                        int oh = oh0, ow = ow0;
+                        for (int t = 0; t < 16; t++)
+                        {
+                            byte v = pad;
+                            if (t < count)
+                            {
+                                int r = oh * StrideH + rowOffset, c = ow * StrideW + colOffset;
+                                if ((uint)r < (uint)H && (uint)c < (uint)W) v = src[(nint)r * W + c];
+                                if (++ow == OW) { ow = 0; oh++; }
+                            }
+                            dst[t] = v;
+                        }
+                    }
+                    if (++kw == KW) { kw = 0; if (++kh == KH) { kh = 0; ic++; } }
                 }
+                // Interleave the four depth values' 16 positions into [16][4].
+                var d0 = Vector128.Load(lane);
+                var d1 = Vector128.Load(lane + 16);
+                var d2 = Vector128.Load(lane + 32);
+                var d3 = Vector128.Load(lane + 48);
+                var lo01 = Sse2.UnpackLow(d0, d1).AsUInt16();
+                var hi01 = Sse2.UnpackHigh(d0, d1).AsUInt16();
+                var lo23 = Sse2.UnpackLow(d2, d3).AsUInt16();
+                var hi23 = Sse2.UnpackHigh(d2, d3).AsUInt16();
+                byte* o = packed + (nint)q * 64;
+                Sse2.UnpackLow(lo01, lo23).AsByte().Store(o);
+                Sse2.UnpackHigh(lo01, lo23).AsByte().Store(o + 16);
+                Sse2.UnpackLow(hi01, hi23).AsByte().Store(o + 32);
+                Sse2.UnpackHigh(hi01, hi23).AsByte().Store(o + 48);
             }
         }
 

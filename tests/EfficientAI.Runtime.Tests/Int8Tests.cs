@@ -222,6 +222,9 @@ public class Int8Tests
     [InlineData(1, 6, 8, 8, 6, 3, 3, 1, 2, 1, 1, 2, 1, 6)]
     [InlineData(1, 17, 5, 5, 19, 1, 1, 1, 1, 0, 0, 1, 1, 1)]
     [InlineData(1, 16, 24, 30, 33, 1, 1, 1, 1, 0, 0, 1, 1, 1)]
+    [InlineData(1, 8, 20, 40, 13, 3, 3, 1, 1, 1, 1, 1, 1, 1)] // 16-position blocks in one row, one spanning two rows, 13 channels
+    [InlineData(1, 5, 9, 37, 7, 3, 3, 1, 1, 0, 2, 1, 2, 1)] // dilated taps, left padding only
+    [InlineData(1, 4, 12, 70, 32, 3, 3, 2, 2, 1, 1, 1, 1, 1)] // stride 2: every other byte of 32
     public void FloatConvPathsAgreeBitForBit(int n, int c, int h, int w, int m, int kH, int kW, int sH, int sW, int pT, int pL, int dH, int dW, int group)
     {
         // The channel-major VNNI path against the position-major one (same integers, same float epilogue).
