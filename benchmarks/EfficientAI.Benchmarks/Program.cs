@@ -1,4 +1,4 @@
-// dotnet run -c Release --project benchmarks/EfficientAI.Benchmarks -- [models|kernels|moe|all|sparse|sparse-conv|sparse-rows] [--short] [--models a,b]
+// dotnet run -c Release --project benchmarks/EfficientAI.Benchmarks -- [models|kernels|int8|moe|all|sparse|sparse-conv|sparse-rows] [--short] [--models a,b]
 // Runs in-process (one process, one run: every side-by-side ratio comes from the same conditions) and prints,
 // after BenchmarkDotNet's own tables, the ratio ours/ORT per model with the geometric mean, and GEMM GFLOP/s
 // against the measured FMA peak.
@@ -76,6 +76,22 @@ if (what is "sparse" or "sparse-conv" or "sparse-rows")
         report.Add(string.Create(CultureInfo.InvariantCulture,
             $"| {group.Key.Item1} | {group.Key.Item2:0.##} | {Us(MedianUs(dense))} | {Us(MedianUs(csr))} | {MedianUs(csr) / MedianUs(dense):F2} |"));
     }
+}
+if (what is "int8")
+{
+    // Not part of "all": int8 against our own float (issue target: at least 2x on Conv/Gemm-heavy models).
+    var summary = BenchmarkRunner.Run<Int8Benchmarks>(config);
+    report.Add("| model | EfficientAI float | EfficientAI int8 | int8/float | allocated/op (int8) |");
+    report.Add("|---|---:|---:|---:|---:|");
+    foreach (var group in summary.Reports.Where(r => r.ResultStatistics is not null).GroupBy(r => (string)r.BenchmarkCase.Parameters["Model"]))
+    {
+        var f = group.FirstOrDefault(r => r.BenchmarkCase.Descriptor.WorkloadMethod.Name == "Float");
+        var q = group.FirstOrDefault(r => r.BenchmarkCase.Descriptor.WorkloadMethod.Name == "Int8");
+        if (f is null || q is null) continue;
+        report.Add(string.Create(CultureInfo.InvariantCulture,
+            $"| {group.Key} | {Us(MedianUs(f))} | {Us(MedianUs(q))} | {MedianUs(q) / MedianUs(f):F2} | {q.GcStats.GetBytesAllocatedPerOperation(q.BenchmarkCase) ?? -1} B |"));
+    }
+    report.Add("");
 }
 if (what is "moe")
 {
