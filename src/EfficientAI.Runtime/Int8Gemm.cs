@@ -204,8 +204,30 @@ public static class Int8Gemm
             byte* r0 = a + (nint)i * lda;
             if (rows == 1)
             {
-                // A lone row (a batch-1 fully connected layer): one row's work, not four.
-                for (int j = 0; j < n; j += ColumnBlock)
+                // A lone row (a batch-1 fully connected layer): one row's work, not four. Four column blocks at a time
+                // keep eight independent sums in flight (vpdpbusd's latency), then single blocks.
+                int j = 0;
+                for (; j + 4 * ColumnBlock <= n; j += 4 * ColumnBlock)
+                {
+                    Vector256<int> s0 = default, s1 = default, s2 = default, s3 = default, s4 = default, s5 = default, s6 = default, s7 = default;
+                    sbyte* bq = b + (nint)j * 4;
+                    for (int p = 0; p < k; p += 4, bq += nPad * 4)
+                    {
+                        var aq = Vector256.Create(Quad(r0, p, k, flip)).AsByte();
+                        s0 = AvxVnni.MultiplyWideningAndAdd(s0, aq, Vector256.Load(bq));
+                        s1 = AvxVnni.MultiplyWideningAndAdd(s1, aq, Vector256.Load(bq + 32));
+                        s2 = AvxVnni.MultiplyWideningAndAdd(s2, aq, Vector256.Load(bq + 64));
+                        s3 = AvxVnni.MultiplyWideningAndAdd(s3, aq, Vector256.Load(bq + 96));
+                        s4 = AvxVnni.MultiplyWideningAndAdd(s4, aq, Vector256.Load(bq + 128));
+                        s5 = AvxVnni.MultiplyWideningAndAdd(s5, aq, Vector256.Load(bq + 160));
+                        s6 = AvxVnni.MultiplyWideningAndAdd(s6, aq, Vector256.Load(bq + 192));
+                        s7 = AvxVnni.MultiplyWideningAndAdd(s7, aq, Vector256.Load(bq + 224));
+                    }
+                    int* cj = c + (nint)i * ldc + j;
+                    s0.Store(cj); s1.Store(cj + 8); s2.Store(cj + 16); s3.Store(cj + 24);
+                    s4.Store(cj + 32); s5.Store(cj + 40); s6.Store(cj + 48); s7.Store(cj + 56);
+                }
+                for (; j < n; j += ColumnBlock)
                 {
                     Vector256<int> s0 = default, s1 = default;
                     sbyte* bq = b + (nint)j * 4;

@@ -10,7 +10,7 @@ public class Int8Tests
     // Odd sizes hit every row, column-block and depth tail; k = 1..3 is a lone partial quad.
     private static readonly (int M, int N, int K)[] Sizes =
     {
-        (1, 1, 1), (1, 17, 33), (3, 7, 5), (4, 16, 8), (5, 33, 3), (7, 65, 17), (17, 31, 300), (2, 130, 2), (9, 5, 1027),
+        (1, 1, 1), (1, 17, 33), (1, 130, 37), (1, 64, 5), (3, 7, 5), (4, 16, 8), (5, 33, 3), (7, 65, 17), (17, 31, 300), (2, 130, 2), (9, 5, 1027),
     };
 
     public static IEnumerable<object[]> Paths() =>
