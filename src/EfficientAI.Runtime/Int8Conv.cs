@@ -77,12 +77,13 @@ public static class Int8Conv
     /// <summary>
     /// Float output of an int8 layer: y = (sum + intBias[ch]) * multiplier[ch] * xScale + bias[ch], with sums as in
     /// <see cref="ToInt32"/>. intBias (empty: none) is a bias quantized with scale xScale * multiplier[ch], added to the
-    /// int32 sums; bias (empty: none) is added in float.
+    /// int32 sums; bias (empty: none) is added in float; activation is applied last (in registers where it can be).
     /// </summary>
     public static void ToFloat(ReadOnlySpan<byte> x, bool xSigned, int xZero, float xScale, ReadOnlySpan<sbyte> packedW, ReadOnlySpan<int> colSums,
         ReadOnlySpan<float> multiplier, ReadOnlySpan<float> bias, Span<float> y, Span<byte> scratch,
         int n, int c, int h, int w, int m, int kH, int kW, int oH, int oW,
-        int strideH, int strideW, int padTop, int padLeft, int dilationH, int dilationW, int group, ReadOnlySpan<int> intBias = default)
+        int strideH, int strideW, int padTop, int padLeft, int dilationH, int dilationW, int group, ReadOnlySpan<int> intBias = default,
+        Activation activation = default)
     {
         if (!intBias.IsEmpty && intBias.Length < m) ThrowHelper.Argument("intBias is shorter than m.");
         var shape = new Geometry(n, c, h, w, m, kH, kW, oH, oW, strideH, strideW, padTop, padLeft, dilationH, dilationW, group);
@@ -92,7 +93,8 @@ public static class Int8Conv
         if (AvxVnni.IsSupported && !xSigned && !ForceRowMajor)
         {
             for (int img = 0; img < n; img++)
-                for (int g = 0; g < group; g++) shape.ChannelMajorVnni(x, xZero, xScale, packedW, colSums, multiplier, bias, y, scratch, img, g, intBias);
+                for (int g = 0; g < group; g++) shape.ChannelMajorVnni(x, xZero, xScale, packedW, colSums, multiplier, bias, y, scratch, img, g, intBias, activation);
+            if (!activation.InRegisters) activation.Apply(y.Slice(0, n * m * positions));
             return;
         }
         ReadOnlySpan<int> noZeros = stackalloc int[1];
@@ -107,6 +109,7 @@ public static class Int8Conv
                 var bg = bias.IsEmpty ? bias : bias.Slice(g * mg, mg);
                 Quantize.ToFloat(acc, mg, multiplier.Slice(g * mg, mg), xScale, bg, yg, positions, mg, false, true);
             }
+        activation.Apply(y.Slice(0, n * m * positions));
     }
 
     /// <summary>Tests set it to run the position-major path on machines that have the channel-major one.</summary>
@@ -140,8 +143,9 @@ public static class Int8Conv
         /// </summary>
         [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         public unsafe void ChannelMajorVnni(ReadOnlySpan<byte> x, int xZero, float xScale, ReadOnlySpan<sbyte> packedW, ReadOnlySpan<int> colSums,
-            ReadOnlySpan<float> multiplier, ReadOnlySpan<float> bias, Span<float> y, Span<byte> scratch, int img, int g, ReadOnlySpan<int> intBias)
+            ReadOnlySpan<float> multiplier, ReadOnlySpan<float> bias, Span<float> y, Span<byte> scratch, int img, int g, ReadOnlySpan<int> intBias, Activation activation)
         {
+            Activation regs = activation.InRegisters ? activation : Activation.None;
             int depth = Depth, positions = Positions, mg = Mg, plane = H * W;
             int k4 = (depth + 3) / 4, chPad = (mg + 15) / 16 * 16;
             int packedLength = Int8Gemm.PackedLength(depth, mg);
@@ -200,7 +204,7 @@ public static class Int8Conv
                                 int ch = oc + r;
                                 var (lo, hi) = r switch { 0 => (a00, a01), 1 => (a10, a11), 2 => (a20, a21), 3 => (a30, a31), 4 => (a40, a41), _ => (a50, a51) };
                                 // An int32 bias joins the zero-point term: (sum - (xZero * colSum - intBias)) = sum - xZero * colSum + intBias.
-                                StoreChannel(lo, hi, xZero * ps[ch] - (pib == null ? 0 : pib[ch]), pm[ch] * xScale, pb == null ? 0f : pb[ch], py + (nint)ch * positions + p0, count, block);
+                                StoreChannel(lo, hi, xZero * ps[ch] - (pib == null ? 0 : pib[ch]), pm[ch] * xScale, pb == null ? 0f : pb[ch], py + (nint)ch * positions + p0, count, block, regs);
                             }
                         }
                     }
@@ -208,15 +212,18 @@ public static class Int8Conv
             }
         }
 
-        /// <summary>The same arithmetic as Quantize.ToFloat: (sum - zeroTerm) * factor + bias, for 16 positions (count valid).</summary>
+        /// <summary>
+        /// The same arithmetic as Quantize.ToFloat: (sum - zeroTerm) * factor + bias, for 16 positions (count valid),
+        /// then an in-register activation (None, Relu, LeakyRelu or Clip).
+        /// </summary>
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        private static unsafe void StoreChannel(Vector256<int> lo, Vector256<int> hi, int zeroTerm, float factor, float bias, float* dst, int count, float* block)
+        private static unsafe void StoreChannel(Vector256<int> lo, Vector256<int> hi, int zeroTerm, float factor, float bias, float* dst, int count, float* block, Activation act)
         {
             var zero = Vector256.Create(zeroTerm);
             var f = Vector256.Create(factor);
             var b = Vector256.Create(bias);
-            var v0 = Vector256.ConvertToSingle(lo - zero) * f + b;
-            var v1 = Vector256.ConvertToSingle(hi - zero) * f + b;
+            var v0 = Activate(Vector256.ConvertToSingle(lo - zero) * f + b, act);
+            var v1 = Activate(Vector256.ConvertToSingle(hi - zero) * f + b, act);
             if (count == 16)
             {
                 v0.Store(dst);
@@ -227,6 +234,16 @@ public static class Int8Conv
             v1.Store(block + 8);
             for (int t = 0; t < count; t++) dst[t] = block[t];
         }
+
+        /// <summary>As the float kernels' epilogue: maxps/minps return their second operand on NaN, so NaN passes through.</summary>
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        private static Vector256<float> Activate(Vector256<float> v, Activation act) => act.Kind switch
+        {
+            ActivationKind.None => v,
+            ActivationKind.Relu => Avx.Max(Vector256<float>.Zero, v),
+            ActivationKind.LeakyRelu => Avx.Max(Vector256<float>.Zero, v) + Vector256.Create(act.Alpha) * Avx.Min(Vector256<float>.Zero, v),
+            _ => Avx.Min(Vector256.Create(act.Beta), Avx.Max(Vector256.Create(act.Alpha), v)),
+        };
 
         /// <summary>
         /// The patches of positions p0..p0+count-1 as [depth/4][16][4] bytes: for each depth value (channel, tap) the 16

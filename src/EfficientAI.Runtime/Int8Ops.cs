@@ -173,12 +173,13 @@ public static class Int8Ops
     /// <summary>
     /// A float Conv on int8 weights: x is quantized as in <see cref="FloatMatMul"/> (static scale, or dynamic when
     /// xScale is 0), convolved with the packed symmetric int8 weights, and y = sum * xScale * wScales[ch] + bias[ch]; with
-    /// intBias (static scale only), y = (sum + intBias[ch]) * xScale * wScales[ch] + bias[ch].
+    /// intBias (static scale only), y = (sum + intBias[ch]) * xScale * wScales[ch] + bias[ch]; then the activation.
     /// </summary>
     public static void FloatConv(ReadOnlySpan<float> x, float xScale, int xZero, ReadOnlySpan<sbyte> packedW, ReadOnlySpan<int> colSums,
         ReadOnlySpan<float> wScales, ReadOnlySpan<float> bias, Span<float> y, Span<byte> scratch,
         int n, int c, int h, int wi, int m, int kH, int kW, int oH, int oW,
-        int strideH, int strideW, int padTop, int padLeft, int dilationH, int dilationW, int group, ReadOnlySpan<int> intBias = default)
+        int strideH, int strideW, int padTop, int padLeft, int dilationH, int dilationW, int group, ReadOnlySpan<int> intBias = default,
+        Activation activation = default)
     {
         int count = n * c * h * wi;
         if (!intBias.IsEmpty && xScale == 0f) ThrowHelper.Argument("intBias needs a static activation scale.");
@@ -197,6 +198,6 @@ public static class Int8Ops
             Quantize.ToUInt8(x.Slice(0, count), scale, zeroPoint, xq, 1, 1, count);
         }
         Int8Conv.ToFloat(xq, false, xZero, xScale, packedW, colSums, wScales, bias, y, scratch.Slice(Align(count)),
-            n, c, h, wi, m, kH, kW, oH, oW, strideH, strideW, padTop, padLeft, dilationH, dilationW, group, intBias);
+            n, c, h, wi, m, kH, kW, oH, oW, strideH, strideW, padTop, padLeft, dilationH, dilationW, group, intBias, activation);
     }
 }

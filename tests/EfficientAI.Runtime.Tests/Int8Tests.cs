@@ -243,14 +243,14 @@ public class Int8Tests
         var multiplier = Enumerable.Range(0, m).Select(_ => 0.001f + 0.01f * (float)rng.NextDouble()).ToArray();
         var bias = TestUtil.RandomArray(rng, m);
         var scratch = new byte[Int8Conv.ScratchBytes(c, m, kH, kW, oH, oW, group)];
-        float[] Run(bool rowMajor, int[]? intBias = null)
+        float[] Run(bool rowMajor, int[]? intBias = null, Activation activation = default)
         {
             var y = new float[n * m * oH * oW];
             Array.Fill(y, float.NaN);
             Int8Conv.ForceRowMajor = rowMajor;
             try
             {
-                Int8Conv.ToFloat(x, false, 131, 0.02f, packed, colSums, multiplier, bias, y, scratch, n, c, h, w, m, kH, kW, oH, oW, sH, sW, pT, pL, dH, dW, group, intBias);
+                Int8Conv.ToFloat(x, false, 131, 0.02f, packed, colSums, multiplier, bias, y, scratch, n, c, h, w, m, kH, kW, oH, oW, sH, sW, pT, pL, dH, dW, group, intBias, activation);
             }
             finally
             {
@@ -261,6 +261,17 @@ public class Int8Tests
         var expected = Run(true);
         Assert.DoesNotContain(expected, float.IsNaN);
         Assert.Equal(expected, Run(false));
+
+        // Activations: in the channel-major path's registers (Relu, LeakyRelu, Clip) or after it (Sigmoid), the same
+        // values as the activation applied to the plain outputs.
+        Assert.Contains(expected, v => v < 0f);
+        foreach (var activation in new[] { Activation.Relu, new Activation(ActivationKind.LeakyRelu, 0.1f), new Activation(ActivationKind.Clip, -0.5f, 0.5f), new Activation(ActivationKind.Sigmoid) })
+        {
+            var activated = (float[])expected.Clone();
+            activation.Apply(activated);
+            Assert.Equal(activated, Run(false, null, activation));
+            Assert.Equal(activated, Run(true, null, activation));
+        }
 
         // An int32 bias (static quantization) is added to the sums: both paths agree bit for bit, and each output
         // moves by intBias[ch] * multiplier[ch] * xScale.

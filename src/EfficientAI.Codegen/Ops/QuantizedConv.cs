@@ -69,7 +69,8 @@ internal sealed class QuantizedConvOp : Operator
         bool intBias = ctx.Has(3) && ctx.Type(3) == DataType.Int32;
         string bias = ctx.Has(3) && !intBias ? ctx.In(3) : "default";
         ctx.W.Line($"{Int8Operands.Runtime}Int8Ops.FloatConv({ctx.In(0)}, {EmitContext.F(ctx.Float("x_scale", 0f))}, {EmitContext.I(ctx.Int("x_zero_point", 0))}, " +
-            $"{packedName}, {sumsName}, {ctx.In(2)}, {bias}, {ctx.Out(0)}, {Int8Operands.ScratchBytes(ctx)}, {string.Join(", ", g.Args.Select(a => EmitContext.I(a)))}{(intBias ? ", " + ctx.In(3) : "")});");
-        ctx.EmitActivation(ctx.Out(0)); // an activation fused into the float op before it was quantized
+            $"{packedName}, {sumsName}, {ctx.In(2)}, {bias}, {ctx.Out(0)}, {Int8Operands.ScratchBytes(ctx)}, {string.Join(", ", g.Args.Select(a => EmitContext.I(a)))}{(intBias ? ", " + ctx.In(3) : "")}" +
+            // An activation fused into the float op before it was quantized runs in the kernel's epilogue.
+            $"{(ctx.Node.Activation is null ? "" : ", activation: " + ctx.ActivationArgument)});");
     }
 }
