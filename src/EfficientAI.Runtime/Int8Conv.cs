@@ -258,6 +258,11 @@ public static class Int8Conv
             // A full block on one output row reads 16 consecutive input bytes per depth value (stride 1), or every
             // other byte of 32 (stride 2).
             bool oneRow = count == 16 && ow0 + 16 <= OW && StrideW <= 2;
+            // With unit strides and the output as wide as the input, positions are consecutive input bytes across row
+            // ends too (a 1x1 Conv's whole plane): a depth value whose column offset is 0 and whose rows are all inside
+            // reads 16 consecutive bytes from any block.
+            bool flat = count == 16 && StrideW == 1 && StrideH == 1 && OW == W;
+            int ohLast = (p0 + 15) / OW;
             var evenBytes = Vector128.Create((ushort)0xFF).AsInt16();
             byte* lane = stackalloc byte[64];
             int ic = 0, kh = 0, kw = 0;
@@ -287,6 +292,10 @@ public static class Int8Conv
                             var even1 = Vector128.Load(row + 16).AsInt16() & evenBytes;
                             Sse2.PackUnsignedSaturate(even0, even1).Store(dst);
                         }
+                    }
+                    else if (flat && colOffset == 0 && oh0 + rowOffset >= 0 && ohLast + rowOffset < H)
+                    {
+                        Vector128.Load(src + (nint)(oh0 + rowOffset) * W + ow0).Store(dst);
                     }
                     else
                     {

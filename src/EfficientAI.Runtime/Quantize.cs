@@ -116,8 +116,9 @@ public static class Quantize
     public static void Dynamic(ReadOnlySpan<float> x, Span<byte> y, out float scale, out byte zero)
     {
         if (y.Length < x.Length) ThrowHelper.Argument("y is shorter than x.");
-        float min = x.IsEmpty ? 0f : Math.Min(0f, TensorPrimitives.Min(x));
-        float max = x.IsEmpty ? 0f : Math.Max(0f, TensorPrimitives.Max(x));
+        var (lowest, highest) = MinMax(x);
+        float min = x.IsEmpty ? 0f : Math.Min(0f, lowest);
+        float max = x.IsEmpty ? 0f : Math.Max(0f, highest);
         scale = (max - min) / 255f;
         if (scale == 0f)
         {
@@ -129,12 +130,69 @@ public static class Quantize
         ToUInt8(x, scale, zero, y);
     }
 
+    /// <summary>
+    /// The smallest and largest of x in one pass (NaN for both when x holds a NaN, as TensorPrimitives.Min and Max
+    /// each return it); x is not empty.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static unsafe (float Min, float Max) MinMax(ReadOnlySpan<float> x)
+    {
+        if (!Avx512F.IsSupported || x.Length < 16) return x.IsEmpty ? (0f, 0f) : (TensorPrimitives.Min(x), TensorPrimitives.Max(x));
+        fixed (float* px = x)
+        {
+            var lo = Avx512F.LoadVector512(px);
+            var hi = lo;
+            var nan = Vector512<float>.Zero;
+            int i = 16;
+            for (; i + 16 <= x.Length; i += 16)
+            {
+                var v = Avx512F.LoadVector512(px + i);
+                lo = Avx512F.Min(lo, v);
+                hi = Avx512F.Max(hi, v);
+                nan |= Vector512.Equals(v, v) ^ Vector512<float>.AllBitsSet;
+            }
+            // The last 16 values again (overlapping is harmless for min and max).
+            var tail = Avx512F.LoadVector512(px + x.Length - 16);
+            lo = Avx512F.Min(lo, tail);
+            hi = Avx512F.Max(hi, tail);
+            nan |= Vector512.Equals(tail, tail) ^ Vector512<float>.AllBitsSet;
+            nan |= Vector512.Equals(lo, lo) ^ Vector512<float>.AllBitsSet; // a NaN in the first vector
+            if (nan != Vector512<float>.Zero) return (float.NaN, float.NaN);
+            float min = lo.GetElement(0), max = hi.GetElement(0);
+            for (int t = 1; t < 16; t++)
+            {
+                min = Math.Min(min, lo.GetElement(t));
+                max = Math.Max(max, hi.GetElement(t));
+            }
+            return (min, max);
+        }
+    }
+
     /// <summary>y = saturate(round(x / s) + z) as uint8, eight values at a time where AVX2 is there.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static unsafe void ToUInt8(ReadOnlySpan<float> x, float s, int z, Span<byte> y)
     {
         int i = 0;
-        if (Avx2.IsSupported && x.Length >= 8)
+        if (Avx512F.IsSupported && x.Length >= 16)
+        {
+            var scale = Vector512.Create(s);
+            var zero = Vector512.Create((float)z);
+            var lo = Vector512<float>.Zero;
+            var hi = Vector512.Create(255f);
+            fixed (float* px = x)
+            fixed (byte* py = y)
+            {
+                for (; i + 16 <= x.Length; i += 16)
+                {
+                    // Control 8: round to nearest even, no precision exception (ONNX's round, as Avx.RoundToNearestInteger).
+                    var v = Avx512F.RoundScale(Avx512F.Divide(Avx512F.LoadVector512(px + i), scale), 8) + zero;
+                    // maxps returns its second operand when the first is NaN: NaN saturates to 0 as in the scalar code.
+                    var q = Avx512F.ConvertToVector512Int32WithTruncation(Avx512F.Min(Avx512F.Max(v, lo), hi));
+                    Avx512F.ConvertToVector128Byte(q).Store(py + i); // values are 0..255: plain narrowing is exact
+                }
+            }
+        }
+        if (Avx2.IsSupported && x.Length - i >= 8)
         {
             var scale = Vector256.Create(s);
             var zero = Vector256.Create((float)z);

@@ -194,6 +194,35 @@ public class Int8Tests
         Assert.Equal((byte)0, zero);
     }
 
+    [Theory]
+    [InlineData(7)]
+    [InlineData(16)]
+    [InlineData(45)]
+    [InlineData(1000)]
+    public void DynamicQuantizationVectorsMatchTheScalarDefinition(int length)
+    {
+        // Lengths cover the 16-wide, 8-wide and scalar parts; every fourth value sits on a rounding tie.
+        var rng = new Random(length);
+        var x = new float[length];
+        for (int i = 0; i < length; i++) x[i] = i % 4 == 0 ? (rng.Next(-200, 200) + 0.5f) * (4f / 255f) : (float)(rng.NextDouble() * 8 - 4);
+        x[0] = -4f;
+        x[^1] = 4f;
+        var y = new byte[length];
+        Quantize.Dynamic(x, y, out float scale, out byte zero);
+        Assert.Equal(8f / 255f, scale);
+        for (int i = 0; i < length; i++)
+        {
+            float v = MathF.Round(x[i] / scale) + zero;
+            byte expected = v < 0 ? (byte)0 : v > 255 ? (byte)255 : (byte)v;
+            Assert.True(expected == y[i], $"x[{i}]={x[i]}: {y[i]} != {expected}");
+        }
+
+        // A NaN anywhere makes the range NaN, as TensorPrimitives.Min and Max report it.
+        x[length / 2] = float.NaN;
+        Quantize.Dynamic(x, y, out scale, out _);
+        Assert.True(float.IsNaN(scale));
+    }
+
     [Fact]
     public void VectorQuantizationMatchesTheScalarDefinition()
     {
@@ -225,6 +254,8 @@ public class Int8Tests
     [InlineData(1, 8, 20, 40, 13, 3, 3, 1, 1, 1, 1, 1, 1, 1)] // 16-position blocks in one row, one spanning two rows, 13 channels
     [InlineData(1, 5, 9, 37, 7, 3, 3, 1, 1, 0, 2, 1, 2, 1)] // dilated taps, left padding only
     [InlineData(1, 4, 12, 70, 32, 3, 3, 2, 2, 1, 1, 1, 1, 1)] // stride 2: every other byte of 32
+    [InlineData(1, 40, 20, 20, 9, 1, 1, 1, 1, 0, 0, 1, 1, 1)] // 1x1: blocks read across row ends
+    [InlineData(1, 3, 9, 10, 5, 3, 1, 1, 1, 1, 0, 1, 1, 1)] // 3x1 with row padding: blocks across row ends, top and bottom rows padded
     public void FloatConvPathsAgreeBitForBit(int n, int c, int h, int w, int m, int kH, int kW, int sH, int sW, int pT, int pL, int dH, int dW, int group)
     {
         // The channel-major VNNI path against the position-major one (same integers, same float epilogue).
