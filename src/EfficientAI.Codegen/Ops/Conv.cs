@@ -97,7 +97,40 @@ internal sealed class ConvOp : Operator
     /// and otherwise no larger than the Conv's own input or output tensor, so the scratch never dominates a small
     /// model's arena; at least one 16-pixel panel. Depthwise convolutions get one zero-padded input plane instead.
     /// </summary>
-    public override long ScratchFloats(OpContext ctx) => ScratchPerThread(ctx) * ThreadsFor(ctx);
+    public override long ScratchFloats(OpContext ctx) => UsesDirect(ctx) ? DirectScratchFloats(ctx) : ScratchPerThread(ctx) * ThreadsFor(ctx);
+
+    // Input channels up to which a Conv runs on the direct kernel (Conv.Conv2DDirect): a first layer's RGB(A).
+    private const int DirectMaxChannels = 4;
+
+    // Conv.DirectMaxDepth: the direct kernel's offset table lives on the stack.
+    private const int DirectMaxDepth = 1024;
+
+    /// <summary>
+    /// A 2-D Conv of one group on at most 4 input channels and 4+ outputs (a first layer) runs on the direct kernel:
+    /// phase planes of its input in scratch and an implicit GEMM reading them in place, where im2col's gather of a
+    /// c kH kW-deep panel took as long as the GEMM (BlazeFace's 3-channel 5x5 stride 2: 200 -> 99 us).
+    /// </summary>
+    private static bool UsesDirect(OpContext ctx)
+    {
+        var x = InputShape(ctx);
+        var w = ctx.Shape(1);
+        return x.Length == 4 && ctx.Int("group", 1) == 1 && x[1] <= DirectMaxChannels && w[0] >= 4
+            && (long)x[1] * w[2] * w[3] <= DirectMaxDepth && Shape.Elements(ctx.Output(0).RequireShape) > 0 && !Pruned(ctx);
+    }
+
+    /// <summary>Mostly zero constant weights (Prune), which Emit gives to the sparse im2col kernel.</summary>
+    private static bool Pruned(OpContext ctx) => ctx.Const(1) is { Type: DataType.Float } weight && SparseWeights.Sparsity(weight) >= SparseWeights.ConvMinSparsity;
+
+    /// <summary>Conv.DirectScratchFloats: one image's phase planes, shared by every thread.</summary>
+    private static long DirectScratchFloats(OpContext ctx)
+    {
+        var x = InputShape(ctx);
+        var y = ctx.Output(0).RequireShape;
+        var win = Window.Resolve(ctx, x.Skip(2).ToArray(), ctx.IntArray("kernel_shape") ?? ctx.Shape(1).Skip(2).ToArray());
+        long rows = y[2] + (long)(win.Kernel[0] - 1) * win.Dilations[0] / win.Strides[0];
+        long width = (y[3] + 31L) / 32 * 32 + (long)(win.Kernel[1] - 1) * win.Dilations[1] / win.Strides[1];
+        return (long)x[1] * win.Strides[0] * win.Strides[1] * rows * width;
+    }
 
     private long ScratchPerThread(OpContext ctx)
     {
@@ -244,6 +277,14 @@ internal sealed class ConvOp : Operator
             ctx.W.Line($"global::EfficientAI.Runtime.Conv.Conv2DWinograd({ctx.In(0)}, {transformed}, {bias}, {ctx.Out(0)}, " +
                 $"{I(x[0])}, {I(x[1])}, {I(h)}, {I(wi)}, {I(w[0])}, {I(oH)}, {I(oW)}, {I(win.PadBegin[0])}, {I(win.PadBegin[1])}, {I(dilation)}, " +
                 $"{ctx.Scratch}, {ctx.ActivationArgument}{(ThreadsFor(ctx) > 1 ? $", threads: {ThreadsFor(ctx)}" : "")});");
+            return;
+        }
+        if (UsesDirect(ctx))
+        {
+            ctx.W.Line($"global::EfficientAI.Runtime.Conv.Conv2DDirect({ctx.In(0)}, {ctx.In(1)}, {bias}, {ctx.Out(0)}, " +
+                $"{I(x[0])}, {I(x[1])}, {I(h)}, {I(wi)}, {I(w[0])}, {I(kH)}, {I(kW)}, {I(oH)}, {I(oW)}, {I(win.Strides[0])}, {I(win.Strides[1])}, " +
+                $"{I(win.PadBegin[0])}, {I(win.PadBegin[1])}, {I(win.Dilations[0])}, {I(win.Dilations[1])}, {ctx.Scratch}, {ctx.ActivationArgument}" +
+                $"{(ctx.Node.ChannelsLastInput ? ", channelsLast: true" : "")}{(ThreadsFor(ctx) > 1 ? $", threads: {ThreadsFor(ctx)}" : "")});");
             return;
         }
         ctx.W.Line($"global::EfficientAI.Runtime.Conv.Conv2D({ctx.In(0)}, {ctx.In(1)}, {bias}, {ctx.Out(0)}, " +
