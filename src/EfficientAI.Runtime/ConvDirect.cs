@@ -144,9 +144,9 @@ public static partial class Conv
                 nint ldt = cols == 2 * vw ? outPlane : 2 * vw;
                 float* wt = j.W + (nint)oc * j.Depth;
                 float* bias = j.Bias == null ? null : j.Bias + oc;
-                if (rowsHere == 6) DirectTile<TS, TV, Rows6>(wt, j.Depth, b, j.Offsets, target, ldt, bias, j.Activation);
-                else if (rowsHere == 4) DirectTile<TS, TV, Rows4>(wt, j.Depth, b, j.Offsets, target, ldt, bias, j.Activation);
-                else DirectTile<TS, TV, Rows1>(wt, j.Depth, b, j.Offsets, target, ldt, bias, j.Activation);
+                if (rowsHere == 6) DirectTile<TS, TV, TileRows6>(wt, j.Depth, b, j.Offsets, target, ldt, bias, j.Activation);
+                else if (rowsHere == 4) DirectTile<TS, TV, TileRows4>(wt, j.Depth, b, j.Offsets, target, ldt, bias, j.Activation);
+                else DirectTile<TS, TV, TileRows1>(wt, j.Depth, b, j.Offsets, target, ldt, bias, j.Activation);
                 if (target == tail)
                     for (int r = 0; r < rowsHere; r++)
                         new ReadOnlySpan<float>(tail + r * 2 * vw, cols).CopyTo(new Span<float>(yt + r * outPlane, cols));
@@ -155,16 +155,12 @@ public static partial class Conv
         }
     }
 
-    private interface ITileRows { static abstract int Count { get; } }
-    private struct Rows6 : ITileRows { public static int Count => 6; }
-    private struct Rows4 : ITileRows { public static int Count => 4; }
-    private struct Rows1 : ITileRows { public static int Count => 1; }
-
     /// <summary>
     /// R rows x 2 vectors of output: y[r][col] = act(bias[r] + sum_p wt[r * depth + p] * b[offsets[p] + col]). The
     /// unused rows' accumulators are dead code once R is known.
     /// </summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    // Optimized on its own: three instantiations are too many to inline into DirectRow, and tier-0 code is slow.
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static unsafe void DirectTile<TS, TV, R>(float* wt, int depth, float* b, int* offsets, float* y, nint ldy, float* bias, Activation act)
         where TS : struct, ISimd<TV> where TV : struct where R : struct, ITileRows
     {
