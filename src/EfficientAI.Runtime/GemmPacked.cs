@@ -168,7 +168,9 @@ public static partial class Gemm
 
         for (int i = 0; i < m;)
         {
-            int rows = m - i >= TileRows ? TileRows : 1;
+            // Remainder rows in 4- and 2-row tiles: a 1-row tile keeps only 2 (8 with its k phases) chains and per-row
+            // broadcasts, so 28 rows as 4 x 6 + 4 x 1 spent a third of their time on the last four.
+            int rows = m - i >= TileRows ? TileRows : m - i >= 4 ? 4 : m - i >= 2 ? 2 : 1;
             float* yi = y + i * ldy + j0;
             float* target = yi;
             nint ldt = ldy;
@@ -184,6 +186,8 @@ public static partial class Gemm
             }
             float* rowBias = step.First && step.RowBias != null ? step.RowBias + i : null;
             if (rows == TileRows) Tile6x2<TS, TV>(a + i * lda, lda, b, second, ldb, target, ldt, kc, step.First, bias, rowBias, regs);
+            else if (rows == 4) TileRx2<TS, TV, TileRows4>(a + i * lda, lda, b, second, ldb, target, ldt, kc, step.First, bias, rowBias, regs);
+            else if (rows == 2) TileRx2<TS, TV, TileRows2>(a + i * lda, lda, b, second, ldb, target, ldt, kc, step.First, bias, rowBias, regs);
             else Tile1x2<TS, TV>(a + i * lda, b, second, ldb, target, kc, step.First, bias, rowBias, regs);
             if (!full)
             {
@@ -250,6 +254,41 @@ public static partial class Gemm
         TS.Store(y, Finish<TS, TV>(c50, y, first, bias, rowBias == null ? null : rowBias + 5, act)); TS.Store(y + w, Finish<TS, TV>(c51, y + w, first, bias1, rowBias == null ? null : rowBias + 5, act));
     }
 
+    // 4 or 2 rows x 2 vectors for the rows past the last whole 6-row tile; R's unused rows are dead code once R is known.
+    // Not inlined into Columns (the JIT declines a third tile there), so optimized on its own: tier-0 code ran 3x slower.
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static unsafe void TileRx2<TS, TV, R>(float* a, nint lda, float* b, nint second, nint ldb, float* y, nint ldy, int kc,
+        bool first, float* bias, float* rowBias, Activation act) where TS : struct, ISimd<TV> where TV : struct where R : struct, ITileRows
+    {
+        int w = TS.Count;
+        TV c00 = default, c01 = default, c10 = default, c11 = default, c20 = default, c21 = default, c30 = default, c31 = default;
+        float* a0 = a, a1 = a + lda, a2 = a + 2 * lda, a3 = a + 3 * lda;
+        for (int p = 0; p < kc; p++)
+        {
+            TV b0 = TS.Load(b), b1 = TS.Load(b + second);
+            TV av = TS.Splat(a0[p]);
+            c00 = TS.Fma(av, b0, c00); c01 = TS.Fma(av, b1, c01);
+            av = TS.Splat(a1[p]);
+            c10 = TS.Fma(av, b0, c10); c11 = TS.Fma(av, b1, c11);
+            if (R.Count > 2)
+            {
+                av = TS.Splat(a2[p]);
+                c20 = TS.Fma(av, b0, c20); c21 = TS.Fma(av, b1, c21);
+                av = TS.Splat(a3[p]);
+                c30 = TS.Fma(av, b0, c30); c31 = TS.Fma(av, b1, c31);
+            }
+            b += ldb;
+        }
+        float* bias1 = bias == null ? null : bias + w;
+        TS.Store(y, Finish<TS, TV>(c00, y, first, bias, rowBias == null ? null : rowBias + 0, act)); TS.Store(y + w, Finish<TS, TV>(c01, y + w, first, bias1, rowBias == null ? null : rowBias + 0, act)); y += ldy;
+        TS.Store(y, Finish<TS, TV>(c10, y, first, bias, rowBias == null ? null : rowBias + 1, act)); TS.Store(y + w, Finish<TS, TV>(c11, y + w, first, bias1, rowBias == null ? null : rowBias + 1, act)); y += ldy;
+        if (R.Count > 2)
+        {
+            TS.Store(y, Finish<TS, TV>(c20, y, first, bias, rowBias == null ? null : rowBias + 2, act)); TS.Store(y + w, Finish<TS, TV>(c21, y + w, first, bias1, rowBias == null ? null : rowBias + 2, act)); y += ldy;
+            TS.Store(y, Finish<TS, TV>(c30, y, first, bias, rowBias == null ? null : rowBias + 3, act)); TS.Store(y + w, Finish<TS, TV>(c31, y + w, first, bias1, rowBias == null ? null : rowBias + 3, act));
+        }
+    }
+
     // One row: four k phases with their own accumulators give 8 independent chains (a batch-1 GEMV is all this tile).
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static unsafe void Tile1x2<TS, TV>(float* a, float* b, nint second, nint ldb, float* y, int kc,
@@ -310,3 +349,14 @@ public static partial class Gemm
         }
     }
 }
+
+/// <summary>Rows of a register tile, as a type so each tile size compiles to its own code with the unused rows removed.</summary>
+internal interface ITileRows
+{
+    static abstract int Count { get; }
+}
+
+internal struct TileRows6 : ITileRows { public static int Count => 6; }
+internal struct TileRows4 : ITileRows { public static int Count => 4; }
+internal struct TileRows2 : ITileRows { public static int Count => 2; }
+internal struct TileRows1 : ITileRows { public static int Count => 1; }

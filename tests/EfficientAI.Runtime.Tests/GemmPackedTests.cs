@@ -12,6 +12,7 @@ public class GemmPackedTests
     private static readonly (int M, int N, int K)[] Sizes =
     {
         (1, 1, 1), (1, 10, 784), (1, 128, 37), (2, 3, 5), (6, 16, 8), (7, 33, 17), (13, 48, 300), (5, 47, 600), (12, 70, 64), (19, 130, 3),
+        (10, 40, 33), (9, 20, 260), (28, 32, 24), // remainders past the 6-row tiles in 4- and 2-row tiles
     };
 
     public static IEnumerable<object[]> Widths() => new[] { new object[] { 16 }, new object[] { 8 }, new object[] { 4 }, new object[] { 1 } };
