@@ -73,7 +73,7 @@ public class QdqExportTests
     {
         var graph = qdq.Graph;
         var init = graph.Initializer.ToDictionary(t => t.Name);
-        var last = graph.Node.Last(n => n.OpType is "MatMul" or "MatMulInteger");
+        var last = graph.Node.Last(n => n.OpType is "MatMul" or "MatMulInteger" or "Gemm");
         var producers = graph.Node.SelectMany(n => n.Output.Select(o => (o, n))).ToDictionary(p => p.o, p => p.n);
         // The weights: MatMulInteger reads them directly; MatMul through their DequantizeLinear.
         var wq = last.OpType == "MatMulInteger" ? init[last.Input[1]] : init[producers[last.Input[1]].Input[0]];
@@ -81,7 +81,7 @@ public class QdqExportTests
         var q = wq.RawData.ToByteArray().Select(b => (sbyte)b).ToArray();
         float[] wScale;
         float xScale;
-        if (last.OpType == "MatMul")
+        if (last.OpType is "MatMul" or "Gemm")
         {
             wScale = Floats(init[producers[last.Input[1]].Input[1]]);
             xScale = Floats(init[producers[last.Input[0]].Input[1]])[0];

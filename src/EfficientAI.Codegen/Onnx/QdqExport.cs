@@ -256,6 +256,7 @@ internal static class QdqExport
                     c.Attribute.AddRange(convAttributes);
                 }
                 else if (b is null) Add("MatMul", baseName, new[] { xd, wd }, new[] { output });
+                else if (rank == 2) Add("Gemm", baseName, new[] { xd, wd, b }, new[] { output }); // the QDQ Gemm form, bias DQ as C
                 else
                 {
                     string product = Fresh(output + "_product");
