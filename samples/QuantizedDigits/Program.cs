@@ -15,6 +15,7 @@ var variants = new (string Name, Action<float[], float[]> Infer, int Arena, long
     ("int8 (dynamic activations)", (x, y) => DigitsInt8.Infer(x, y), DigitsInt8.ArenaBytes, DigitsInt8.WeightBytes),
     ("int8 (static, MinMax)", (x, y) => DigitsInt8MinMax.Infer(x, y), DigitsInt8MinMax.ArenaBytes, DigitsInt8MinMax.WeightBytes),
     ("int8 (static, Percentile 99.99)", (x, y) => DigitsInt8Percentile.Infer(x, y), DigitsInt8Percentile.ArenaBytes, DigitsInt8Percentile.WeightBytes),
+    ("int8 (static, Entropy)", (x, y) => DigitsInt8Entropy.Infer(x, y), DigitsInt8Entropy.ArenaBytes, DigitsInt8Entropy.WeightBytes),
     ("50% pruned, per layer", (x, y) => DigitsPrunedLayer.Infer(x, y), DigitsPrunedLayer.ArenaBytes, DigitsPrunedLayer.WeightBytes),
     ("50% pruned, per layer, output layer kept", (x, y) => DigitsPrunedLayerKeepOutput.Infer(x, y), DigitsPrunedLayerKeepOutput.ArenaBytes, DigitsPrunedLayerKeepOutput.WeightBytes),
     ("50% pruned, global", (x, y) => DigitsPrunedGlobal.Infer(x, y), DigitsPrunedGlobal.ArenaBytes, DigitsPrunedGlobal.WeightBytes),

@@ -131,6 +131,25 @@ internal static class ModelCompiler
         }
     }
 
+    /// <summary>
+    /// The graph of a successful compile written as an ONNX model with its int8 layers in QDQ form (<see cref="QdqExport"/>),
+    /// so ONNX Runtime can run the very quantized model the generated code runs; or the EAI0305 diagnostic that refuses it.
+    /// </summary>
+    public static (byte[]? Model, DiagnosticInfo? Error) ExportQdq(Result result, string path)
+    {
+        if (result.Graph is null || result.Output.Diagnostics.Any(d => d.IsError))
+            return (null, new DiagnosticInfo(DiagnosticDescriptors.QdqExportRefused.Id, path,
+                new[] { Path.GetFileName(path), "the model did not compile" }.ToEquatableArray()));
+        try
+        {
+            return (QdqExport.Write(result.Graph).ToByteArray(), null);
+        }
+        catch (CompileError e)
+        {
+            return (null, new DiagnosticInfo(e.Descriptor.Id, path, new[] { Path.GetFileName(path) }.Concat(e.Arguments ?? new[] { e.Message }).ToArray().ToEquatableArray()));
+        }
+    }
+
     /// <summary>Every op the compiler lacks, grouped by type, with node names and the imported opset: one build lists them all.</summary>
     private static List<(string Op, string Where)> Unsupported(Graph graph)
     {

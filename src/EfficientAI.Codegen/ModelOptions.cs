@@ -183,10 +183,11 @@ internal sealed record ModelOptions(
     {
         var text = CalibrationMethod.Trim();
         if (text.Length == 0 || text.Equals("MinMax", StringComparison.OrdinalIgnoreCase)) return new Passes.CalibrationMethod(false, 100);
+        if (text.Equals("Entropy", StringComparison.OrdinalIgnoreCase)) return new Passes.CalibrationMethod(false, 100, Entropy: true);
         int eq = text.IndexOf('=');
         var name = (eq >= 0 ? text.Substring(0, eq) : text).Trim();
         if (!name.Equals("Percentile", StringComparison.OrdinalIgnoreCase))
-            throw new CompileError(DiagnosticDescriptors.InvalidOption, $"CalibrationMethod: '{text}' is not MinMax, Percentile or Percentile=<p> (e.g. Percentile=99.99)");
+            throw new CompileError(DiagnosticDescriptors.InvalidOption, $"CalibrationMethod: '{text}' is not MinMax, Entropy, Percentile or Percentile=<p> (e.g. Percentile=99.99)");
         if (eq < 0) return new Passes.CalibrationMethod(true, Passes.CalibrationMethod.DefaultPercentile);
         var value = text.Substring(eq + 1).Trim();
         if (!double.TryParse(value, NumberStyles.Float, CultureInfo.InvariantCulture, out var p) || !(p > 50 && p <= 100))

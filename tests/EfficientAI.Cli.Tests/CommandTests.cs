@@ -143,6 +143,19 @@ public class CommandTests
     }
 
     [Fact]
+    public void Compile_WritesTheQdqModel()
+    {
+        var path = Path.Combine(Eai.NewDir("qdq"), "mlp.qdq.onnx");
+        var r = Eai.Run("compile", TestModels.Mlp(), "--quantize", "int8", "--qdq-out", path);
+        Assert.Equal(0, r.Exit);
+        Assert.Contains("wrote " + path, r.Out);
+        // Without calibration the int8 layers are written in dynamic form.
+        var text = System.Text.Encoding.ASCII.GetString(File.ReadAllBytes(path));
+        Assert.Contains("DynamicQuantizeLinear", text);
+        Assert.Contains("MatMulInteger", text);
+    }
+
+    [Fact]
     public void Compile_RequiresAnOutputFolder() =>
         Assert.Equal(ExitCodes.UsageError, Eai.Run("compile", TestModels.Mlp()).Exit);
 

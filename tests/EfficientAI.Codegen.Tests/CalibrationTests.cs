@@ -343,6 +343,7 @@ public class CalibrationTests
     [Theory]
     [InlineData("MinMax")]
     [InlineData("Percentile")]
+    [InlineData("Entropy")]
     public void DigitsCnnKeepsItsAccuracyWithStaticCalibration(string method)
     {
         var root = Snapshot.RepoRoot();

@@ -57,6 +57,12 @@ internal static class DiagnosticDescriptors
         "'{0}': Calibration is set but Quantize is not int8, so the model stays float and its calibration files are not read. Set Quantize=\"int8\" to use them.",
         Category, DiagnosticSeverity.Info, isEnabledByDefault: true);
 
+    public static readonly DiagnosticDescriptor QdqExportRefused = Error("EAI0305", "QDQ export refused",
+        "'{0}': the quantized graph cannot be written as a QDQ ONNX model: {1}");
+
+    public static readonly DiagnosticDescriptor QdqLayerLeftFloat = new("EAI0306", "QDQ layer left in float",
+        "'{0}': {1}", Category, DiagnosticSeverity.Info, isEnabledByDefault: true);
+
     public static readonly DiagnosticDescriptor InvalidPruningOption = Error("EAI0350", "Invalid pruning option",
         "'{0}': pruning option {1}: {2}. Prune and PruneStructured take a fraction in [0, 1) (e.g. 0.5), PruneScope layer or global, PruneExclude a regular expression.");
 

@@ -15,13 +15,19 @@ namespace EfficientAI.Codegen.Passes;
 internal sealed record LayerQuantization(string Node, string OpType, bool Quantized, string Reason, int Channels, float MinWeightScale, float MaxWeightScale, double WeightSqnrDb,
     float InputScale = 0f, int InputZeroPoint = 0, double OutputSqnrDb = double.NaN);
 
-/// <summary>How calibration turns a layer input's observed values into a range: MinMax, or Percentile (clips the tails).</summary>
-internal sealed record CalibrationMethod(bool Percentile, double P)
+/// <summary>
+/// How calibration turns a layer input's observed values into a range: MinMax, Percentile (clips the tails), or Entropy
+/// (the clipping threshold whose quantized histogram is closest to the observed one in KL divergence, as TensorRT).
+/// </summary>
+internal sealed record CalibrationMethod(bool Percentile, double P, bool Entropy = false)
 {
     /// <summary>Percentile's default: keep all but the 0.01% most extreme values on each side.</summary>
     public const double DefaultPercentile = 99.99;
 
-    public override string ToString() => Percentile ? "Percentile " + P.ToString("0.###", CultureInfo.InvariantCulture) : "MinMax";
+    /// <summary>Whether the method needs a sample of the values (not only their min and max).</summary>
+    public bool KeepsValues => Percentile || Entropy;
+
+    public override string ToString() => Entropy ? "Entropy" : Percentile ? "Percentile " + P.ToString("0.###", CultureInfo.InvariantCulture) : "MinMax";
 }
 
 /// <summary>
@@ -140,7 +146,7 @@ internal static class Int8Quantization
         foreach (var c in candidates)
         {
             long perSample = Shape.Elements(graph.Values[c.Original.Inputs[0]].RequireShape);
-            c.Range = new RangeStats(method.Percentile ? (int)System.Math.Max(1, (perSample * calibration.Count + PercentileSampleLimit - 1) / PercentileSampleLimit) : 0);
+            c.Range = new RangeStats(method.KeepsValues ? (int)System.Math.Max(1, (perSample * calibration.Count + PercentileSampleLimit - 1) / PercentileSampleLimit) : 0);
         }
         var interpreter = new FloatInterpreter(graph);
         Dictionary<string, Node>? producers = null;
@@ -265,7 +271,8 @@ internal static class Int8Quantization
 
         public (float Lo, float Hi) Bounds(CalibrationMethod method)
         {
-            if (!method.Percentile || _kept.Count == 0) return (_min, _max);
+            if (!method.KeepsValues || _kept.Count == 0) return (_min, _max);
+            if (method.Entropy) return EntropyCalibration.Bounds(_kept, _min, _max);
             var sorted = _kept.ToArray();
             System.Array.Sort(sorted);
             float At(double q) => sorted[(int)System.Math.Min(sorted.Length - 1, System.Math.Max(0, System.Math.Round(q * (sorted.Length - 1))))];

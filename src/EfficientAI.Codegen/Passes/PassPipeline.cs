@@ -12,6 +12,7 @@ internal static class PassPipeline
     {
         "ConstantFolding", "CommonSubexpressionElimination", "PadIntoConv", "ConvBatchNormFusion", "MatMulAddToGemm", "TransposePairs", "DeadNodeElimination",
         "BiasAddFusion", "ScaleFolding", "ActivationFusion", "LayerNormalizationRecognition", "GeluRecognition", "MoeRecognition", "ChannelsLastConvInput",
+        "QdqToInt8",
         "InPlaceMemory", // read by the memory planner: element-wise outputs overwrite inputs that die there
     };
 
@@ -27,6 +28,8 @@ internal static class PassPipeline
         }
         // The sparse MoE export has data-dependent shapes (NonZero) that shape inference cannot give static sizes.
         if (On("MoeRecognition")) graph = MoeRecognition.RunSparse(graph, ct);
+        // Before folding turns the weights' DequantizeLinear into float weights: pre-quantized layers onto the int8 kernels.
+        if (On("QdqToInt8")) graph = QdqToInt8.Run(graph);
         // Shape inference always runs (every later stage needs static shapes); folding is optional.
         graph = ShapeInference.Run(graph, On("ConstantFolding"), ct);
         if (On("CommonSubexpressionElimination")) graph = CommonSubexpressionElimination.Run(graph);
