@@ -120,6 +120,62 @@ class Moe(nn.Module):
         return self.head(self.moe_sparse(x) if self.sparse else self.moe_dense(x))
 
 
+class Expert(nn.Module):
+    """One expert for the scripted form: fc2(act(fc1(x))), sharing a trained model's layers."""
+
+    def __init__(self, fc1, fc2, act):
+        super().__init__()
+        self.fc1, self.fc2, self.act = fc1, fc2, act
+
+    def forward(self, x):
+        return self.fc2(self.act(self.fc1(x)))
+
+
+class ScriptedMoe(nn.Module):
+    """The sparse layer written for torch.jit.script (form c): per expert `if tokens.shape[0] > 0:` around the expert,
+    which scripting exports as NonZero -> Shape -> Greater -> If with the expert in the then-branch."""
+
+    def __init__(self, model, act):
+        super().__init__()
+        self.router = model.router
+        self.experts = nn.ModuleList(Expert(f1, f2, act) for f1, f2 in zip(model.fc1, model.fc2))
+        self.head = model.head
+        self.k, self.normalize = model.k, model.normalize
+
+    def forward(self, x):
+        probs = torch.softmax(self.router(x), dim=-1)
+        weights, index = torch.topk(probs, self.k, dim=-1)
+        if self.normalize:
+            weights = weights / weights.sum(dim=-1, keepdim=True)
+        y = torch.zeros_like(x)
+        e = 0
+        for expert in self.experts:
+            routes = torch.nonzero(index == e)          # TorchScript has no as_tuple
+            token, slot = routes[:, 0], routes[:, 1]
+            if token.shape[0] > 0:
+                out = expert(x[token]) * weights[token, slot].unsqueeze(-1)
+                y = y.index_add(0, token, out)
+            e += 1
+        return self.head(y)
+
+
+def export_scripted(model, path, act=nn.ReLU()):
+    """Form (c): torch.onnx.export of the torch.jit.script'ed layer (control flow kept as If nodes)."""
+    model.eval()
+    scripted = torch.jit.script(ScriptedMoe(model, act).eval())
+    x = torch.rand(3, model.router.in_features)
+    with torch.no_grad():
+        model.sparse = True
+        diff = float((scripted(x) - model(x)).abs().max()) if isinstance(act, nn.ReLU) else 0.0
+        model.sparse = False
+    if diff > 1e-5:
+        raise SystemExit(f"scripted and traced sparse layers differ by {diff}")
+    torch.onnx.export(scripted, (x,), path, export_params=True, input_names=["input"], output_names=["logits"],
+                      opset_version=OPSET, do_constant_folding=True,
+                      dynamic_axes={"input": {0: "batch"}, "logits": {0: "batch"}})
+    onnx.checker.check_model(onnx.load(path))
+
+
 def contrib_model(model, path):
     """The same network with com.microsoft::MoE, built by hand."""
     E, k = model.experts, model.k
@@ -244,7 +300,8 @@ def main():
         forms = ["contrib", "dense", "sparse"]
         if (E, k) == (4, 2):
             export(model, "onehot", stem + "_onehot.onnx")
-            forms.append("onehot")
+            export_scripted(model, stem + "_scripted.onnx")
+            forms += ["onehot", "scripted"]
         for form in forms:
             describe(f"{stem}_{form}.onnx")
 

@@ -259,13 +259,16 @@ internal static class MoeRecognition
 
     public static Graph RunSparse(Graph graph, CancellationToken ct)
     {
+        // The scripted form (c): each expert's update sits in the then-branch of an If; opened up so that the chain of
+        // Adds is visible here. Ifs whose layer is not rewritten are closed again at the end.
+        var opened = OpenExpertIfs(graph);
         for (bool changed = true; changed;)
         {
             changed = false;
             var p = new Pattern(graph);
             var links = graph.Nodes.Where(n => n.OpType == "Add" && n.Domain.Length == 0 && ScatterInput(p, n) >= 0).ToList();
             var prevOfLink = new HashSet<string>(links.Select(l => l.Inputs[1 - ScatterInput(p, l)]));
-            foreach (var end in links.Where(l => !prevOfLink.Contains(l.Outputs[0])))
+            foreach (var end in links.Where(l => !prevOfLink.Contains(Result(p, l))))
             {
                 var outcome = TryMatchSparse(graph, p, end, ct);
                 if (outcome.Reason is { } reason)
@@ -275,15 +278,95 @@ internal static class MoeRecognition
                     continue;
                 }
                 if (outcome.Match is not { } match) continue;
-                // The matched node replaces the chain's last Add; the index plumbing, now unread, goes with it.
-                int at = graph.Nodes.IndexOf(end);
+                // The matched node replaces the node that gives the layer's result (the chain's last Add, or the last
+                // expert's If); the index plumbing, now unread, goes with it.
+                int at = graph.Nodes.IndexOf(p.AnyProducer(match.Replacement.Outputs[0])!);
                 graph.Nodes[at] = match.Replacement;
                 RemoveUnread(graph, match.Nodes);
                 changed = true;
                 break;
             }
         }
+        CloseExpertIfs(graph, opened);
         return graph;
+    }
+
+    /// <summary>An If opened by <see cref="OpenExpertIfs"/>: its branches and their nodes' guards before, to close it again.</summary>
+    private sealed record OpenedIf(Node If, Dictionary<string, Subgraph> Branches, int InputCount, List<(Node Node, List<Guard> Guards)> Inner);
+
+    /// <summary>
+    /// The scripted export's per-expert <c>If(tokens &gt; 0)</c>: the then-branch ends in <c>Add(prev, ScatterElements(..))</c>
+    /// and the else-branch is <c>Identity(prev)</c>. Each such If is opened as the If op would open it for a run-time
+    /// condition: the branch nodes move into the graph under a guard on the condition, and the If stays as the select
+    /// of the two branch outputs. The probes evaluate that form, so they check the layer with its real conditions.
+    /// </summary>
+    private static List<OpenedIf> OpenExpertIfs(Graph graph)
+    {
+        var opened = new List<OpenedIf>();
+        foreach (var node in graph.Nodes.Where(n => n.OpType == "If" && n.Domain.Length == 0 && n.Outputs.Count == 1 && n.Inputs.Count == 1).ToList())
+        {
+            if (!node.Subgraphs.TryGetValue("then_branch", out var then) || !node.Subgraphs.TryGetValue("else_branch", out var otherwise)) continue;
+            if (then.Outputs.Count != 1 || otherwise.Outputs.Count != 1 || otherwise.Nodes.Count != 1) continue;
+            var identity = otherwise.Nodes[0];
+            if (identity.OpType != "Identity" || identity.Outputs.Count != 1 || identity.Outputs[0] != otherwise.Outputs[0]) continue;
+            var add = then.Nodes.FirstOrDefault(n => n.Outputs.Contains(then.Outputs[0]));
+            if (add is not { OpType: "Add", Domain: "" } || add.Inputs.Count != 2 || !add.Inputs.Contains(identity.Inputs[0])) continue;
+            string update = add.Inputs[add.Inputs[0] == identity.Inputs[0] ? 1 : 0];
+            if (!then.Nodes.Any(n => n.OpType == "ScatterElements" && n.Outputs.Contains(update))) continue;
+            if (then.Nodes.Any(n => n.Subgraphs.Count > 0)) continue;
+
+            var inner = new List<(Node, List<Guard>)>();
+            var moved = new List<Node>();
+            foreach (var (branch, when) in new[] { (then, true), (otherwise, false) })
+                foreach (var n in branch.Nodes)
+                {
+                    inner.Add((n, n.Guards));
+                    n.Guards = node.Guards.Append(new Guard(node.Inputs[0], when)).Concat(n.Guards).ToList();
+                    moved.Add(n);
+                }
+            opened.Add(new OpenedIf(node, new Dictionary<string, Subgraph>(node.Subgraphs), node.Inputs.Count, inner));
+            node.Inputs.Add(then.Outputs[0]);
+            node.Inputs.Add(otherwise.Outputs[0]);
+            node.Subgraphs.Clear();
+            graph.Nodes.InsertRange(graph.Nodes.IndexOf(node), moved);
+        }
+        return opened;
+    }
+
+    /// <summary>Puts the branches of the opened Ifs that are still in the graph (their layer was not rewritten) back.</summary>
+    private static void CloseExpertIfs(Graph graph, List<OpenedIf> opened)
+    {
+        var present = new HashSet<Node>(graph.Nodes);
+        foreach (var o in opened.Where(o => present.Contains(o.If)))
+        {
+            var inner = new HashSet<Node>(o.Inner.Select(i => i.Node));
+            graph.Nodes.RemoveAll(inner.Contains);
+            foreach (var (n, guards) in o.Inner) n.Guards = guards;
+            o.If.Inputs.RemoveRange(o.InputCount, o.If.Inputs.Count - o.InputCount);
+            foreach (var kv in o.Branches) o.If.Subgraphs[kv.Key] = kv.Value;
+        }
+    }
+
+    /// <summary>
+    /// The value a chain link passes on: its Add's output, or, when that Add is an opened If's then-branch, the If's
+    /// output (the select of the expert's update and the untouched running sum).
+    /// </summary>
+    private static string Result(Pattern p, Node link) =>
+        p.Readers(link.Outputs[0]).FirstOrDefault(r => IsExpertSelect(p, r) && r.Inputs[1] == link.Outputs[0]) is { } select ? select.Outputs[0] : link.Outputs[0];
+
+    /// <summary>An opened If: inputs (condition, then-branch output, else-branch output), the else-branch an Identity of the then-branch Add's running sum.</summary>
+    private static bool IsExpertSelect(Pattern p, Node node) =>
+        node is { OpType: "If", Domain: "", Subgraphs.Count: 0 } && node.Inputs.Count == 3 && node.Outputs.Count == 1
+        && p.Producer(node.Inputs[1], "Add") is { } add && ScatterInput(p, add) >= 0
+        && p.Producer(node.Inputs[2], "Identity") is { } identity && identity.Inputs[0] == add.Inputs[1 - ScatterInput(p, add)];
+
+    /// <summary>The link before this one in the chain: the Add that produces its running sum, directly or through an opened If.</summary>
+    private static Node? PreviousLink(Pattern p, Node link)
+    {
+        var prev = link.Inputs[1 - ScatterInput(p, link)];
+        if (p.Producer(prev, "Add") is { } a && ScatterInput(p, a) >= 0) return a;
+        if (p.Producer(prev, "If") is { } select && IsExpertSelect(p, select)) return p.Producer(select.Inputs[1], "Add");
+        return null;
     }
 
     /// <summary>Which input of an Add is a ScatterElements along axis 0 (a layer's per-expert contribution), or -1.</summary>
@@ -299,12 +382,7 @@ internal static class MoeRecognition
     {
         // The chain of Adds, last to first.
         var chain = new List<Node>();
-        for (var link = end; link is not null;)
-        {
-            chain.Insert(0, link);
-            var prev = link.Inputs[1 - ScatterInput(p, link)];
-            link = p.Producer(prev, "Add") is { } a && ScatterInput(p, a) >= 0 ? a : null;
-        }
+        for (var link = end; link is not null; link = PreviousLink(p, link)) chain.Insert(0, link);
         Node? topK = null;
         string? x = null, activation = null;
         int hidden = -1, inter = -1;
@@ -351,8 +429,10 @@ internal static class MoeRecognition
         bool normalize = p.Readers(topK.Outputs[0]).Any(r => r.OpType == "Div" && r.Inputs[0] == topK.Outputs[0]
             && p.Producer(r.Inputs[1], "ReduceSum") is { } sum && sum.Inputs[0] == topK.Outputs[0]);
 
-        var moe = new Node("MoE", "com.microsoft", end.Name.Length > 0 ? end.Name : end.Outputs[0], 1) { Guards = end.Guards };
-        string name = end.Outputs[0];
+        // The layer's result: the last Add's output, or the last expert's If in the scripted form.
+        string name = Result(p, end);
+        var last = p.AnyProducer(name)!;
+        var moe = new Node("MoE", "com.microsoft", last.Name.Length > 0 ? last.Name : name, 1) { Guards = last.Guards };
         moe.Inputs.Add(x);
         moe.Inputs.Add(softmax.Inputs[0]);
         var order = experts.Values.ToList();
@@ -369,7 +449,12 @@ internal static class MoeRecognition
         // The layer's nodes: everything between the router's logits (and the tokens) and y.
         var cone = Cone(graph, p, name, stopAt: new HashSet<string> { x, softmax.Inputs[0] });
         if (cone is null) return Outcome.Because("the layer reads values other than the tokens, the router logits and constants");
-        if (!p.Replaceable(cone, name)) return Outcome.Because("a value inside the layer (router probabilities, an expert's output) is also read outside it");
+        if (!p.Replaceable(cone, name, sameGuards: false)) return Outcome.Because("a value inside the layer (router probabilities, an expert's output) is also read outside it");
+        // The scripted form's branch nodes run under conditions computed inside the layer; nothing outside may depend on them.
+        var inside = new HashSet<string>(cone.SelectMany(n => n.Outputs));
+        var coneSet = new HashSet<Node>(cone);
+        if (graph.Nodes.Any(n => !coneSet.Contains(n) && n.Guards.Any(g => inside.Contains(g.Condition))))
+            return Outcome.Because("a node outside the layer runs under a condition computed inside it");
         for (int probe = 0; probe < Probes; probe++)
         {
             if (ProbeDiffers(graph, cone, moe, x, softmax.Inputs[0], name, probe, ct) is { } why) return Outcome.Because(why);
@@ -429,7 +514,9 @@ internal static class MoeRecognition
             if (!seen.Add(v) || stopAt.Contains(v)) continue;
             if (graph.Values.TryGetValue(v, out var value) && value.Constant is not null) continue;
             if (p.AnyProducer(v) is not { } n) return null;
-            if (nodes.Add(n)) foreach (var i in n.Inputs) if (i.Length > 0) stack.Push(i);
+            if (!nodes.Add(n)) continue;
+            foreach (var i in n.Inputs) if (i.Length > 0) stack.Push(i);
+            foreach (var g in n.Guards) stack.Push(g.Condition);
             if (nodes.Count > 4096) return null;
         }
         return graph.Nodes.Where(nodes.Contains).ToList();
@@ -494,6 +581,22 @@ internal static class MoeRecognition
             foreach (var n in cone)
             {
                 ct.ThrowIfCancellationRequested();
+                // A branch node of the scripted form runs only when its If's condition says so, as at run time.
+                bool skip = false;
+                foreach (var guard in n.Guards.Where(gd => !moe.Guards.Contains(gd)))
+                {
+                    if (!g.Values.TryGetValue(guard.Condition, out var c) || c.Constant is not { Length: 1 } cond) return $"the condition '{guard.Condition}' of its {n.Display} cannot be evaluated at compile time";
+                    skip |= (cond.GetDouble(0) != 0) != guard.When;
+                }
+                if (skip) continue;
+                if (n.OpType == "If" && n.Subgraphs.Count == 0 && n.Inputs.Count == 3)
+                {
+                    // An opened If selects its then- or else-branch output.
+                    var taken = g.Values[n.Inputs[0]].Constant!.GetDouble(0) != 0 ? n.Inputs[1] : n.Inputs[2];
+                    if (!g.Values.TryGetValue(taken, out var tv) || tv.Constant is null) return $"its {n.Display} selects a value that was not evaluated";
+                    Set(n.Outputs[0], tv.Constant);
+                    continue;
+                }
                 var copy = new Node(n.OpType, n.Domain, n.Name, n.Opset);
                 copy.Inputs.AddRange(n.Inputs);
                 copy.Outputs.AddRange(n.Outputs);
