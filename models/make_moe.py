@@ -70,12 +70,13 @@ def set_determinism(seed):
 
 
 class Moe(nn.Module):
-    def __init__(self, experts, k, normalize, hidden=HIDDEN, inter=INTER, classes=10):
+    def __init__(self, experts, k, normalize, hidden=HIDDEN, inter=INTER, classes=10, act=None, linear=nn.Linear):
         super().__init__()
         self.experts, self.k, self.normalize = experts, k, normalize
         self.router = nn.Linear(hidden, experts, bias=False)
-        self.fc1 = nn.ModuleList(nn.Linear(hidden, inter) for _ in range(experts))
-        self.fc2 = nn.ModuleList(nn.Linear(inter, hidden) for _ in range(experts))
+        self.fc1 = nn.ModuleList(linear(hidden, inter) for _ in range(experts))
+        self.fc2 = nn.ModuleList(linear(inter, hidden) for _ in range(experts))
+        self.act = act  # None: torch.relu (the committed digits models)
         self.head = nn.Linear(hidden, classes)
         self.sparse = False  # which form forward() traces
 
@@ -87,7 +88,8 @@ class Moe(nn.Module):
         return weights, index
 
     def expert(self, e, x):
-        return self.fc2[e](torch.relu(self.fc1[e](x)))
+        h = self.fc1[e](x)
+        return self.fc2[e](torch.relu(h) if self.act is None else self.act(h))
 
     def moe_dense(self, x):
         weights, index = self.route(x)
@@ -118,6 +120,25 @@ class Moe(nn.Module):
         if self.sparse == "onehot":
             return self.head(self.moe_onehot(x))
         return self.head(self.moe_sparse(x) if self.sparse else self.moe_dense(x))
+
+
+class MatMulLinear(nn.Linear):
+    """A Linear written as x @ W^T (+ b): exported as MatMul (-> Add), never Gemm; without bias torch's own Linear does
+    the same on 2-D input (Mixtral's experts)."""
+
+    def forward(self, x):
+        y = x.matmul(self.weight.t())
+        return y if self.bias is None else y + self.bias
+
+
+# Untrained variants for the recognition tests (--variants): how the experts' layers and activations are exported.
+# name: (activation module, Linear class, biases)
+VARIANTS = {
+    "gelu": (nn.GELU(), nn.Linear, False),                       # Div -> Erf -> Add -> Mul -> Mul; MatMul experts (no bias)
+    "silu": (nn.SiLU(), MatMulLinear, True),                     # x * Sigmoid(x); MatMul -> Add experts
+    "gelutanh": (nn.GELU(approximate="tanh"), nn.Linear, True),  # the tanh approximation written out; Gemm experts
+}
+VARIANT_HIDDEN, VARIANT_INTER, VARIANT_EXPERTS = 16, 24, 4
 
 
 class Expert(nn.Module):
@@ -159,14 +180,14 @@ class ScriptedMoe(nn.Module):
         return self.head(y)
 
 
-def export_scripted(model, path, act=nn.ReLU()):
+def export_scripted(model, path):
     """Form (c): torch.onnx.export of the torch.jit.script'ed layer (control flow kept as If nodes)."""
     model.eval()
-    scripted = torch.jit.script(ScriptedMoe(model, act).eval())
+    scripted = torch.jit.script(ScriptedMoe(model, nn.ReLU() if model.act is None else model.act).eval())
     x = torch.rand(3, model.router.in_features)
     with torch.no_grad():
         model.sparse = True
-        diff = float((scripted(x) - model(x)).abs().max()) if isinstance(act, nn.ReLU) else 0.0
+        diff = float((scripted(x) - model(x)).abs().max())
         model.sparse = False
     if diff > 1e-5:
         raise SystemExit(f"scripted and traced sparse layers differ by {diff}")
@@ -214,7 +235,7 @@ def export(model, sparse, path):
                   do_constant_folding=True, dynamic_axes={"input": {0: "batch"}, "logits": {0: "batch"}})
     if "dynamo" in inspect.signature(torch.onnx.export).parameters:
         kwargs["dynamo"] = False
-    torch.onnx.export(model, torch.rand(3, HIDDEN), path, **kwargs)
+    torch.onnx.export(model, torch.rand(3, model.router.in_features), path, **kwargs)
     model.sparse = False
     onnx.checker.check_model(onnx.load(path))
 
@@ -267,7 +288,21 @@ def main():
     parser.add_argument("--bench", metavar="DIR", help="write untrained benchmark models into DIR instead")
     parser.add_argument("--hidden", type=int, default=128)
     parser.add_argument("--inter", type=int, default=256)
+    parser.add_argument("--variants", action="store_true", help="write only the untrained activation/layer variants")
     args = parser.parse_args()
+
+    if args.variants:
+        for name, (act, linear, bias) in VARIANTS.items():
+            set_determinism(SEED + len(name))
+            lin = linear if bias else (lambda i, o, cls=linear: cls(i, o, bias=False))
+            model = Moe(VARIANT_EXPERTS, 2, 1, hidden=VARIANT_HIDDEN, inter=VARIANT_INTER, act=act, linear=lin).eval()
+            stem = os.path.join(HERE, f"moe_{name}")
+            export(model, False, stem + "_dense.onnx")
+            export(model, True, stem + "_sparse.onnx")
+            export_scripted(model, stem + "_scripted.onnx")
+            for form in ("dense", "sparse", "scripted"):
+                describe(f"{stem}_{form}.onnx")
+        return
 
     if args.bench:
         global HIDDEN

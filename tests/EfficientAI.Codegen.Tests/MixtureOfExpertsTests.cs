@@ -247,6 +247,30 @@ public class MixtureOfExpertsTests
         Assert.DoesNotContain(result.Graph!.Nodes, n => n.OpType == "MoE");
     }
 
+    [Theory]
+    [InlineData("moe_gelu_dense.onnx", "gelu_erf")]       // Div -> Erf -> Add -> Mul -> Mul between MatMul experts without bias
+    [InlineData("moe_gelu_sparse.onnx", "gelu_erf")]
+    [InlineData("moe_gelu_scripted.onnx", "gelu_erf")]
+    [InlineData("moe_silu_dense.onnx", "silu")]           // x * Sigmoid(x) between MatMul -> Add experts
+    [InlineData("moe_silu_sparse.onnx", "silu")]
+    [InlineData("moe_silu_scripted.onnx", "silu")]
+    [InlineData("moe_gelutanh_dense.onnx", "gelu")]       // the tanh approximation written out (x * (x * x)): ORT's MoE gelu
+    [InlineData("moe_gelutanh_sparse.onnx", "gelu")]
+    [InlineData("moe_gelutanh_scripted.onnx", "gelu")]
+    public void ExportedActivationsAndMatMulExpertsBecomeOneMoENode(string file, string activation)
+    {
+        // Untrained variants (make_moe.py --variants): E = 4, k = 2, hidden 16, inter 24, normalized.
+        var model = CommittedModel(file);
+        var result = Compile(model, "batch=5");
+        Assert.DoesNotContain(result.Output.Diagnostics, d => d.Id != "EAI0005");
+        var moe = Assert.Single(result.Graph!.Nodes, n => n.OpType == "MoE");
+        // An erf GELU is never ORT's tanh-approximated gelu: it keeps its exact form.
+        Assert.Equal(activation, moe.Attributes["activation_type"].S.ToStringUtf8());
+        Assert.DoesNotContain(result.Graph.Nodes, n => n.OpType is "Erf" or "Tanh" or "Sigmoid" or "NonZero" or "If" or "ScatterElements");
+        ModelCheck.AgainstOrt(model, new[] { ("input", new[] { 5, 16 }) }, rtol: Rtol, atol: Atol, metadata: Batch5, scale: 2f);
+        ModelCheck.AgainstOrt(model, new[] { ("input", new[] { 1, 16 }) }, seed: 4, rtol: Rtol, atol: Atol, metadata: new Dictionary<string, string> { ["Dims"] = "batch=1" }, scale: 2f);
+    }
+
     [Fact]
     public void AScriptedLayerWhoseConditionSkipsAnExpertFailsTheProbe()
     {

@@ -143,21 +143,17 @@ internal static class MoeRecognition
         {
             int e = fc1.Count;
             if (p.Producer(stacked, "Unsqueeze") is not { } unsqueeze || !IsAxes(graph, unsqueeze, 3, 1)) return Outcome.Because($"expert {e}'s output is not unsqueezed on axis 1");
-            if (p.Producer(unsqueeze.Inputs[0], "Gemm") is not { } second) return Outcome.Because($"expert {e} does not end in a Gemm");
-            var act = p.Producer(second.Inputs[0], "Relu");
-            var first = p.Producer(act is null ? second.Inputs[0] : act.Inputs[0], "Gemm");
-            if (first is null) return Outcome.Because($"expert {e} is not Gemm -> Relu -> Gemm or Gemm -> Gemm");
-            string a = act is null ? "identity" : "relu";
-            if (activation is not null && a != activation) return Outcome.Because("the experts use different activations");
-            activation = a;
-            x ??= first.Inputs[0];
-            if (first.Inputs[0] != x) return Outcome.Because($"expert {e} reads another input than expert 0");
-            if (Linear(graph, first) is not { } l1) return Outcome.Because($"expert {e}'s first Gemm has weights computed at run time, alpha/beta other than 1 or a transposed input");
-            if (Linear(graph, second) is not { } l2) return Outcome.Because($"expert {e}'s second Gemm has weights computed at run time, alpha/beta other than 1 or a transposed input");
+            if (MatchExpert(graph, p, unsqueeze.Inputs[0], shapesKnown: true, out var why) is not { } ex) return Outcome.Because($"expert {e} {why}");
+            if (activation is not null && ex.Activation != activation) return Outcome.Because("the experts use different activations");
+            activation = ex.Activation;
+            x ??= ex.Input;
+            if (ex.Input != x) return Outcome.Because($"expert {e} reads another input than expert 0");
+            var (l1, l2) = (ex.First, ex.Second);
             if (hidden < 0) (hidden, inter) = (l1.In, l1.Out);
             if (l1.In != hidden || l1.Out != inter || l2.In != inter || l2.Out != hidden) return Outcome.Because($"expert {e}'s layers are not [{hidden} -> {inter} -> {hidden}] like expert 0's");
             fc1.Add(l1.Weights); b1.Add(l1.Bias); fc2.Add(l2.Weights); b2.Add(l2.Bias);
-            expertNodes.AddRange(act is null ? new[] { first, second, unsqueeze } : new[] { first, act, second, unsqueeze });
+            expertNodes.AddRange(ex.Nodes);
+            expertNodes.Add(unsqueeze);
         }
         if (k < 1 || k > experts) return Outcome.Because($"TopK's k={k} is not between 1 and the {experts} experts");
         if (!Shape.Equal(graph.Values[x!].RequireShape, new[] { tokens, hidden }) || graph.Values[x!].Type != DataType.Float)
@@ -181,6 +177,120 @@ internal static class MoeRecognition
         moe.Attributes["normalize_routing_weights"] = new AttributeProto { Name = "normalize_routing_weights", Type = AttributeProto.Types.AttributeType.Int, I = normalize ? 1 : 0 };
         moe.Fused.Add(string.Format(CultureInfo.InvariantCulture, "dense MoE export ({0} nodes, {1} experts)", nodes.Count, experts));
         return new Outcome(new Match(nodes, moe), null);
+    }
+
+    /// <summary>An expert read back from its output: linear -> activation -> linear, the weights as [out, in].</summary>
+    private sealed record Expert(string Input, string Activation, (int In, int Out, float[] Weights, float[] Bias) First,
+        (int In, int Out, float[] Weights, float[] Bias) Second, List<Node> Nodes);
+
+    /// <summary>
+    /// The expert whose output is <paramref name="output"/>: Gemm, or MatMul (-> Add bias), then an activation (Relu; GELU as
+    /// the opset-20 Gelu op or written out with Erf or Tanh; SiLU as x * Sigmoid(x); or none), then another such layer.
+    /// Null with <paramref name="why"/> saying what differs.
+    /// </summary>
+    private static Expert? MatchExpert(Graph graph, Pattern p, string output, bool shapesKnown, out string why)
+    {
+        why = "";
+        var nodes = new List<Node>();
+        if (LinearAt(graph, p, output, nodes, out why) is not { } second) return null;
+        var (activation, h) = ActivationAt(graph, p, second.Input, nodes, shapesKnown);
+        if (LinearAt(graph, p, h, nodes, out why) is not { } first)
+        {
+            why = "is not linear -> activation (relu, gelu, silu or none) -> linear: " + why;
+            return null;
+        }
+        nodes.Reverse();
+        return new Expert(first.Input, activation, first.Layer, second.Layer, nodes);
+    }
+
+    /// <summary>A linear layer producing <paramref name="value"/>: Gemm (alpha = beta = 1, no transA), or MatMul by a constant [in, out] plus an optional constant bias Add.</summary>
+    private static (string Input, (int In, int Out, float[] Weights, float[] Bias) Layer)? LinearAt(Graph graph, Pattern p, string value, List<Node> nodes, out string why)
+    {
+        why = "";
+        if (p.Producer(value, "Gemm") is { } gemm)
+        {
+            if (Linear(graph, gemm) is not { } l)
+            {
+                why = "its Gemm has weights computed at run time, alpha/beta other than 1 or a transposed input";
+                return null;
+            }
+            nodes.Add(gemm);
+            return (gemm.Inputs[0], l);
+        }
+        string product = value;
+        Tensor? bias = null;
+        var add = p.Producer(value, "Add");
+        if (add is not null && add.Inputs.Count == 2)
+        {
+            for (int side = 0; side < 2 && bias is null; side++)
+                if (p.Producer(add.Inputs[side], "MatMul") is not null && graph.Values.TryGetValue(add.Inputs[1 - side], out var bv) && bv.Constant is { Type: DataType.Float } b)
+                {
+                    product = add.Inputs[side];
+                    bias = b;
+                }
+        }
+        if (p.Producer(product, "MatMul") is not { } matmul)
+        {
+            why = $"'{value}' is not computed by a Gemm or MatMul";
+            return null;
+        }
+        if (!graph.Values.TryGetValue(matmul.Inputs[1], out var wv) || wv.Constant is not { Type: DataType.Float, Shape.Length: 2 } w)
+        {
+            why = "its MatMul's weights are not a constant float matrix";
+            return null;
+        }
+        int inputs = w.Shape[0], outputs = w.Shape[1];
+        var rows = w.ToFloats();
+        var weights = new float[rows.Length];
+        for (int i = 0; i < inputs; i++)
+            for (int o = 0; o < outputs; o++) weights[o * inputs + i] = rows[i * outputs + o];
+        var biasRow = new float[outputs];
+        if (bias is not null)
+        {
+            // [out] or [1, out]: one bias per output, broadcast over the tokens.
+            if (bias.Length != outputs || (bias.Shape.Length == 2 && bias.Shape[0] != 1) || bias.Shape.Length > 2)
+            {
+                why = $"its bias {Shape.Format(bias.Shape)} is not one value per output";
+                return null;
+            }
+            biasRow = bias.ToFloats();
+            nodes.Add(add!);
+        }
+        nodes.Add(matmul);
+        return (matmul.Inputs[0], (inputs, outputs, weights, biasRow));
+    }
+
+    /// <summary>The activation producing <paramref name="h"/> (MoE activation_type) and its input; ("identity", h) when there is none.</summary>
+    private static (string Activation, string Input) ActivationAt(Graph graph, Pattern p, string h, List<Node> nodes, bool shapesKnown)
+    {
+        if (p.Producer(h, "Relu") is { } relu)
+        {
+            nodes.Add(relu);
+            return ("relu", relu.Inputs[0]);
+        }
+        if (p.Producer(h, "Gelu") is { } gelu)
+        {
+            nodes.Add(gelu);
+            bool tanh = gelu.Attributes.TryGetValue("approximate", out var a) && a.S.ToStringUtf8() == "tanh";
+            return (tanh ? "gelu" : "gelu_erf", gelu.Inputs[0]);
+        }
+        if (p.Producer(h, "Mul") is { } mul && mul.Inputs.Count == 2)
+        {
+            for (int side = 0; side < 2; side++)
+                if (p.Producer(mul.Inputs[1 - side], "Sigmoid") is { } sigmoid && sigmoid.Inputs[0] == mul.Inputs[side])
+                {
+                    nodes.Add(mul);
+                    nodes.Add(sigmoid);
+                    return ("silu", mul.Inputs[side]);
+                }
+        }
+        // ONNX Runtime's MoE gelu is the tanh approximation: an erf GELU becomes gelu_erf, which our dispatch computes exactly.
+        if (GeluRecognition.MatchEndingAt(graph, p, h, shapesKnown) is { } chain)
+        {
+            nodes.AddRange(chain.Nodes);
+            return (chain.Tanh ? "gelu" : "gelu_erf", chain.X);
+        }
+        return ("identity", h);
     }
 
     /// <summary>An Einsum equation "te,teh->th" with any three distinct letters (spaces ignored).</summary>
@@ -400,18 +510,18 @@ internal static class MoeRecognition
             if (selection.Expert is not { } e) return Outcome.Because("an expert's number is not a constant");
             if (experts.ContainsKey(e)) return Outcome.Because($"expert {e} appears twice");
             // The expert: the update's cone reaches Gemm(act(Gemm(Gather(x, tokens)))) through Mul/Expand/Reshape.
-            var second = FindUp(p, scatter.Inputs[2], n => n.OpType == "Gemm", through: new[] { "Mul", "Expand", "Reshape", "Unsqueeze", "Squeeze" });
-            if (second is null) return Outcome.Because($"expert {e}'s update does not come from a Gemm");
-            var act = p.Producer(second.Inputs[0], "Relu");
-            var first = p.Producer(act is null ? second.Inputs[0] : act.Inputs[0], "Gemm");
-            var gather = first is null ? null : p.Producer(first.Inputs[0], "Gather");
-            if (first is null || gather is null) return Outcome.Because($"expert {e} is not Gather -> Gemm -> Relu -> Gemm or Gather -> Gemm -> Gemm");
-            string a = act is null ? "identity" : "relu";
-            if (activation is not null && a != activation) return Outcome.Because("the experts use different activations");
-            activation = a;
+            // (Gemm, or MatMul with or without a bias Add) through Mul/Expand/Reshape.
+            var second = FindUp(p, scatter.Inputs[2], n => n.OpType is "Gemm" or "MatMul" || (n.OpType == "Add" && n.Inputs.Any(i => p.Producer(i, "MatMul") is not null)),
+                through: new[] { "Mul", "Expand", "Reshape", "Unsqueeze", "Squeeze" });
+            if (second is null) return Outcome.Because($"expert {e}'s update does not come from a Gemm or MatMul");
+            if (MatchExpert(graph, p, second.Outputs[0], shapesKnown: false, out var why) is not { } ex) return Outcome.Because($"expert {e} {why}");
+            var gather = p.Producer(ex.Input, "Gather");
+            if (gather is null) return Outcome.Because($"expert {e} does not read gathered tokens (Gather -> linear -> activation -> linear)");
+            if (activation is not null && ex.Activation != activation) return Outcome.Because("the experts use different activations");
+            activation = ex.Activation;
             x ??= gather.Inputs[0];
             if (gather.Inputs[0] != x) return Outcome.Because("the experts gather tokens from different inputs");
-            if (Linear(graph, first) is not { } l1 || Linear(graph, second) is not { } l2) return Outcome.Because($"expert {e}'s Gemms have weights computed at run time, alpha/beta other than 1 or a transposed input");
+            var (l1, l2) = (ex.First, ex.Second);
             if (hidden < 0) (hidden, inter) = (l1.In, l1.Out);
             if (l1.In != hidden || l1.Out != inter || l2.In != inter || l2.Out != hidden) return Outcome.Because($"expert {e}'s layers are not [{hidden} -> {inter} -> {hidden}] like the others'");
             experts[e] = (l1.Weights, l1.Bias, l2.Weights, l2.Bias);
@@ -678,7 +788,8 @@ internal static class MoeRecognition
         var b2 = graph.Values[moe.Inputs[5]].Constant!.ToFloats();
         int inter = graph.Values[moe.Inputs[2]].RequireShape[1], hidden = graph.Values[moe.Inputs[2]].RequireShape[2];
         int k = (int)moe.Attributes["k"].I;
-        bool normalize = moe.Attributes["normalize_routing_weights"].I == 1, relu = moe.Attributes["activation_type"].S.ToStringUtf8() == "relu";
+        bool normalize = moe.Attributes["normalize_routing_weights"].I == 1;
+        string activation = moe.Attributes["activation_type"].S.ToStringUtf8();
         var y = new float[tokens * hidden];
         var h = new double[inter];
         for (int t = 0; t < tokens; t++)
@@ -696,7 +807,14 @@ internal static class MoeRecognition
                 {
                     double acc = b1[e * inter + i];
                     for (int q = 0; q < hidden; q++) acc += (double)w1[(e * inter + i) * hidden + q] * x[t * hidden + q];
-                    h[i] = relu ? Math.Max(acc, 0) : acc;
+                    h[i] = activation switch
+                    {
+                        "relu" => Math.Max(acc, 0),
+                        "gelu" => 0.5 * acc * (1 + Math.Tanh(0.7978845608028654 * (acc + 0.044715 * acc * acc * acc))),
+                        "gelu_erf" => 0.5 * acc * (1 + Ops.ErfOp.Erf(acc / 1.4142135623730951)),
+                        "silu" => acc / (1 + Math.Exp(-acc)),
+                        _ => acc,
+                    };
                 }
                 for (int o = 0; o < hidden; o++)
                 {
