@@ -117,6 +117,12 @@ class Moe(nn.Module):
         return y
 
     def forward(self, x):
+        if x.dim() == 3:
+            # [batch, seq, hidden]: the tokens are flattened inside the graph, as Mixtral's layer does.
+            b, t, h = x.shape
+            flat = x.reshape(-1, h)
+            y = self.moe_sparse(flat) if self.sparse else self.moe_dense(flat)
+            return self.head(y).reshape(b, t, -1)
         if self.sparse == "onehot":
             return self.head(self.moe_onehot(x))
         return self.head(self.moe_sparse(x) if self.sparse else self.moe_dense(x))
@@ -180,20 +186,33 @@ class ScriptedMoe(nn.Module):
         return self.head(y)
 
 
-def export_scripted(model, path):
+class ScriptedSequence(nn.Module):
+    """The scripted layer on [batch, seq, hidden]: the tokens flattened inside the graph."""
+
+    def __init__(self, inner):
+        super().__init__()
+        self.inner = inner
+
+    def forward(self, x):
+        b, t, h = x.shape[0], x.shape[1], x.shape[2]
+        return self.inner(x.reshape(-1, h)).reshape(b, t, -1)
+
+
+def export_scripted(model, path, sequence=False):
     """Form (c): torch.onnx.export of the torch.jit.script'ed layer (control flow kept as If nodes)."""
     model.eval()
-    scripted = torch.jit.script(ScriptedMoe(model, nn.ReLU() if model.act is None else model.act).eval())
-    x = torch.rand(3, model.router.in_features)
+    layer = ScriptedMoe(model, nn.ReLU() if model.act is None else model.act).eval()
+    scripted = torch.jit.script(ScriptedSequence(layer).eval() if sequence else layer)
+    x = torch.rand(2, 3, model.router.in_features) if sequence else torch.rand(3, model.router.in_features)
     with torch.no_grad():
         model.sparse = True
         diff = float((scripted(x) - model(x)).abs().max())
         model.sparse = False
     if diff > 1e-5:
         raise SystemExit(f"scripted and traced sparse layers differ by {diff}")
+    axes = {0: "batch", 1: "seq"} if sequence else {0: "batch"}
     torch.onnx.export(scripted, (x,), path, export_params=True, input_names=["input"], output_names=["logits"],
-                      opset_version=OPSET, do_constant_folding=True,
-                      dynamic_axes={"input": {0: "batch"}, "logits": {0: "batch"}})
+                      opset_version=OPSET, do_constant_folding=True, dynamic_axes={"input": axes, "logits": axes})
     onnx.checker.check_model(onnx.load(path))
 
 
@@ -228,14 +247,16 @@ def contrib_model(model, path):
     onnx.save(m, path)
 
 
-def export(model, sparse, path):
+def export(model, sparse, path, sequence=False):
     model.eval()
     model.sparse = sparse
+    axes = {0: "batch", 1: "seq"} if sequence else {0: "batch"}
     kwargs = dict(export_params=True, input_names=["input"], output_names=["logits"], opset_version=OPSET,
-                  do_constant_folding=True, dynamic_axes={"input": {0: "batch"}, "logits": {0: "batch"}})
+                  do_constant_folding=True, dynamic_axes={"input": axes, "logits": axes})
     if "dynamo" in inspect.signature(torch.onnx.export).parameters:
         kwargs["dynamo"] = False
-    torch.onnx.export(model, torch.rand(3, model.router.in_features), path, **kwargs)
+    x = torch.rand(2, 3, model.router.in_features) if sequence else torch.rand(3, model.router.in_features)
+    torch.onnx.export(model, x, path, **kwargs)
     model.sparse = False
     onnx.checker.check_model(onnx.load(path))
 
@@ -288,6 +309,8 @@ def main():
     parser.add_argument("--bench", metavar="DIR", help="write untrained benchmark models into DIR instead")
     parser.add_argument("--hidden", type=int, default=128)
     parser.add_argument("--inter", type=int, default=256)
+    parser.add_argument("--experts", default="4,8,16,32", help="with --bench: the numbers of experts")
+    parser.add_argument("--forms", default="contrib,dense,sparse", help="with --bench: which forms to write")
     parser.add_argument("--variants", action="store_true", help="write only the untrained activation/layer variants")
     args = parser.parse_args()
 
@@ -302,20 +325,33 @@ def main():
             export_scripted(model, stem + "_scripted.onnx")
             for form in ("dense", "sparse", "scripted"):
                 describe(f"{stem}_{form}.onnx")
+        # [batch, seq, hidden] input, the tokens flattened inside the graph (relu experts, Gemm).
+        set_determinism(SEED + 3)
+        model = Moe(VARIANT_EXPERTS, 2, 1, hidden=VARIANT_HIDDEN, inter=VARIANT_INTER).eval()
+        stem = os.path.join(HERE, "moe_seq")
+        export(model, True, stem + "_sparse.onnx", sequence=True)
+        export_scripted(model, stem + "_scripted.onnx", sequence=True)
+        for form in ("sparse", "scripted"):
+            describe(f"{stem}_{form}.onnx")
         return
 
     if args.bench:
         global HIDDEN
         HIDDEN = args.hidden
         os.makedirs(args.bench, exist_ok=True)
-        for E in (4, 8, 16, 32):
+        forms = args.forms.split(",")
+        for E in (int(e) for e in args.experts.split(",")):
             set_determinism(SEED + E)
             model = Moe(E, 2, 1, hidden=args.hidden, inter=args.inter)
-            contrib_model(model, os.path.join(args.bench, f"moe_bench_e{E}_contrib.onnx"))
-            export(model, False, os.path.join(args.bench, f"moe_bench_e{E}_dense.onnx"))
-            export(model, True, os.path.join(args.bench, f"moe_bench_e{E}_sparse.onnx"))
-            describe(os.path.join(args.bench, f"moe_bench_e{E}_dense.onnx"))
-            describe(os.path.join(args.bench, f"moe_bench_e{E}_sparse.onnx"))
+            stem = os.path.join(args.bench, f"moe_bench_e{E}")
+            if "contrib" in forms:
+                contrib_model(model, stem + "_contrib.onnx")
+            if "dense" in forms:
+                export(model, False, stem + "_dense.onnx")
+                describe(stem + "_dense.onnx")
+            if "sparse" in forms:
+                export(model, True, stem + "_sparse.onnx")
+                describe(stem + "_sparse.onnx")
         return
 
     digits = load_digits()

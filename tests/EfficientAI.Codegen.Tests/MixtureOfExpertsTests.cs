@@ -271,6 +271,27 @@ public class MixtureOfExpertsTests
         ModelCheck.AgainstOrt(model, new[] { ("input", new[] { 1, 16 }) }, seed: 4, rtol: Rtol, atol: Atol, metadata: new Dictionary<string, string> { ["Dims"] = "batch=1" }, scale: 2f);
     }
 
+    [Theory]
+    [InlineData("moe_seq_sparse.onnx")]
+    [InlineData("moe_seq_scripted.onnx")]
+    public void SparseLayerOnFlattenedSequenceBecomesOneMoENode(string file)
+    {
+        // x [batch, seq, 16] reshaped to [-1, 16] inside the graph (the Reshape's shape from Shape ops): the tokens are no
+        // graph input, their shape is found by evaluating the Reshape's inputs.
+        var model = CommittedModel(file);
+        foreach (var (batch, seq, seed) in new[] { (2, 3, 1), (1, 1, 2), (1, 7, 3) })
+        {
+            var dims = $"batch={batch}|seq={seq}";
+            var result = Compile(model, dims);
+            var unexpected = result.Output.Diagnostics.Where(d => d.Id != "EAI0005").Select(d => d.Id + ": " + string.Join(" ", d.Arguments)).ToList();
+            Assert.True(unexpected.Count == 0, string.Join("\n", unexpected));
+            Assert.Single(result.Graph!.Nodes, n => n.OpType == "MoE");
+            Assert.DoesNotContain(result.Graph.Nodes, n => n.OpType is "NonZero" or "If" or "ScatterElements");
+            ModelCheck.AgainstOrt(model, new[] { ("input", new[] { batch, seq, 16 }) }, seed: seed, rtol: Rtol, atol: Atol,
+                metadata: new Dictionary<string, string> { ["Dims"] = dims }, scale: 2f);
+        }
+    }
+
     [Fact]
     public void AScriptedLayerWhoseConditionSkipsAnExpertFailsTheProbe()
     {

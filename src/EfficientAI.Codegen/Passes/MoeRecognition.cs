@@ -533,8 +533,12 @@ internal static class MoeRecognition
         if (!topK.HasInput(1) || !graph.Values.TryGetValue(topK.Inputs[1], out var kv) || kv.Constant is not { Length: 1 } kTensor) return Outcome.Because("TopK's k is not a constant input (TopK before opset 10)");
         int kk = (int)kTensor.ToLongs()[0];
         if (kk < 1 || kk > count) return Outcome.Because($"TopK's k={kk} is not between 1 and the {count} experts");
-        if (!graph.Values.TryGetValue(x, out var xv) || xv.Shape is not { Length: 2 } xShape || xShape[1] != hidden || xv.Type != DataType.Float)
-            return Outcome.Because("the tokens are not a float [tokens, hidden] graph input or constant-shaped value");
+        // The tokens: a graph input, or computed from the inputs with a static shape (e.g. [batch, seq, hidden] flattened
+        // by a Reshape whose shape comes from Shape ops): then evaluated once to learn it.
+        graph.Values.TryGetValue(x, out var xv);
+        if ((xv?.Shape ?? ShapeByEvaluation(graph, p, x, ct)) is not { Length: 2 } xShape || xShape[1] != hidden
+            || (xv?.Shape is not null && xv.Type != DataType.Float))
+            return Outcome.Because("the tokens are not float [tokens, hidden] with a shape known before shape inference (a graph input, or computed from the inputs' shapes)");
         // Renormalized when the weights pass through Div(values, ReduceSum(values)).
         bool normalize = p.Readers(topK.Outputs[0]).Any(r => r.OpType == "Div" && r.Inputs[0] == topK.Outputs[0]
             && p.Producer(r.Inputs[1], "ReduceSum") is { } sum && sum.Inputs[0] == topK.Outputs[0]);
@@ -567,7 +571,7 @@ internal static class MoeRecognition
             return Outcome.Because("a node outside the layer runs under a condition computed inside it");
         for (int probe = 0; probe < Probes; probe++)
         {
-            if (ProbeDiffers(graph, cone, moe, x, softmax.Inputs[0], name, probe, ct) is { } why) return Outcome.Because(why);
+            if (ProbeDiffers(graph, cone, moe, x, xShape, softmax.Inputs[0], name, probe, ct) is { } why) return Outcome.Because(why);
         }
         return new Outcome(new Match(cone, moe), null);
     }
@@ -649,10 +653,72 @@ internal static class MoeRecognition
     }
 
     /// <summary>
+    /// The shape of a value computed from the graph's float inputs (static shapes from the model or Dims) and constants,
+    /// found by evaluating the nodes that lead to it on zero inputs; null when it cannot be (a non-float input, a node
+    /// that does not fold, a run-time condition, more than 256 nodes).
+    /// </summary>
+    private static int[]? ShapeByEvaluation(Graph graph, Pattern p, string value, CancellationToken ct)
+    {
+        var nodes = new HashSet<Node>();
+        var inputs = new HashSet<string>();
+        var stack = new Stack<string>();
+        var seen = new HashSet<string>();
+        stack.Push(value);
+        while (stack.Count > 0)
+        {
+            var v = stack.Pop();
+            if (!seen.Add(v) || v.Length == 0) continue;
+            graph.Values.TryGetValue(v, out var known);
+            if (known?.Constant is not null) continue;
+            if (graph.Inputs.Contains(v))
+            {
+                if (known?.Shape is null || known.Type != DataType.Float) return null;
+                inputs.Add(v);
+                continue;
+            }
+            if (p.AnyProducer(v) is not { } n || n.Guards.Count > 0 || n.Subgraphs.Count > 0) return null;
+            if (!nodes.Add(n)) continue;
+            if (nodes.Count > 256) return null;
+            foreach (var i in n.Inputs) stack.Push(i);
+        }
+        var g = new Graph();
+        foreach (var kv in graph.Opsets) g.Opsets[kv.Key] = kv.Value;
+        void Set(string name, Tensor t)
+        {
+            var v = g.Value(name);
+            v.Constant = t;
+            v.Type = t.Type;
+            v.Shape = t.Shape;
+        }
+        foreach (var i in inputs) Set(i, Tensor.FromFloats(graph.Values[i].Shape!, new float[Shape.ElementsInt(graph.Values[i].Shape!)]));
+        var order = graph.Nodes.Where(nodes.Contains).ToList();
+        foreach (var n in order)
+            foreach (var i in n.Inputs)
+                if (i.Length > 0 && !g.Values.ContainsKey(i) && graph.Values.TryGetValue(i, out var iv) && iv.Constant is { } c) Set(i, c);
+        try
+        {
+            foreach (var n in order)
+            {
+                ct.ThrowIfCancellationRequested();
+                var copy = new Node(n.OpType, n.Domain, n.Name, n.Opset);
+                copy.Inputs.AddRange(n.Inputs);
+                copy.Outputs.AddRange(n.Outputs);
+                foreach (var a in n.Attributes) copy.Attributes[a.Key] = a.Value;
+                if (!Evaluate(new Ops.OpContext(g, copy))) return null;
+            }
+        }
+        catch (CompileError)
+        {
+            return null;
+        }
+        return g.Values.TryGetValue(value, out var r) ? r.Constant?.Shape : null;
+    }
+
+    /// <summary>
     /// Evaluates the layer's original nodes on random tokens and logits at compile time and compares with what the MoE
     /// node computes on them; a reason when they differ or the layer cannot be evaluated, null when they agree.
     /// </summary>
-    private static string? ProbeDiffers(Graph graph, List<Node> cone, Node moe, string x, string logits, string y, int seed, CancellationToken ct)
+    private static string? ProbeDiffers(Graph graph, List<Node> cone, Node moe, string x, int[] xShape, string logits, string y, int seed, CancellationToken ct)
     {
         var g = new Graph();
         foreach (var kv in graph.Opsets) g.Opsets[kv.Key] = kv.Value;
@@ -677,7 +743,6 @@ internal static class MoeRecognition
             v.Type = t.Type;
             v.Shape = t.Shape;
         }
-        var xShape = graph.Values[x].RequireShape;
         int tokens = xShape[0], experts = graph.Values[moe.Inputs[2]].RequireShape[0];
         var xs = Random(xShape);
         var ls = Random(new[] { tokens, experts });
