@@ -5,6 +5,7 @@ Run from the repository root with Debian's interpreter (python3-torch, python3-o
 
     /usr/bin/python3 models/make_moe.py                  # the small committed test models
     /usr/bin/python3 models/make_moe.py --bench DIR      # untrained benchmark models (E = 4, 8, 16, 32; k = 2; all three forms) into DIR
+    /usr/bin/python3 models/make_moe.py --layer DIR --hidden 512 --inter 2048   # the MoE layer alone (contrib op + raw .bin weights), E = 4..32
 
 The model: x [batch, 64] (pixel / 16) -> MoE layer -> Gemm head -> logits [batch, 10]. The MoE layer is a router
 Linear(64, E, no bias) -> Softmax -> TopK(k) (renormalized over the k chosen when normalize=1), and E experts of
@@ -247,6 +248,31 @@ def contrib_model(model, path):
     onnx.save(m, path)
 
 
+def layer_model(model, stem):
+    """The MoE layer alone for the layer benchmark: com.microsoft::MoE with inputs input [tokens, hidden] and
+    router_logits [tokens, E], output y; and stem.bin, the same weights as raw little-endian float32 for our kernel:
+    fc1 weights [E, I, H], fc1 bias [E, I], fc2 weights [E, H, I], fc2 bias [E, H], one after the other."""
+    E, k, hidden = model.experts, model.k, model.router.in_features
+    f32 = lambda t: t.detach().numpy().astype(np.float32)
+    tensors = [np.stack([f32(l.weight) for l in model.fc1]), np.stack([f32(l.bias) for l in model.fc1]),
+               np.stack([f32(l.weight) for l in model.fc2]), np.stack([f32(l.bias) for l in model.fc2])]
+    names = ["fc1_experts_weights", "fc1_experts_bias", "fc2_experts_weights", "fc2_experts_bias"]
+    node = oh.make_node("MoE", ["input", "router_logits"] + names, ["y"], name="moe", domain="com.microsoft", k=k,
+                        activation_type="relu", normalize_routing_weights=model.normalize)
+    graph = oh.make_graph([node], "moe_layer",
+                          [oh.make_tensor_value_info("input", onnx.TensorProto.FLOAT, ["tokens", hidden]),
+                           oh.make_tensor_value_info("router_logits", onnx.TensorProto.FLOAT, ["tokens", E])],
+                          [oh.make_tensor_value_info("y", onnx.TensorProto.FLOAT, ["tokens", hidden])],
+                          [onh.from_array(t, n) for t, n in zip(tensors, names)])
+    m = oh.make_model(graph, opset_imports=[oh.make_opsetid("", OPSET), oh.make_opsetid("com.microsoft", 1)],
+                      producer_name="make_moe.py")
+    m.ir_version = 8
+    onnx.save(m, stem + ".onnx")
+    with open(stem + ".bin", "wb") as f:
+        for t in tensors:
+            f.write(np.ascontiguousarray(t, dtype="<f4").tobytes())
+
+
 def export(model, sparse, path, sequence=False):
     model.eval()
     model.sparse = sparse
@@ -312,6 +338,7 @@ def main():
     parser.add_argument("--experts", default="4,8,16,32", help="with --bench: the numbers of experts")
     parser.add_argument("--forms", default="contrib,dense,sparse", help="with --bench: which forms to write")
     parser.add_argument("--variants", action="store_true", help="write only the untrained activation/layer variants")
+    parser.add_argument("--layer", metavar="DIR", help="write the untrained MoE layers alone (contrib op + raw weights) into DIR")
     args = parser.parse_args()
 
     if args.variants:
@@ -333,6 +360,15 @@ def main():
         export_scripted(model, stem + "_scripted.onnx", sequence=True)
         for form in ("sparse", "scripted"):
             describe(f"{stem}_{form}.onnx")
+        return
+
+    if args.layer:
+        os.makedirs(args.layer, exist_ok=True)
+        for E in (int(e) for e in args.experts.split(",")):
+            set_determinism(SEED + E)
+            model = Moe(E, 2, 1, hidden=args.hidden, inter=args.inter)
+            layer_model(model, os.path.join(args.layer, f"moe_layer_h{args.hidden}_i{args.inter}_e{E}"))
+            print(f"  moe_layer_h{args.hidden}_i{args.inter}_e{E}: {E} experts of {args.hidden} -> {args.inter} -> {args.hidden}")
         return
 
     if args.bench:
