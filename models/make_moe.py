@@ -5,6 +5,7 @@ Run from the repository root with Debian's interpreter (python3-torch, python3-o
 
     /usr/bin/python3 models/make_moe.py                  # the small committed test models
     /usr/bin/python3 models/make_moe.py --bench DIR      # untrained benchmark models (E = 4, 8, 16, 32; k = 2; all three forms) into DIR
+    /usr/bin/python3 models/make_moe.py --layer DIR --hidden 512 --inter 2048   # the MoE layer alone (contrib op + raw .bin weights), E = 4..32
 
 The model: x [batch, 64] (pixel / 16) -> MoE layer -> Gemm head -> logits [batch, 10]. The MoE layer is a router
 Linear(64, E, no bias) -> Softmax -> TopK(k) (renormalized over the k chosen when normalize=1), and E experts of
@@ -70,12 +71,13 @@ def set_determinism(seed):
 
 
 class Moe(nn.Module):
-    def __init__(self, experts, k, normalize, hidden=HIDDEN, inter=INTER, classes=10):
+    def __init__(self, experts, k, normalize, hidden=HIDDEN, inter=INTER, classes=10, act=None, linear=nn.Linear):
         super().__init__()
         self.experts, self.k, self.normalize = experts, k, normalize
         self.router = nn.Linear(hidden, experts, bias=False)
-        self.fc1 = nn.ModuleList(nn.Linear(hidden, inter) for _ in range(experts))
-        self.fc2 = nn.ModuleList(nn.Linear(inter, hidden) for _ in range(experts))
+        self.fc1 = nn.ModuleList(linear(hidden, inter) for _ in range(experts))
+        self.fc2 = nn.ModuleList(linear(inter, hidden) for _ in range(experts))
+        self.act = act  # None: torch.relu (the committed digits models)
         self.head = nn.Linear(hidden, classes)
         self.sparse = False  # which form forward() traces
 
@@ -87,7 +89,8 @@ class Moe(nn.Module):
         return weights, index
 
     def expert(self, e, x):
-        return self.fc2[e](torch.relu(self.fc1[e](x)))
+        h = self.fc1[e](x)
+        return self.fc2[e](torch.relu(h) if self.act is None else self.act(h))
 
     def moe_dense(self, x):
         weights, index = self.route(x)
@@ -115,9 +118,103 @@ class Moe(nn.Module):
         return y
 
     def forward(self, x):
+        if x.dim() == 3:
+            # [batch, seq, hidden]: the tokens are flattened inside the graph, as Mixtral's layer does.
+            b, t, h = x.shape
+            flat = x.reshape(-1, h)
+            y = self.moe_sparse(flat) if self.sparse else self.moe_dense(flat)
+            return self.head(y).reshape(b, t, -1)
         if self.sparse == "onehot":
             return self.head(self.moe_onehot(x))
         return self.head(self.moe_sparse(x) if self.sparse else self.moe_dense(x))
+
+
+class MatMulLinear(nn.Linear):
+    """A Linear written as x @ W^T (+ b): exported as MatMul (-> Add), never Gemm; without bias torch's own Linear does
+    the same on 2-D input (Mixtral's experts)."""
+
+    def forward(self, x):
+        y = x.matmul(self.weight.t())
+        return y if self.bias is None else y + self.bias
+
+
+# Untrained variants for the recognition tests (--variants): how the experts' layers and activations are exported.
+# name: (activation module, Linear class, biases)
+VARIANTS = {
+    "gelu": (nn.GELU(), nn.Linear, False),                       # Div -> Erf -> Add -> Mul -> Mul; MatMul experts (no bias)
+    "silu": (nn.SiLU(), MatMulLinear, True),                     # x * Sigmoid(x); MatMul -> Add experts
+    "gelutanh": (nn.GELU(approximate="tanh"), nn.Linear, True),  # the tanh approximation written out; Gemm experts
+}
+VARIANT_HIDDEN, VARIANT_INTER, VARIANT_EXPERTS = 16, 24, 4
+
+
+class Expert(nn.Module):
+    """One expert for the scripted form: fc2(act(fc1(x))), sharing a trained model's layers."""
+
+    def __init__(self, fc1, fc2, act):
+        super().__init__()
+        self.fc1, self.fc2, self.act = fc1, fc2, act
+
+    def forward(self, x):
+        return self.fc2(self.act(self.fc1(x)))
+
+
+class ScriptedMoe(nn.Module):
+    """The sparse layer written for torch.jit.script (form c): per expert `if tokens.shape[0] > 0:` around the expert,
+    which scripting exports as NonZero -> Shape -> Greater -> If with the expert in the then-branch."""
+
+    def __init__(self, model, act):
+        super().__init__()
+        self.router = model.router
+        self.experts = nn.ModuleList(Expert(f1, f2, act) for f1, f2 in zip(model.fc1, model.fc2))
+        self.head = model.head
+        self.k, self.normalize = model.k, model.normalize
+
+    def forward(self, x):
+        probs = torch.softmax(self.router(x), dim=-1)
+        weights, index = torch.topk(probs, self.k, dim=-1)
+        if self.normalize:
+            weights = weights / weights.sum(dim=-1, keepdim=True)
+        y = torch.zeros_like(x)
+        e = 0
+        for expert in self.experts:
+            routes = torch.nonzero(index == e)          # TorchScript has no as_tuple
+            token, slot = routes[:, 0], routes[:, 1]
+            if token.shape[0] > 0:
+                out = expert(x[token]) * weights[token, slot].unsqueeze(-1)
+                y = y.index_add(0, token, out)
+            e += 1
+        return self.head(y)
+
+
+class ScriptedSequence(nn.Module):
+    """The scripted layer on [batch, seq, hidden]: the tokens flattened inside the graph."""
+
+    def __init__(self, inner):
+        super().__init__()
+        self.inner = inner
+
+    def forward(self, x):
+        b, t, h = x.shape[0], x.shape[1], x.shape[2]
+        return self.inner(x.reshape(-1, h)).reshape(b, t, -1)
+
+
+def export_scripted(model, path, sequence=False):
+    """Form (c): torch.onnx.export of the torch.jit.script'ed layer (control flow kept as If nodes)."""
+    model.eval()
+    layer = ScriptedMoe(model, nn.ReLU() if model.act is None else model.act).eval()
+    scripted = torch.jit.script(ScriptedSequence(layer).eval() if sequence else layer)
+    x = torch.rand(2, 3, model.router.in_features) if sequence else torch.rand(3, model.router.in_features)
+    with torch.no_grad():
+        model.sparse = True
+        diff = float((scripted(x) - model(x)).abs().max())
+        model.sparse = False
+    if diff > 1e-5:
+        raise SystemExit(f"scripted and traced sparse layers differ by {diff}")
+    axes = {0: "batch", 1: "seq"} if sequence else {0: "batch"}
+    torch.onnx.export(scripted, (x,), path, export_params=True, input_names=["input"], output_names=["logits"],
+                      opset_version=OPSET, do_constant_folding=True, dynamic_axes={"input": axes, "logits": axes})
+    onnx.checker.check_model(onnx.load(path))
 
 
 def contrib_model(model, path):
@@ -151,14 +248,41 @@ def contrib_model(model, path):
     onnx.save(m, path)
 
 
-def export(model, sparse, path):
+def layer_model(model, stem):
+    """The MoE layer alone for the layer benchmark: com.microsoft::MoE with inputs input [tokens, hidden] and
+    router_logits [tokens, E], output y; and stem.bin, the same weights as raw little-endian float32 for our kernel:
+    fc1 weights [E, I, H], fc1 bias [E, I], fc2 weights [E, H, I], fc2 bias [E, H], one after the other."""
+    E, k, hidden = model.experts, model.k, model.router.in_features
+    f32 = lambda t: t.detach().numpy().astype(np.float32)
+    tensors = [np.stack([f32(l.weight) for l in model.fc1]), np.stack([f32(l.bias) for l in model.fc1]),
+               np.stack([f32(l.weight) for l in model.fc2]), np.stack([f32(l.bias) for l in model.fc2])]
+    names = ["fc1_experts_weights", "fc1_experts_bias", "fc2_experts_weights", "fc2_experts_bias"]
+    node = oh.make_node("MoE", ["input", "router_logits"] + names, ["y"], name="moe", domain="com.microsoft", k=k,
+                        activation_type="relu", normalize_routing_weights=model.normalize)
+    graph = oh.make_graph([node], "moe_layer",
+                          [oh.make_tensor_value_info("input", onnx.TensorProto.FLOAT, ["tokens", hidden]),
+                           oh.make_tensor_value_info("router_logits", onnx.TensorProto.FLOAT, ["tokens", E])],
+                          [oh.make_tensor_value_info("y", onnx.TensorProto.FLOAT, ["tokens", hidden])],
+                          [onh.from_array(t, n) for t, n in zip(tensors, names)])
+    m = oh.make_model(graph, opset_imports=[oh.make_opsetid("", OPSET), oh.make_opsetid("com.microsoft", 1)],
+                      producer_name="make_moe.py")
+    m.ir_version = 8
+    onnx.save(m, stem + ".onnx")
+    with open(stem + ".bin", "wb") as f:
+        for t in tensors:
+            f.write(np.ascontiguousarray(t, dtype="<f4").tobytes())
+
+
+def export(model, sparse, path, sequence=False):
     model.eval()
     model.sparse = sparse
+    axes = {0: "batch", 1: "seq"} if sequence else {0: "batch"}
     kwargs = dict(export_params=True, input_names=["input"], output_names=["logits"], opset_version=OPSET,
-                  do_constant_folding=True, dynamic_axes={"input": {0: "batch"}, "logits": {0: "batch"}})
+                  do_constant_folding=True, dynamic_axes={"input": axes, "logits": axes})
     if "dynamo" in inspect.signature(torch.onnx.export).parameters:
         kwargs["dynamo"] = False
-    torch.onnx.export(model, torch.rand(3, HIDDEN), path, **kwargs)
+    x = torch.rand(2, 3, model.router.in_features) if sequence else torch.rand(3, model.router.in_features)
+    torch.onnx.export(model, x, path, **kwargs)
     model.sparse = False
     onnx.checker.check_model(onnx.load(path))
 
@@ -211,20 +335,59 @@ def main():
     parser.add_argument("--bench", metavar="DIR", help="write untrained benchmark models into DIR instead")
     parser.add_argument("--hidden", type=int, default=128)
     parser.add_argument("--inter", type=int, default=256)
+    parser.add_argument("--experts", default="4,8,16,32", help="with --bench: the numbers of experts")
+    parser.add_argument("--forms", default="contrib,dense,sparse", help="with --bench: which forms to write")
+    parser.add_argument("--variants", action="store_true", help="write only the untrained activation/layer variants")
+    parser.add_argument("--layer", metavar="DIR", help="write the untrained MoE layers alone (contrib op + raw weights) into DIR")
     args = parser.parse_args()
+
+    if args.variants:
+        for name, (act, linear, bias) in VARIANTS.items():
+            set_determinism(SEED + len(name))
+            lin = linear if bias else (lambda i, o, cls=linear: cls(i, o, bias=False))
+            model = Moe(VARIANT_EXPERTS, 2, 1, hidden=VARIANT_HIDDEN, inter=VARIANT_INTER, act=act, linear=lin).eval()
+            stem = os.path.join(HERE, f"moe_{name}")
+            export(model, False, stem + "_dense.onnx")
+            export(model, True, stem + "_sparse.onnx")
+            export_scripted(model, stem + "_scripted.onnx")
+            for form in ("dense", "sparse", "scripted"):
+                describe(f"{stem}_{form}.onnx")
+        # [batch, seq, hidden] input, the tokens flattened inside the graph (relu experts, Gemm).
+        set_determinism(SEED + 3)
+        model = Moe(VARIANT_EXPERTS, 2, 1, hidden=VARIANT_HIDDEN, inter=VARIANT_INTER).eval()
+        stem = os.path.join(HERE, "moe_seq")
+        export(model, True, stem + "_sparse.onnx", sequence=True)
+        export_scripted(model, stem + "_scripted.onnx", sequence=True)
+        for form in ("sparse", "scripted"):
+            describe(f"{stem}_{form}.onnx")
+        return
+
+    if args.layer:
+        os.makedirs(args.layer, exist_ok=True)
+        for E in (int(e) for e in args.experts.split(",")):
+            set_determinism(SEED + E)
+            model = Moe(E, 2, 1, hidden=args.hidden, inter=args.inter)
+            layer_model(model, os.path.join(args.layer, f"moe_layer_h{args.hidden}_i{args.inter}_e{E}"))
+            print(f"  moe_layer_h{args.hidden}_i{args.inter}_e{E}: {E} experts of {args.hidden} -> {args.inter} -> {args.hidden}")
+        return
 
     if args.bench:
         global HIDDEN
         HIDDEN = args.hidden
         os.makedirs(args.bench, exist_ok=True)
-        for E in (4, 8, 16, 32):
+        forms = args.forms.split(",")
+        for E in (int(e) for e in args.experts.split(",")):
             set_determinism(SEED + E)
             model = Moe(E, 2, 1, hidden=args.hidden, inter=args.inter)
-            contrib_model(model, os.path.join(args.bench, f"moe_bench_e{E}_contrib.onnx"))
-            export(model, False, os.path.join(args.bench, f"moe_bench_e{E}_dense.onnx"))
-            export(model, True, os.path.join(args.bench, f"moe_bench_e{E}_sparse.onnx"))
-            describe(os.path.join(args.bench, f"moe_bench_e{E}_dense.onnx"))
-            describe(os.path.join(args.bench, f"moe_bench_e{E}_sparse.onnx"))
+            stem = os.path.join(args.bench, f"moe_bench_e{E}")
+            if "contrib" in forms:
+                contrib_model(model, stem + "_contrib.onnx")
+            if "dense" in forms:
+                export(model, False, stem + "_dense.onnx")
+                describe(stem + "_dense.onnx")
+            if "sparse" in forms:
+                export(model, True, stem + "_sparse.onnx")
+                describe(stem + "_sparse.onnx")
         return
 
     digits = load_digits()
@@ -244,7 +407,8 @@ def main():
         forms = ["contrib", "dense", "sparse"]
         if (E, k) == (4, 2):
             export(model, "onehot", stem + "_onehot.onnx")
-            forms.append("onehot")
+            export_scripted(model, stem + "_scripted.onnx")
+            forms += ["onehot", "scripted"]
         for form in forms:
             describe(f"{stem}_{form}.onnx")
 

@@ -18,6 +18,8 @@ public enum ExpertActivation
     Gelu,
     /// <summary>x * sigmoid(x)</summary>
     Silu,
+    /// <summary>GELU as defined, x * 0.5 * (1 + erf(x / sqrt(2))): an exported erf GELU expert (not an ONNX Runtime MoE activation)</summary>
+    GeluErf,
 }
 
 /// <summary>Top-k routed mixture-of-experts layers.</summary>
@@ -65,6 +67,7 @@ public static class MixtureOfExperts
         {
             ExpertActivation.Relu => Activation.Relu,
             ExpertActivation.Gelu => new Activation(ActivationKind.GeluTanh),
+            ExpertActivation.GeluErf => new Activation(ActivationKind.Gelu),
             _ => Activation.None,
         };
         for (int e = 0; e < experts; e++)
@@ -153,6 +156,7 @@ public static class MixtureOfExperts
             {
                 case ExpertActivation.Relu: Activation.Relu.Apply(h); break;
                 case ExpertActivation.Gelu: new Activation(ActivationKind.GeluTanh).Apply(h); break;
+                case ExpertActivation.GeluErf: new Activation(ActivationKind.Gelu).Apply(h); break;
                 case ExpertActivation.Silu: Elementwise.Unary(UnaryOp.Swish, h, h, 0f, 0f); break;
             }
             var o = expertOut.Slice(0, rows * hidden);

@@ -203,6 +203,7 @@ public class MixtureOfExpertsTests
     [InlineData("moe_e4k2_sparse.onnx", 2, 1L)]
     [InlineData("moe_e8k1_sparse.onnx", 1, 0L)]
     [InlineData("moe_e4k2_onehot.onnx", 2, 1L)]
+    [InlineData("moe_e4k2_scripted.onnx", 2, 1L)]
     public void SparseExportBecomesOneMoENodeAndMatchesOnnxRuntimeOnTheOriginal(string file, int k, long normalize)
     {
         var model = CommittedModel(file);
@@ -211,7 +212,8 @@ public class MixtureOfExpertsTests
         var moe = Assert.Single(result.Graph!.Nodes, n => n.OpType == "MoE");
         Assert.Equal(k, moe.Attributes["k"].I);
         Assert.Equal(normalize, moe.Attributes["normalize_routing_weights"].I);
-        Assert.DoesNotContain(result.Graph.Nodes, n => n.OpType is "NonZero" or "ScatterElements" or "Gather" or "TopK" or "OneHot");
+        Assert.DoesNotContain(result.Graph.Nodes, n => n.OpType is "NonZero" or "ScatterElements" or "Gather" or "TopK" or "OneHot" or "If" or "Greater");
+        Assert.DoesNotContain(result.Graph.Nodes, n => n.Guards.Count > 0);
         ModelCheck.AgainstOrt(model, new[] { ("input", new[] { 5, 64 }) }, rtol: Rtol, atol: Atol, metadata: Batch5);
         // One token too (the shape plumbing differs: the probe then runs on a single token).
         ModelCheck.AgainstOrt(model, new[] { ("input", new[] { 1, 64 }) }, seed: 9, rtol: Rtol, atol: Atol, metadata: new Dictionary<string, string> { ["Dims"] = "batch=1" });
@@ -239,6 +241,66 @@ public class MixtureOfExpertsTests
         // The running total starts at ones instead of zeros: the structure matches, the function does not.
         var zeros = proto.Graph.Node.First(n => n.OpType == "ConstantOfShape");
         zeros.Attribute.Single(a => a.Name == "value").T = OnnxBuilder.FloatTensor("one", new[] { 1 }, new[] { 1f });
+        var result = Compile(Google.Protobuf.MessageExtensions.ToByteArray(proto), "batch=3");
+        var note = Assert.Single(result.Output.Diagnostics, d => d.Id == "EAI0451");
+        Assert.Contains("on a probe input it computes", string.Join(" ", note.Arguments));
+        Assert.DoesNotContain(result.Graph!.Nodes, n => n.OpType == "MoE");
+    }
+
+    [Theory]
+    [InlineData("moe_gelu_dense.onnx", "gelu_erf")]       // Div -> Erf -> Add -> Mul -> Mul between MatMul experts without bias
+    [InlineData("moe_gelu_sparse.onnx", "gelu_erf")]
+    [InlineData("moe_gelu_scripted.onnx", "gelu_erf")]
+    [InlineData("moe_silu_dense.onnx", "silu")]           // x * Sigmoid(x) between MatMul -> Add experts
+    [InlineData("moe_silu_sparse.onnx", "silu")]
+    [InlineData("moe_silu_scripted.onnx", "silu")]
+    [InlineData("moe_gelutanh_dense.onnx", "gelu")]       // the tanh approximation written out (x * (x * x)): ORT's MoE gelu
+    [InlineData("moe_gelutanh_sparse.onnx", "gelu")]
+    [InlineData("moe_gelutanh_scripted.onnx", "gelu")]
+    public void ExportedActivationsAndMatMulExpertsBecomeOneMoENode(string file, string activation)
+    {
+        // Untrained variants (make_moe.py --variants): E = 4, k = 2, hidden 16, inter 24, normalized.
+        var model = CommittedModel(file);
+        var result = Compile(model, "batch=5");
+        Assert.DoesNotContain(result.Output.Diagnostics, d => d.Id != "EAI0005");
+        var moe = Assert.Single(result.Graph!.Nodes, n => n.OpType == "MoE");
+        // An erf GELU is never ORT's tanh-approximated gelu: it keeps its exact form.
+        Assert.Equal(activation, moe.Attributes["activation_type"].S.ToStringUtf8());
+        Assert.DoesNotContain(result.Graph.Nodes, n => n.OpType is "Erf" or "Tanh" or "Sigmoid" or "NonZero" or "If" or "ScatterElements");
+        ModelCheck.AgainstOrt(model, new[] { ("input", new[] { 5, 16 }) }, rtol: Rtol, atol: Atol, metadata: Batch5, scale: 2f);
+        ModelCheck.AgainstOrt(model, new[] { ("input", new[] { 1, 16 }) }, seed: 4, rtol: Rtol, atol: Atol, metadata: new Dictionary<string, string> { ["Dims"] = "batch=1" }, scale: 2f);
+    }
+
+    [Theory]
+    [InlineData("moe_seq_sparse.onnx")]
+    [InlineData("moe_seq_scripted.onnx")]
+    public void SparseLayerOnFlattenedSequenceBecomesOneMoENode(string file)
+    {
+        // x [batch, seq, 16] reshaped to [-1, 16] inside the graph (the Reshape's shape from Shape ops): the tokens are no
+        // graph input, their shape is found by evaluating the Reshape's inputs.
+        var model = CommittedModel(file);
+        foreach (var (batch, seq, seed) in new[] { (2, 3, 1), (1, 1, 2), (1, 7, 3) })
+        {
+            var dims = $"batch={batch}|seq={seq}";
+            var result = Compile(model, dims);
+            var unexpected = result.Output.Diagnostics.Where(d => d.Id != "EAI0005").Select(d => d.Id + ": " + string.Join(" ", d.Arguments)).ToList();
+            Assert.True(unexpected.Count == 0, string.Join("\n", unexpected));
+            Assert.Single(result.Graph!.Nodes, n => n.OpType == "MoE");
+            Assert.DoesNotContain(result.Graph.Nodes, n => n.OpType is "NonZero" or "If" or "ScatterElements");
+            ModelCheck.AgainstOrt(model, new[] { ("input", new[] { batch, seq, 16 }) }, seed: seed, rtol: Rtol, atol: Atol,
+                metadata: new Dictionary<string, string> { ["Dims"] = dims }, scale: 2f);
+        }
+    }
+
+    [Fact]
+    public void AScriptedLayerWhoseConditionSkipsAnExpertFailsTheProbe()
+    {
+        // Expert 2's If runs its branch only for more than 5 tokens: with 3 tokens it never runs, so the layer is not a
+        // mixture of experts; the probes evaluate the real conditions and see it. Left alone, the If stays closed.
+        var proto = ModelCompiler.Parse(CommittedModel("moe_e4k2_scripted.onnx"));
+        var greater = proto.Graph.Node.Where(n => n.OpType == "Greater").ElementAt(2);
+        var threshold = proto.Graph.Node.Single(n => n.Output.Contains(greater.Input[1]));
+        threshold.Attribute[0].T = new TensorProto { DataType = 7, RawData = Google.Protobuf.ByteString.CopyFrom(BitConverter.GetBytes(5L)) };
         var result = Compile(Google.Protobuf.MessageExtensions.ToByteArray(proto), "batch=3");
         var note = Assert.Single(result.Output.Diagnostics, d => d.Id == "EAI0451");
         Assert.Contains("on a probe input it computes", string.Join(" ", note.Arguments));

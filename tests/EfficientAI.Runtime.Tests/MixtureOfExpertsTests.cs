@@ -12,6 +12,7 @@ public class MixtureOfExpertsTests
     [InlineData(3, 8, 1, 20, 12, ExpertActivation.Gelu, false)]
     [InlineData(7, 5, 5, 9, 33, ExpertActivation.Silu, true)]
     [InlineData(4, 16, 3, 40, 17, ExpertActivation.Identity, false)]
+    [InlineData(5, 6, 2, 24, 20, ExpertActivation.GeluErf, true)]
     public void MatchesReference(int tokens, int experts, int k, int hidden, int inter, ExpertActivation activation, bool normalize)
     {
         var rng = new Random(tokens * 100 + experts);
@@ -52,6 +53,7 @@ public class MixtureOfExpertsTests
                         ExpertActivation.Relu => Math.Max(acc, 0),
                         ExpertActivation.Gelu => 0.5 * acc * (1 + Math.Tanh(Math.Sqrt(2 / Math.PI) * (acc + 0.044715 * acc * acc * acc))),
                         ExpertActivation.Silu => acc / (1 + Math.Exp(-acc)),
+                        ExpertActivation.GeluErf => 0.5 * acc * (1 + TestUtil.Erf(acc / Math.Sqrt(2))),
                         _ => acc,
                     };
                 }

@@ -9,7 +9,8 @@ namespace EfficientAI.Codegen.Ops;
 /// com.microsoft::MoE as ONNX Runtime's CPU kernel defines it: input [tokens, hidden] (or [batch, seq, hidden]),
 /// router_probs [tokens, E] (logits: the op applies the softmax), fc1_experts_weights [E, inter, hidden],
 /// fc1_experts_bias [E, inter], fc2_experts_weights [E, hidden, inter], fc2_experts_bias [E, hidden]; attributes k,
-/// activation_type (relu, gelu = tanh approximation, silu, identity) and normalize_routing_weights. Emitted as a
+/// activation_type (relu, gelu = tanh approximation, silu, identity; and gelu_erf, exact GELU, which only the
+/// recognition pass sets) and normalize_routing_weights. Emitted as a
 /// sparse dispatch (Runtime.MixtureOfExperts) that runs only the k chosen experts per token. The recognition pass
 /// rewrites PyTorch's exports of the same layer into this node.
 /// </summary>
@@ -49,7 +50,9 @@ internal sealed class MoEOp : Operator
         if (k < 1 || k > experts) throw ctx.Fail($"k={k} must be between 1 and the number of experts ({experts})");
         var activation = ctx.Str("activation_type", "relu");
         if (activation == "swiglu") throw Unsupported(ctx, "activation_type=swiglu is not supported yet; use relu, gelu, silu or identity");
-        if (activation is not ("relu" or "gelu" or "silu" or "identity")) throw ctx.Fail($"activation_type '{activation}' is not relu, gelu, silu, identity or swiglu");
+        // gelu_erf is this compiler's own value (ONNX Runtime has none): MoeRecognition sets it for experts exported with
+        // the erf GELU, which ONNX Runtime's gelu (the tanh approximation) would compute differently.
+        if (activation is not ("relu" or "gelu" or "silu" or "identity" or "gelu_erf")) throw ctx.Fail($"activation_type '{activation}' is not relu, gelu, silu, identity or swiglu");
         if (ctx.Int("use_sparse_mixer", 0) != 0) throw Unsupported(ctx, "use_sparse_mixer=1 is not supported; export with use_sparse_mixer=0");
         long normalize = ctx.Int("normalize_routing_weights", 0);
         if (normalize is not (0 or 1)) throw ctx.Fail($"normalize_routing_weights={normalize} must be 0 or 1");
@@ -88,7 +91,7 @@ internal sealed class MoEOp : Operator
         string fc2 = ctx.ConstantTable(PackExperts(ctx.Const(4)!, c.Experts, c.Inter, c.Hidden), ctx.Node.Inputs[4] + "_packed");
         string b1 = ctx.Has(3) ? ctx.In(3) : "default";
         string b2 = ctx.Has(5) ? ctx.In(5) : "default";
-        string act = c.Activation switch { "relu" => "Relu", "gelu" => "Gelu", "silu" => "Silu", _ => "Identity" };
+        string act = c.Activation switch { "relu" => "Relu", "gelu" => "Gelu", "silu" => "Silu", "gelu_erf" => "GeluErf", _ => "Identity" };
         ctx.W.Line($"global::EfficientAI.Runtime.MixtureOfExperts.Compute({ctx.In(0)}, {ctx.In(1)}, {fc1}, {b1}, {fc2}, {b2}, {ctx.Out(0)}, {ctx.Scratch}, " +
             $"{c.Tokens}, {c.Experts}, {c.K}, {c.Hidden}, {c.Inter}, global::EfficientAI.Runtime.ExpertActivation.{act}, {EmitContext.B(c.Normalize)});");
     }

@@ -51,7 +51,7 @@ internal sealed class QuantizedMoEOp : Operator
         var c = Resolve(ctx);
         var (fc1, fc1Sums) = Pack(ctx, 2, c.Experts, c.Hidden, c.Inter);
         var (fc2, fc2Sums) = Pack(ctx, 5, c.Experts, c.Inter, c.Hidden);
-        string act = c.Activation switch { "relu" => "Relu", "gelu" => "Gelu", "silu" => "Silu", _ => "Identity" };
+        string act = c.Activation switch { "relu" => "Relu", "gelu" => "Gelu", "silu" => "Silu", "gelu_erf" => "GeluErf", _ => "Identity" };
         ctx.W.Line($"global::EfficientAI.Runtime.MixtureOfExperts.ComputeInt8({ctx.In(0)}, {ctx.In(1)}, {fc1}, {fc1Sums}, {ctx.In(3)}, {ctx.In(4)}, " +
             $"{fc2}, {fc2Sums}, {ctx.In(6)}, {ctx.In(7)}, {ctx.Out(0)}, {ctx.Scratch}, " +
             $"{c.Tokens}, {c.Experts}, {c.K}, {c.Hidden}, {c.Inter}, global::EfficientAI.Runtime.ExpertActivation.{act}, {EmitContext.B(c.Normalize)});");

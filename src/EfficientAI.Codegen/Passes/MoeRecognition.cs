@@ -143,21 +143,17 @@ internal static class MoeRecognition
         {
             int e = fc1.Count;
             if (p.Producer(stacked, "Unsqueeze") is not { } unsqueeze || !IsAxes(graph, unsqueeze, 3, 1)) return Outcome.Because($"expert {e}'s output is not unsqueezed on axis 1");
-            if (p.Producer(unsqueeze.Inputs[0], "Gemm") is not { } second) return Outcome.Because($"expert {e} does not end in a Gemm");
-            var act = p.Producer(second.Inputs[0], "Relu");
-            var first = p.Producer(act is null ? second.Inputs[0] : act.Inputs[0], "Gemm");
-            if (first is null) return Outcome.Because($"expert {e} is not Gemm -> Relu -> Gemm or Gemm -> Gemm");
-            string a = act is null ? "identity" : "relu";
-            if (activation is not null && a != activation) return Outcome.Because("the experts use different activations");
-            activation = a;
-            x ??= first.Inputs[0];
-            if (first.Inputs[0] != x) return Outcome.Because($"expert {e} reads another input than expert 0");
-            if (Linear(graph, first) is not { } l1) return Outcome.Because($"expert {e}'s first Gemm has weights computed at run time, alpha/beta other than 1 or a transposed input");
-            if (Linear(graph, second) is not { } l2) return Outcome.Because($"expert {e}'s second Gemm has weights computed at run time, alpha/beta other than 1 or a transposed input");
+            if (MatchExpert(graph, p, unsqueeze.Inputs[0], shapesKnown: true, out var why) is not { } ex) return Outcome.Because($"expert {e} {why}");
+            if (activation is not null && ex.Activation != activation) return Outcome.Because("the experts use different activations");
+            activation = ex.Activation;
+            x ??= ex.Input;
+            if (ex.Input != x) return Outcome.Because($"expert {e} reads another input than expert 0");
+            var (l1, l2) = (ex.First, ex.Second);
             if (hidden < 0) (hidden, inter) = (l1.In, l1.Out);
             if (l1.In != hidden || l1.Out != inter || l2.In != inter || l2.Out != hidden) return Outcome.Because($"expert {e}'s layers are not [{hidden} -> {inter} -> {hidden}] like expert 0's");
             fc1.Add(l1.Weights); b1.Add(l1.Bias); fc2.Add(l2.Weights); b2.Add(l2.Bias);
-            expertNodes.AddRange(act is null ? new[] { first, second, unsqueeze } : new[] { first, act, second, unsqueeze });
+            expertNodes.AddRange(ex.Nodes);
+            expertNodes.Add(unsqueeze);
         }
         if (k < 1 || k > experts) return Outcome.Because($"TopK's k={k} is not between 1 and the {experts} experts");
         if (!Shape.Equal(graph.Values[x!].RequireShape, new[] { tokens, hidden }) || graph.Values[x!].Type != DataType.Float)
@@ -181,6 +177,120 @@ internal static class MoeRecognition
         moe.Attributes["normalize_routing_weights"] = new AttributeProto { Name = "normalize_routing_weights", Type = AttributeProto.Types.AttributeType.Int, I = normalize ? 1 : 0 };
         moe.Fused.Add(string.Format(CultureInfo.InvariantCulture, "dense MoE export ({0} nodes, {1} experts)", nodes.Count, experts));
         return new Outcome(new Match(nodes, moe), null);
+    }
+
+    /// <summary>An expert read back from its output: linear -> activation -> linear, the weights as [out, in].</summary>
+    private sealed record Expert(string Input, string Activation, (int In, int Out, float[] Weights, float[] Bias) First,
+        (int In, int Out, float[] Weights, float[] Bias) Second, List<Node> Nodes);
+
+    /// <summary>
+    /// The expert whose output is <paramref name="output"/>: Gemm, or MatMul (-> Add bias), then an activation (Relu; GELU as
+    /// the opset-20 Gelu op or written out with Erf or Tanh; SiLU as x * Sigmoid(x); or none), then another such layer.
+    /// Null with <paramref name="why"/> saying what differs.
+    /// </summary>
+    private static Expert? MatchExpert(Graph graph, Pattern p, string output, bool shapesKnown, out string why)
+    {
+        why = "";
+        var nodes = new List<Node>();
+        if (LinearAt(graph, p, output, nodes, out why) is not { } second) return null;
+        var (activation, h) = ActivationAt(graph, p, second.Input, nodes, shapesKnown);
+        if (LinearAt(graph, p, h, nodes, out why) is not { } first)
+        {
+            why = "is not linear -> activation (relu, gelu, silu or none) -> linear: " + why;
+            return null;
+        }
+        nodes.Reverse();
+        return new Expert(first.Input, activation, first.Layer, second.Layer, nodes);
+    }
+
+    /// <summary>A linear layer producing <paramref name="value"/>: Gemm (alpha = beta = 1, no transA), or MatMul by a constant [in, out] plus an optional constant bias Add.</summary>
+    private static (string Input, (int In, int Out, float[] Weights, float[] Bias) Layer)? LinearAt(Graph graph, Pattern p, string value, List<Node> nodes, out string why)
+    {
+        why = "";
+        if (p.Producer(value, "Gemm") is { } gemm)
+        {
+            if (Linear(graph, gemm) is not { } l)
+            {
+                why = "its Gemm has weights computed at run time, alpha/beta other than 1 or a transposed input";
+                return null;
+            }
+            nodes.Add(gemm);
+            return (gemm.Inputs[0], l);
+        }
+        string product = value;
+        Tensor? bias = null;
+        var add = p.Producer(value, "Add");
+        if (add is not null && add.Inputs.Count == 2)
+        {
+            for (int side = 0; side < 2 && bias is null; side++)
+                if (p.Producer(add.Inputs[side], "MatMul") is not null && graph.Values.TryGetValue(add.Inputs[1 - side], out var bv) && bv.Constant is { Type: DataType.Float } b)
+                {
+                    product = add.Inputs[side];
+                    bias = b;
+                }
+        }
+        if (p.Producer(product, "MatMul") is not { } matmul)
+        {
+            why = $"'{value}' is not computed by a Gemm or MatMul";
+            return null;
+        }
+        if (!graph.Values.TryGetValue(matmul.Inputs[1], out var wv) || wv.Constant is not { Type: DataType.Float, Shape.Length: 2 } w)
+        {
+            why = "its MatMul's weights are not a constant float matrix";
+            return null;
+        }
+        int inputs = w.Shape[0], outputs = w.Shape[1];
+        var rows = w.ToFloats();
+        var weights = new float[rows.Length];
+        for (int i = 0; i < inputs; i++)
+            for (int o = 0; o < outputs; o++) weights[o * inputs + i] = rows[i * outputs + o];
+        var biasRow = new float[outputs];
+        if (bias is not null)
+        {
+            // [out] or [1, out]: one bias per output, broadcast over the tokens.
+            if (bias.Length != outputs || (bias.Shape.Length == 2 && bias.Shape[0] != 1) || bias.Shape.Length > 2)
+            {
+                why = $"its bias {Shape.Format(bias.Shape)} is not one value per output";
+                return null;
+            }
+            biasRow = bias.ToFloats();
+            nodes.Add(add!);
+        }
+        nodes.Add(matmul);
+        return (matmul.Inputs[0], (inputs, outputs, weights, biasRow));
+    }
+
+    /// <summary>The activation producing <paramref name="h"/> (MoE activation_type) and its input; ("identity", h) when there is none.</summary>
+    private static (string Activation, string Input) ActivationAt(Graph graph, Pattern p, string h, List<Node> nodes, bool shapesKnown)
+    {
+        if (p.Producer(h, "Relu") is { } relu)
+        {
+            nodes.Add(relu);
+            return ("relu", relu.Inputs[0]);
+        }
+        if (p.Producer(h, "Gelu") is { } gelu)
+        {
+            nodes.Add(gelu);
+            bool tanh = gelu.Attributes.TryGetValue("approximate", out var a) && a.S.ToStringUtf8() == "tanh";
+            return (tanh ? "gelu" : "gelu_erf", gelu.Inputs[0]);
+        }
+        if (p.Producer(h, "Mul") is { } mul && mul.Inputs.Count == 2)
+        {
+            for (int side = 0; side < 2; side++)
+                if (p.Producer(mul.Inputs[1 - side], "Sigmoid") is { } sigmoid && sigmoid.Inputs[0] == mul.Inputs[side])
+                {
+                    nodes.Add(mul);
+                    nodes.Add(sigmoid);
+                    return ("silu", mul.Inputs[side]);
+                }
+        }
+        // ONNX Runtime's MoE gelu is the tanh approximation: an erf GELU becomes gelu_erf, which our dispatch computes exactly.
+        if (GeluRecognition.MatchEndingAt(graph, p, h, shapesKnown) is { } chain)
+        {
+            nodes.AddRange(chain.Nodes);
+            return (chain.Tanh ? "gelu" : "gelu_erf", chain.X);
+        }
+        return ("identity", h);
     }
 
     /// <summary>An Einsum equation "te,teh->th" with any three distinct letters (spaces ignored).</summary>
@@ -259,13 +369,16 @@ internal static class MoeRecognition
 
     public static Graph RunSparse(Graph graph, CancellationToken ct)
     {
+        // The scripted form (c): each expert's update sits in the then-branch of an If; opened up so that the chain of
+        // Adds is visible here. Ifs whose layer is not rewritten are closed again at the end.
+        var opened = OpenExpertIfs(graph);
         for (bool changed = true; changed;)
         {
             changed = false;
             var p = new Pattern(graph);
             var links = graph.Nodes.Where(n => n.OpType == "Add" && n.Domain.Length == 0 && ScatterInput(p, n) >= 0).ToList();
             var prevOfLink = new HashSet<string>(links.Select(l => l.Inputs[1 - ScatterInput(p, l)]));
-            foreach (var end in links.Where(l => !prevOfLink.Contains(l.Outputs[0])))
+            foreach (var end in links.Where(l => !prevOfLink.Contains(Result(p, l))))
             {
                 var outcome = TryMatchSparse(graph, p, end, ct);
                 if (outcome.Reason is { } reason)
@@ -275,15 +388,95 @@ internal static class MoeRecognition
                     continue;
                 }
                 if (outcome.Match is not { } match) continue;
-                // The matched node replaces the chain's last Add; the index plumbing, now unread, goes with it.
-                int at = graph.Nodes.IndexOf(end);
+                // The matched node replaces the node that gives the layer's result (the chain's last Add, or the last
+                // expert's If); the index plumbing, now unread, goes with it.
+                int at = graph.Nodes.IndexOf(p.AnyProducer(match.Replacement.Outputs[0])!);
                 graph.Nodes[at] = match.Replacement;
                 RemoveUnread(graph, match.Nodes);
                 changed = true;
                 break;
             }
         }
+        CloseExpertIfs(graph, opened);
         return graph;
+    }
+
+    /// <summary>An If opened by <see cref="OpenExpertIfs"/>: its branches and their nodes' guards before, to close it again.</summary>
+    private sealed record OpenedIf(Node If, Dictionary<string, Subgraph> Branches, int InputCount, List<(Node Node, List<Guard> Guards)> Inner);
+
+    /// <summary>
+    /// The scripted export's per-expert <c>If(tokens &gt; 0)</c>: the then-branch ends in <c>Add(prev, ScatterElements(..))</c>
+    /// and the else-branch is <c>Identity(prev)</c>. Each such If is opened as the If op would open it for a run-time
+    /// condition: the branch nodes move into the graph under a guard on the condition, and the If stays as the select
+    /// of the two branch outputs. The probes evaluate that form, so they check the layer with its real conditions.
+    /// </summary>
+    private static List<OpenedIf> OpenExpertIfs(Graph graph)
+    {
+        var opened = new List<OpenedIf>();
+        foreach (var node in graph.Nodes.Where(n => n.OpType == "If" && n.Domain.Length == 0 && n.Outputs.Count == 1 && n.Inputs.Count == 1).ToList())
+        {
+            if (!node.Subgraphs.TryGetValue("then_branch", out var then) || !node.Subgraphs.TryGetValue("else_branch", out var otherwise)) continue;
+            if (then.Outputs.Count != 1 || otherwise.Outputs.Count != 1 || otherwise.Nodes.Count != 1) continue;
+            var identity = otherwise.Nodes[0];
+            if (identity.OpType != "Identity" || identity.Outputs.Count != 1 || identity.Outputs[0] != otherwise.Outputs[0]) continue;
+            var add = then.Nodes.FirstOrDefault(n => n.Outputs.Contains(then.Outputs[0]));
+            if (add is not { OpType: "Add", Domain: "" } || add.Inputs.Count != 2 || !add.Inputs.Contains(identity.Inputs[0])) continue;
+            string update = add.Inputs[add.Inputs[0] == identity.Inputs[0] ? 1 : 0];
+            if (!then.Nodes.Any(n => n.OpType == "ScatterElements" && n.Outputs.Contains(update))) continue;
+            if (then.Nodes.Any(n => n.Subgraphs.Count > 0)) continue;
+
+            var inner = new List<(Node, List<Guard>)>();
+            var moved = new List<Node>();
+            foreach (var (branch, when) in new[] { (then, true), (otherwise, false) })
+                foreach (var n in branch.Nodes)
+                {
+                    inner.Add((n, n.Guards));
+                    n.Guards = node.Guards.Append(new Guard(node.Inputs[0], when)).Concat(n.Guards).ToList();
+                    moved.Add(n);
+                }
+            opened.Add(new OpenedIf(node, new Dictionary<string, Subgraph>(node.Subgraphs), node.Inputs.Count, inner));
+            node.Inputs.Add(then.Outputs[0]);
+            node.Inputs.Add(otherwise.Outputs[0]);
+            node.Subgraphs.Clear();
+            graph.Nodes.InsertRange(graph.Nodes.IndexOf(node), moved);
+        }
+        return opened;
+    }
+
+    /// <summary>Puts the branches of the opened Ifs that are still in the graph (their layer was not rewritten) back.</summary>
+    private static void CloseExpertIfs(Graph graph, List<OpenedIf> opened)
+    {
+        var present = new HashSet<Node>(graph.Nodes);
+        foreach (var o in opened.Where(o => present.Contains(o.If)))
+        {
+            var inner = new HashSet<Node>(o.Inner.Select(i => i.Node));
+            graph.Nodes.RemoveAll(inner.Contains);
+            foreach (var (n, guards) in o.Inner) n.Guards = guards;
+            o.If.Inputs.RemoveRange(o.InputCount, o.If.Inputs.Count - o.InputCount);
+            foreach (var kv in o.Branches) o.If.Subgraphs[kv.Key] = kv.Value;
+        }
+    }
+
+    /// <summary>
+    /// The value a chain link passes on: its Add's output, or, when that Add is an opened If's then-branch, the If's
+    /// output (the select of the expert's update and the untouched running sum).
+    /// </summary>
+    private static string Result(Pattern p, Node link) =>
+        p.Readers(link.Outputs[0]).FirstOrDefault(r => IsExpertSelect(p, r) && r.Inputs[1] == link.Outputs[0]) is { } select ? select.Outputs[0] : link.Outputs[0];
+
+    /// <summary>An opened If: inputs (condition, then-branch output, else-branch output), the else-branch an Identity of the then-branch Add's running sum.</summary>
+    private static bool IsExpertSelect(Pattern p, Node node) =>
+        node is { OpType: "If", Domain: "", Subgraphs.Count: 0 } && node.Inputs.Count == 3 && node.Outputs.Count == 1
+        && p.Producer(node.Inputs[1], "Add") is { } add && ScatterInput(p, add) >= 0
+        && p.Producer(node.Inputs[2], "Identity") is { } identity && identity.Inputs[0] == add.Inputs[1 - ScatterInput(p, add)];
+
+    /// <summary>The link before this one in the chain: the Add that produces its running sum, directly or through an opened If.</summary>
+    private static Node? PreviousLink(Pattern p, Node link)
+    {
+        var prev = link.Inputs[1 - ScatterInput(p, link)];
+        if (p.Producer(prev, "Add") is { } a && ScatterInput(p, a) >= 0) return a;
+        if (p.Producer(prev, "If") is { } select && IsExpertSelect(p, select)) return p.Producer(select.Inputs[1], "Add");
+        return null;
     }
 
     /// <summary>Which input of an Add is a ScatterElements along axis 0 (a layer's per-expert contribution), or -1.</summary>
@@ -299,12 +492,7 @@ internal static class MoeRecognition
     {
         // The chain of Adds, last to first.
         var chain = new List<Node>();
-        for (var link = end; link is not null;)
-        {
-            chain.Insert(0, link);
-            var prev = link.Inputs[1 - ScatterInput(p, link)];
-            link = p.Producer(prev, "Add") is { } a && ScatterInput(p, a) >= 0 ? a : null;
-        }
+        for (var link = end; link is not null; link = PreviousLink(p, link)) chain.Insert(0, link);
         Node? topK = null;
         string? x = null, activation = null;
         int hidden = -1, inter = -1;
@@ -322,18 +510,18 @@ internal static class MoeRecognition
             if (selection.Expert is not { } e) return Outcome.Because("an expert's number is not a constant");
             if (experts.ContainsKey(e)) return Outcome.Because($"expert {e} appears twice");
             // The expert: the update's cone reaches Gemm(act(Gemm(Gather(x, tokens)))) through Mul/Expand/Reshape.
-            var second = FindUp(p, scatter.Inputs[2], n => n.OpType == "Gemm", through: new[] { "Mul", "Expand", "Reshape", "Unsqueeze", "Squeeze" });
-            if (second is null) return Outcome.Because($"expert {e}'s update does not come from a Gemm");
-            var act = p.Producer(second.Inputs[0], "Relu");
-            var first = p.Producer(act is null ? second.Inputs[0] : act.Inputs[0], "Gemm");
-            var gather = first is null ? null : p.Producer(first.Inputs[0], "Gather");
-            if (first is null || gather is null) return Outcome.Because($"expert {e} is not Gather -> Gemm -> Relu -> Gemm or Gather -> Gemm -> Gemm");
-            string a = act is null ? "identity" : "relu";
-            if (activation is not null && a != activation) return Outcome.Because("the experts use different activations");
-            activation = a;
+            // (Gemm, or MatMul with or without a bias Add) through Mul/Expand/Reshape.
+            var second = FindUp(p, scatter.Inputs[2], n => n.OpType is "Gemm" or "MatMul" || (n.OpType == "Add" && n.Inputs.Any(i => p.Producer(i, "MatMul") is not null)),
+                through: new[] { "Mul", "Expand", "Reshape", "Unsqueeze", "Squeeze" });
+            if (second is null) return Outcome.Because($"expert {e}'s update does not come from a Gemm or MatMul");
+            if (MatchExpert(graph, p, second.Outputs[0], shapesKnown: false, out var why) is not { } ex) return Outcome.Because($"expert {e} {why}");
+            var gather = p.Producer(ex.Input, "Gather");
+            if (gather is null) return Outcome.Because($"expert {e} does not read gathered tokens (Gather -> linear -> activation -> linear)");
+            if (activation is not null && ex.Activation != activation) return Outcome.Because("the experts use different activations");
+            activation = ex.Activation;
             x ??= gather.Inputs[0];
             if (gather.Inputs[0] != x) return Outcome.Because("the experts gather tokens from different inputs");
-            if (Linear(graph, first) is not { } l1 || Linear(graph, second) is not { } l2) return Outcome.Because($"expert {e}'s Gemms have weights computed at run time, alpha/beta other than 1 or a transposed input");
+            var (l1, l2) = (ex.First, ex.Second);
             if (hidden < 0) (hidden, inter) = (l1.In, l1.Out);
             if (l1.In != hidden || l1.Out != inter || l2.In != inter || l2.Out != hidden) return Outcome.Because($"expert {e}'s layers are not [{hidden} -> {inter} -> {hidden}] like the others'");
             experts[e] = (l1.Weights, l1.Bias, l2.Weights, l2.Bias);
@@ -345,14 +533,20 @@ internal static class MoeRecognition
         if (!topK.HasInput(1) || !graph.Values.TryGetValue(topK.Inputs[1], out var kv) || kv.Constant is not { Length: 1 } kTensor) return Outcome.Because("TopK's k is not a constant input (TopK before opset 10)");
         int kk = (int)kTensor.ToLongs()[0];
         if (kk < 1 || kk > count) return Outcome.Because($"TopK's k={kk} is not between 1 and the {count} experts");
-        if (!graph.Values.TryGetValue(x, out var xv) || xv.Shape is not { Length: 2 } xShape || xShape[1] != hidden || xv.Type != DataType.Float)
-            return Outcome.Because("the tokens are not a float [tokens, hidden] graph input or constant-shaped value");
+        // The tokens: a graph input, or computed from the inputs with a static shape (e.g. [batch, seq, hidden] flattened
+        // by a Reshape whose shape comes from Shape ops): then evaluated once to learn it.
+        graph.Values.TryGetValue(x, out var xv);
+        if ((xv?.Shape ?? ShapeByEvaluation(graph, p, x, ct)) is not { Length: 2 } xShape || xShape[1] != hidden
+            || (xv?.Shape is not null && xv.Type != DataType.Float))
+            return Outcome.Because("the tokens are not float [tokens, hidden] with a shape known before shape inference (a graph input, or computed from the inputs' shapes)");
         // Renormalized when the weights pass through Div(values, ReduceSum(values)).
         bool normalize = p.Readers(topK.Outputs[0]).Any(r => r.OpType == "Div" && r.Inputs[0] == topK.Outputs[0]
             && p.Producer(r.Inputs[1], "ReduceSum") is { } sum && sum.Inputs[0] == topK.Outputs[0]);
 
-        var moe = new Node("MoE", "com.microsoft", end.Name.Length > 0 ? end.Name : end.Outputs[0], 1) { Guards = end.Guards };
-        string name = end.Outputs[0];
+        // The layer's result: the last Add's output, or the last expert's If in the scripted form.
+        string name = Result(p, end);
+        var last = p.AnyProducer(name)!;
+        var moe = new Node("MoE", "com.microsoft", last.Name.Length > 0 ? last.Name : name, 1) { Guards = last.Guards };
         moe.Inputs.Add(x);
         moe.Inputs.Add(softmax.Inputs[0]);
         var order = experts.Values.ToList();
@@ -369,10 +563,15 @@ internal static class MoeRecognition
         // The layer's nodes: everything between the router's logits (and the tokens) and y.
         var cone = Cone(graph, p, name, stopAt: new HashSet<string> { x, softmax.Inputs[0] });
         if (cone is null) return Outcome.Because("the layer reads values other than the tokens, the router logits and constants");
-        if (!p.Replaceable(cone, name)) return Outcome.Because("a value inside the layer (router probabilities, an expert's output) is also read outside it");
+        if (!p.Replaceable(cone, name, sameGuards: false)) return Outcome.Because("a value inside the layer (router probabilities, an expert's output) is also read outside it");
+        // The scripted form's branch nodes run under conditions computed inside the layer; nothing outside may depend on them.
+        var inside = new HashSet<string>(cone.SelectMany(n => n.Outputs));
+        var coneSet = new HashSet<Node>(cone);
+        if (graph.Nodes.Any(n => !coneSet.Contains(n) && n.Guards.Any(g => inside.Contains(g.Condition))))
+            return Outcome.Because("a node outside the layer runs under a condition computed inside it");
         for (int probe = 0; probe < Probes; probe++)
         {
-            if (ProbeDiffers(graph, cone, moe, x, softmax.Inputs[0], name, probe, ct) is { } why) return Outcome.Because(why);
+            if (ProbeDiffers(graph, cone, moe, x, xShape, softmax.Inputs[0], name, probe, ct) is { } why) return Outcome.Because(why);
         }
         return new Outcome(new Match(cone, moe), null);
     }
@@ -429,7 +628,9 @@ internal static class MoeRecognition
             if (!seen.Add(v) || stopAt.Contains(v)) continue;
             if (graph.Values.TryGetValue(v, out var value) && value.Constant is not null) continue;
             if (p.AnyProducer(v) is not { } n) return null;
-            if (nodes.Add(n)) foreach (var i in n.Inputs) if (i.Length > 0) stack.Push(i);
+            if (!nodes.Add(n)) continue;
+            foreach (var i in n.Inputs) if (i.Length > 0) stack.Push(i);
+            foreach (var g in n.Guards) stack.Push(g.Condition);
             if (nodes.Count > 4096) return null;
         }
         return graph.Nodes.Where(nodes.Contains).ToList();
@@ -452,10 +653,72 @@ internal static class MoeRecognition
     }
 
     /// <summary>
+    /// The shape of a value computed from the graph's float inputs (static shapes from the model or Dims) and constants,
+    /// found by evaluating the nodes that lead to it on zero inputs; null when it cannot be (a non-float input, a node
+    /// that does not fold, a run-time condition, more than 256 nodes).
+    /// </summary>
+    private static int[]? ShapeByEvaluation(Graph graph, Pattern p, string value, CancellationToken ct)
+    {
+        var nodes = new HashSet<Node>();
+        var inputs = new HashSet<string>();
+        var stack = new Stack<string>();
+        var seen = new HashSet<string>();
+        stack.Push(value);
+        while (stack.Count > 0)
+        {
+            var v = stack.Pop();
+            if (!seen.Add(v) || v.Length == 0) continue;
+            graph.Values.TryGetValue(v, out var known);
+            if (known?.Constant is not null) continue;
+            if (graph.Inputs.Contains(v))
+            {
+                if (known?.Shape is null || known.Type != DataType.Float) return null;
+                inputs.Add(v);
+                continue;
+            }
+            if (p.AnyProducer(v) is not { } n || n.Guards.Count > 0 || n.Subgraphs.Count > 0) return null;
+            if (!nodes.Add(n)) continue;
+            if (nodes.Count > 256) return null;
+            foreach (var i in n.Inputs) stack.Push(i);
+        }
+        var g = new Graph();
+        foreach (var kv in graph.Opsets) g.Opsets[kv.Key] = kv.Value;
+        void Set(string name, Tensor t)
+        {
+            var v = g.Value(name);
+            v.Constant = t;
+            v.Type = t.Type;
+            v.Shape = t.Shape;
+        }
+        foreach (var i in inputs) Set(i, Tensor.FromFloats(graph.Values[i].Shape!, new float[Shape.ElementsInt(graph.Values[i].Shape!)]));
+        var order = graph.Nodes.Where(nodes.Contains).ToList();
+        foreach (var n in order)
+            foreach (var i in n.Inputs)
+                if (i.Length > 0 && !g.Values.ContainsKey(i) && graph.Values.TryGetValue(i, out var iv) && iv.Constant is { } c) Set(i, c);
+        try
+        {
+            foreach (var n in order)
+            {
+                ct.ThrowIfCancellationRequested();
+                var copy = new Node(n.OpType, n.Domain, n.Name, n.Opset);
+                copy.Inputs.AddRange(n.Inputs);
+                copy.Outputs.AddRange(n.Outputs);
+                foreach (var a in n.Attributes) copy.Attributes[a.Key] = a.Value;
+                if (!Evaluate(new Ops.OpContext(g, copy))) return null;
+            }
+        }
+        catch (CompileError)
+        {
+            return null;
+        }
+        return g.Values.TryGetValue(value, out var r) ? r.Constant?.Shape : null;
+    }
+
+    /// <summary>
     /// Evaluates the layer's original nodes on random tokens and logits at compile time and compares with what the MoE
     /// node computes on them; a reason when they differ or the layer cannot be evaluated, null when they agree.
     /// </summary>
-    private static string? ProbeDiffers(Graph graph, List<Node> cone, Node moe, string x, string logits, string y, int seed, CancellationToken ct)
+    private static string? ProbeDiffers(Graph graph, List<Node> cone, Node moe, string x, int[] xShape, string logits, string y, int seed, CancellationToken ct)
     {
         var g = new Graph();
         foreach (var kv in graph.Opsets) g.Opsets[kv.Key] = kv.Value;
@@ -480,7 +743,6 @@ internal static class MoeRecognition
             v.Type = t.Type;
             v.Shape = t.Shape;
         }
-        var xShape = graph.Values[x].RequireShape;
         int tokens = xShape[0], experts = graph.Values[moe.Inputs[2]].RequireShape[0];
         var xs = Random(xShape);
         var ls = Random(new[] { tokens, experts });
@@ -494,6 +756,22 @@ internal static class MoeRecognition
             foreach (var n in cone)
             {
                 ct.ThrowIfCancellationRequested();
+                // A branch node of the scripted form runs only when its If's condition says so, as at run time.
+                bool skip = false;
+                foreach (var guard in n.Guards.Where(gd => !moe.Guards.Contains(gd)))
+                {
+                    if (!g.Values.TryGetValue(guard.Condition, out var c) || c.Constant is not { Length: 1 } cond) return $"the condition '{guard.Condition}' of its {n.Display} cannot be evaluated at compile time";
+                    skip |= (cond.GetDouble(0) != 0) != guard.When;
+                }
+                if (skip) continue;
+                if (n.OpType == "If" && n.Subgraphs.Count == 0 && n.Inputs.Count == 3)
+                {
+                    // An opened If selects its then- or else-branch output.
+                    var taken = g.Values[n.Inputs[0]].Constant!.GetDouble(0) != 0 ? n.Inputs[1] : n.Inputs[2];
+                    if (!g.Values.TryGetValue(taken, out var tv) || tv.Constant is null) return $"its {n.Display} selects a value that was not evaluated";
+                    Set(n.Outputs[0], tv.Constant);
+                    continue;
+                }
                 var copy = new Node(n.OpType, n.Domain, n.Name, n.Opset);
                 copy.Inputs.AddRange(n.Inputs);
                 copy.Outputs.AddRange(n.Outputs);
@@ -575,7 +853,8 @@ internal static class MoeRecognition
         var b2 = graph.Values[moe.Inputs[5]].Constant!.ToFloats();
         int inter = graph.Values[moe.Inputs[2]].RequireShape[1], hidden = graph.Values[moe.Inputs[2]].RequireShape[2];
         int k = (int)moe.Attributes["k"].I;
-        bool normalize = moe.Attributes["normalize_routing_weights"].I == 1, relu = moe.Attributes["activation_type"].S.ToStringUtf8() == "relu";
+        bool normalize = moe.Attributes["normalize_routing_weights"].I == 1;
+        string activation = moe.Attributes["activation_type"].S.ToStringUtf8();
         var y = new float[tokens * hidden];
         var h = new double[inter];
         for (int t = 0; t < tokens; t++)
@@ -593,7 +872,14 @@ internal static class MoeRecognition
                 {
                     double acc = b1[e * inter + i];
                     for (int q = 0; q < hidden; q++) acc += (double)w1[(e * inter + i) * hidden + q] * x[t * hidden + q];
-                    h[i] = relu ? Math.Max(acc, 0) : acc;
+                    h[i] = activation switch
+                    {
+                        "relu" => Math.Max(acc, 0),
+                        "gelu" => 0.5 * acc * (1 + Math.Tanh(0.7978845608028654 * (acc + 0.044715 * acc * acc * acc))),
+                        "gelu_erf" => 0.5 * acc * (1 + Ops.ErfOp.Erf(acc / 1.4142135623730951)),
+                        "silu" => acc / (1 + Math.Exp(-acc)),
+                        _ => acc,
+                    };
                 }
                 for (int o = 0; o < hidden; o++)
                 {

@@ -47,15 +47,17 @@ internal sealed class Pattern
 
     /// <summary>
     /// True when the matched nodes can be replaced by one node producing <paramref name="output"/>: they run under the
-    /// same guards, and every other value they produce is read only inside the match and is not a graph output.
+    /// same guards (unless <paramref name="sameGuards"/> is false: the caller has checked that the conditional parts
+    /// compute what the replacement does), and every other value they produce is read only inside the match and is not
+    /// a graph output.
     /// </summary>
-    public bool Replaceable(IReadOnlyCollection<Node> matched, string output)
+    public bool Replaceable(IReadOnlyCollection<Node> matched, string output, bool sameGuards = true)
     {
         var set = new HashSet<Node>(matched);
         var guards = matched.First().Guards;
         foreach (var node in matched)
         {
-            if (!node.Guards.SequenceEqual(guards)) return false;
+            if (sameGuards && !node.Guards.SequenceEqual(guards)) return false;
             foreach (var o in node.Outputs.Where(o => o.Length > 0 && o != output))
                 if (_graph.Outputs.Contains(o) || Readers(o).Any(r => !set.Contains(r))) return false;
         }
