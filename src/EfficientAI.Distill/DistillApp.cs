@@ -174,7 +174,7 @@ public static class DistillApp
     }
 
     private static string Percent(double v) => (100 * v).ToString("0.00", Inv) + "%";
-    private static string Num(double v) => v.ToString("R", Inv);
+    private static string Num(double v) => Math.Round(v, 9).ToString("R", Inv);
 
     private static Command EvaluateCommand(TextWriter output, TextWriter error, Option<bool> verbose)
     {
