@@ -26,8 +26,8 @@ SEEDS = [1, 2, 3, 4, 5]
 TASKS = {
     "digits": dict(teacher="models/digits_cnn.onnx", student="mlp:64-32",
                    train=["--epochs", "100", "--batch", "32", "--lr", "3e-3"], kd=["--temperature", "4", "--alpha", "0.7"]),
-    "shifted": dict(teacher="models/shifted_digits_cnn.onnx", student="mlp:32",
-                    train=["--epochs", "30", "--batch", "32", "--lr", "2e-3"], kd=["--temperature", "4", "--alpha", "0.9"]),
+    "shifted": dict(teacher="models/shifted_digits_cnn.onnx", student="cnn:c8k3-p2-c16k3-p2-f32",
+                    train=["--epochs", "60", "--batch", "32", "--lr", "2e-3"], kd=["--temperature", "4", "--alpha", "0.9"]),
 }
 
 

@@ -10,7 +10,10 @@ Writes into OUT_DIR (not committed: about 1 MB):
     digits_train_y.npy  int64   [1437]        models/make_digits_cnn.py's split (stratified,
     digits_test_x.npy   float32 [360,1,8,8]   random_state=42): the teacher models/digits_cnn.onnx
     digits_test_y.npy   int64   [360]         was trained on exactly this training part
-    shifted_*           the harder task (see make_shifted below): float32 [N,1,16,16] + int64 [N]
+    shifted_teacher_*   the harder task (see make_shifted below): 4 warps of each training digit,
+                        float32 [5748,1,16,16] + int64 [5748], what the teacher is trained on
+    shifted_train_*     the first warp of each training digit [1437,...]: the students' training set
+    shifted_test_*      one warp of each held-out digit [360,...]
 and, with --teacher, trains the harder task's teacher CNN with torch and writes
 models/shifted_digits_cnn.onnx (committed; the script is what makes it).
 """
@@ -136,7 +139,9 @@ def main():
         "digits_test_x": to_input(px_test), "digits_test_y": y_test,
     }
     sx, sy, tx, ty = make_shifted(px_train, y_train, px_test, y_test)
-    files.update({"shifted_train_x": sx, "shifted_train_y": sy, "shifted_test_x": tx, "shifted_test_y": ty})
+    n = len(y_train)  # copy-major: the first n samples are the first warp of each training digit
+    files.update({"shifted_teacher_x": sx, "shifted_teacher_y": sy, "shifted_train_x": sx[:n], "shifted_train_y": sy[:n],
+                  "shifted_test_x": tx, "shifted_test_y": ty})
     for name, arr in files.items():
         np.save(os.path.join(out, name + ".npy"), np.ascontiguousarray(arr))
         print(f"{name}.npy {arr.dtype} {list(arr.shape)}")
