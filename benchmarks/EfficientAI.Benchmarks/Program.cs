@@ -77,6 +77,21 @@ if (what is "sparse" or "sparse-conv" or "sparse-rows")
             $"| {group.Key.Item1} | {group.Key.Item2:0.##} | {Us(MedianUs(dense))} | {Us(MedianUs(csr))} | {MedianUs(csr) / MedianUs(dense):F2} |"));
     }
 }
+if (what is "alloc")
+{
+    // Bytes allocated on the calling thread per call after warm-up, for every model case and its int8 copy.
+    foreach (var c in ModelCases.All.Concat(Int8Cases.All.Select(p => p.Int8)))
+    {
+        var outputs = Array.ConvertAll(c.OutputLengths, n => new float[n]);
+        var run = c.Bind(c.Inputs.Where(i => !i.Bound).Select(i => i.Data).ToArray(), outputs);
+        for (int n = 0; n < 30; n++) run();
+        System.Threading.Thread.Sleep(200);
+        for (int n = 0; n < 30; n++) run();
+        long before = GC.GetAllocatedBytesForCurrentThread();
+        for (int n = 0; n < 20; n++) run();
+        report.Add($"{c.Name}: {(GC.GetAllocatedBytesForCurrentThread() - before) / 20} B per call");
+    }
+}
 if (what is "int8")
 {
     // Not part of "all": int8 against our own float (issue target: at least 2x on Conv/Gemm-heavy models).
