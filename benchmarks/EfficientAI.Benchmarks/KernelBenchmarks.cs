@@ -147,6 +147,47 @@ public class SparseGemmBenchmarks
 }
 
 /// <summary>
+/// Block-sparse Gemm (PruneBlock="1x16"): the packed dense kernel against BlockSparseGemm.Compute on the same weights with the
+/// 1x16 blocks of smallest L2 norm zeroed (sparsity = fraction of blocks zeroed).
+/// </summary>
+[MemoryDiagnoser]
+public class BlockSparseGemmBenchmarks
+{
+    private float[] _a = null!, _packed = null!, _y = null!, _values = null!;
+    private int[] _start = null!, _rows = null!;
+    private int _m, _n, _k;
+
+    [Params("1x64x512", "1x512x512", "16x512x512", "64x256x512")]
+    public string Shape { get; set; } = "";
+
+    [Params(0.5, 0.625, 0.75)]
+    public double Sparsity { get; set; }
+
+    [GlobalSetup]
+    public void Setup()
+    {
+        (_m, _n, _k) = GemmBenchmarks.Parse(Shape);
+        _a = ModelCases.Uniform(_m * _k, 1, -1f, 1f);
+        var b = ModelCases.Uniform(_k * _n, 2, -1f, 1f);
+        int panels = _n / 16;
+        double Norm(int block) => Enumerable.Range(0, 16).Sum(c => (double)b[(block / panels) * _n + (block % panels) * 16 + c] * b[(block / panels) * _n + (block % panels) * 16 + c]);
+        var order = Enumerable.Range(0, _k * panels).OrderBy(Norm).ThenBy(i => i).ToArray();
+        for (int i = 0; i < (int)Math.Round(order.Length * Sparsity); i++)
+            for (int c = 0; c < 16; c++) b[(order[i] / panels) * _n + (order[i] % panels) * 16 + c] = 0f;
+        _y = new float[_m * _n];
+        _packed = new float[Gemm.PackedLength(_k, _n)];
+        Gemm.PackB(b, _packed, _k, _n, transB: false);
+        (_start, _rows, _values) = BlockSparseGemm.Compress(b, _k, _n);
+    }
+
+    [Benchmark(Baseline = true, Description = "Gemm.ComputePacked")]
+    public void Dense() => Gemm.ComputePacked(_a, _packed, default, _y, _m, _n, _k, Activation.None);
+
+    [Benchmark(Description = "BlockSparseGemm.Compute")]
+    public void Sparse() => BlockSparseGemm.Compute(_a, _start, _rows, _values, default, _y, _m, _n, _k, Activation.None);
+}
+
+/// <summary>
 /// A pruned 3x3 Conv (pad 1): the im2col + packed GEMM kernel (Conv.Conv2D with scratch) against Conv.Conv2DSparse
 /// (the same columns, nonzero weights only), same weights with the smallest |w| zeroed. Shapes c x h x w -> m: the digits
 /// CNN's second Conv and a 64-channel 28x28 layer.

@@ -1,4 +1,4 @@
-// dotnet run -c Release --project benchmarks/EfficientAI.Benchmarks -- [models|kernels|int8|moe|moe-layer|all|sparse|sparse-conv|sparse-rows] [--short] [--models a,b]
+// dotnet run -c Release --project benchmarks/EfficientAI.Benchmarks -- [models|kernels|int8|alloc|moe|moe-layer|all|sparse|sparse-conv|sparse-rows|sparse-blocks] [--short] [--models a,b]
 // Runs in-process (one process, one run: every side-by-side ratio comes from the same conditions) and prints,
 // after BenchmarkDotNet's own tables, the ratio ours/ORT per model with the geometric mean, and GEMM GFLOP/s
 // against the measured FMA peak.
@@ -35,7 +35,7 @@ if (what is "kernels" or "all")
     var gemm = BenchmarkRunner.Run<GemmBenchmarks>(config);
     report.AddRange(KernelTable(peak, gemm));
 }
-if (what is "sparse" or "sparse-conv" or "sparse-rows")
+if (what is "sparse" or "sparse-conv" or "sparse-rows" or "sparse-blocks")
 {
     // Not part of "all": the pruned-weight crossover (docs/compression.md), ratio sparse/dense per shape and sparsity.
     var sparse = what == "sparse" ? BenchmarkRunner.Run<SparseGemmBenchmarks>(config) : null;
@@ -62,6 +62,19 @@ if (what is "sparse" or "sparse-conv" or "sparse-rows")
         if (dense is null || csr is null) continue;
         report.Add(string.Create(CultureInfo.InvariantCulture,
             $"| {group.Key.Item1} | {group.Key.Item2:0.##} | {Us(MedianUs(dense))} | {Us(MedianUs(csr))} | {MedianUs(csr) / MedianUs(dense):F2} |"));
+    }
+    var blocksRun = what is "sparse" or "sparse-blocks" ? BenchmarkRunner.Run<BlockSparseGemmBenchmarks>(config) : null;
+    report.Add("");
+    report.Add("| m x n x k | blocks zeroed (1x16) | packed dense | block sparse | sparse/dense |");
+    report.Add("|---|---:|---:|---:|---:|");
+    foreach (var group in (blocksRun is null ? Array.Empty<BenchmarkReport>() : blocksRun.Reports.ToArray()).Where(r => r.ResultStatistics is not null)
+                 .GroupBy(r => ((string)r.BenchmarkCase.Parameters["Shape"], (double)r.BenchmarkCase.Parameters["Sparsity"])))
+    {
+        var dense = group.FirstOrDefault(r => r.BenchmarkCase.Descriptor.WorkloadMethod.Name == "Dense");
+        var blocks = group.FirstOrDefault(r => r.BenchmarkCase.Descriptor.WorkloadMethod.Name == "Sparse");
+        if (dense is null || blocks is null) continue;
+        report.Add(string.Create(CultureInfo.InvariantCulture,
+            $"| {group.Key.Item1} | {group.Key.Item2:0.###} | {Us(MedianUs(dense))} | {Us(MedianUs(blocks))} | {MedianUs(blocks) / MedianUs(dense):F2} |"));
     }
     var conv = what is "sparse" or "sparse-conv" ? BenchmarkRunner.Run<SparseConvBenchmarks>(config) : null;
     report.Add("");

@@ -33,6 +33,7 @@ internal sealed class ModelOptionArguments
         ["PruneScope"] = "With --prune: layer (each layer reaches the sparsity, default) or global (one magnitude ranking across layers).",
         ["PruneExclude"] = "With --prune/--prune-structured: a .NET regular expression; Conv/Gemm/MatMul whose node or weight name matches are not pruned.",
         ["PruneStructured"] = "Remove this fraction of each Conv/Gemm/MatMul's output channels (smallest L2 norms), in [0, 1), shrinking the next layer.",
+        ["PruneBlock"] = "With --prune: Gemm/MatMul weights lose whole blocks of rows x 16 output columns (1x16, 4x16), so a block-sparse kernel skips them.",
     };
 
     private readonly List<(string Metadata, Option<string> Option)> _options;

@@ -30,10 +30,11 @@ internal sealed record ModelOptions(
     string Prune = "",
     string PruneScope = "",
     string PruneExclude = "",
-    string PruneStructured = "")
+    string PruneStructured = "",
+    string PruneBlock = "")
 {
     /// <summary>The item metadata names, in the order documented. The props file and the CLI both derive from this list.</summary>
-    public static readonly string[] MetadataNames = { "ClassName", "Namespace", "Dims", "Shapes", "ConstantInputs", "DisabledPasses", "MaxRamBytes", "MaxRomBytes", "Quantize", "MinSqnrDb", "Report", "Calibration", "CalibrationMethod", "Threads", "Prune", "PruneScope", "PruneExclude", "PruneStructured" };
+    public static readonly string[] MetadataNames = { "ClassName", "Namespace", "Dims", "Shapes", "ConstantInputs", "DisabledPasses", "MaxRamBytes", "MaxRomBytes", "Quantize", "MinSqnrDb", "Report", "Calibration", "CalibrationMethod", "Threads", "Prune", "PruneScope", "PruneExclude", "PruneStructured", "PruneBlock" };
 
     public static ModelOptions Default(string modelPath) =>
         new(DefaultClassName(modelPath), "EfficientAI.Generated", "", "", "", "");
@@ -48,7 +49,7 @@ internal sealed record ModelOptions(
             className.Length > 0 ? className : DefaultClassName(modelPath),
             nspace.Length > 0 ? nspace : rootNamespace,
             Get("Dims"), Get("Shapes"), Get("ConstantInputs"), Get("DisabledPasses"), Get("MaxRamBytes"), Get("MaxRomBytes"), Get("Quantize"), Get("MinSqnrDb"), Get("Report"),
-            Get("Calibration"), Get("CalibrationMethod"), Get("Threads"), Get("Prune"), Get("PruneScope"), Get("PruneExclude"), Get("PruneStructured"));
+            Get("Calibration"), Get("CalibrationMethod"), Get("Threads"), Get("Prune"), Get("PruneScope"), Get("PruneExclude"), Get("PruneStructured"), Get("PruneBlock"));
     }
 
     /// <summary>"hello_deepa.onnx" -> "HelloDeepa"; "face-detection 128.onnx" -> "FaceDetection128".</summary>
@@ -232,7 +233,20 @@ internal sealed record ModelOptions(
                 throw new CompileError(DiagnosticDescriptors.InvalidPruningOption, new[] { "PruneExclude", $"'{PruneExclude.Trim()}' is not a regular expression ({e.Message.TrimEnd('.')})" });
             }
         }
-        return new Passes.PruneSettings(sparsity, global, exclude, structured);
+        int blockRows = 0;
+        var block = PruneBlock.Trim();
+        if (block.Length > 0)
+        {
+            var parts = block.ToLowerInvariant().Split('x');
+            if (parts.Length != 2 || !int.TryParse(parts[0], NumberStyles.None, CultureInfo.InvariantCulture, out blockRows) || blockRows < 1 || blockRows > 1024
+                || !int.TryParse(parts[1], NumberStyles.None, CultureInfo.InvariantCulture, out int columns))
+                throw new CompileError(DiagnosticDescriptors.InvalidPruningOption, new[] { "PruneBlock", $"'{block}' is not rows x columns (e.g. 1x16)" });
+            if (columns != 16)
+                throw new CompileError(DiagnosticDescriptors.InvalidPruningOption, new[] { "PruneBlock", $"'{block}': blocks are 16 output columns wide (one panel of the kernel): 1x16, 2x16, 4x16 ..." });
+            if (global)
+                throw new CompileError(DiagnosticDescriptors.InvalidPruningOption, new[] { "PruneBlock", "block pruning ranks blocks within each layer; PruneScope=global is not supported with it" });
+        }
+        return new Passes.PruneSettings(sparsity, global, exclude, structured, blockRows);
     }
 
     /// <summary>A byte budget: "65536", "64K", "1.5M" (binary units); null when not set.</summary>

@@ -328,7 +328,8 @@ public class CalibrationTests
     }
 
     [Theory]
-    [InlineData("Entropy")]
+    [InlineData("Histogram")]
+    [InlineData("Entropy=2048")]
     [InlineData("Percentile=40")]
     [InlineData("Percentile=abc")]
     public void AnUnknownCalibrationMethodIsAnOptionError(string method)

@@ -299,6 +299,15 @@ public class QdqExportTests
         }
         _out.WriteLine($"digits calibrated={calibrated}: worst |ours - ORT| {worst:F4} output steps; {exact}/{total} logits bit-identical; same class {sameClass}/{samples.Length}");
         Assert.Equal(samples.Length, sameClass);
+        // ORT with its graph optimizations (its own QDQ and integer fusions) on the same exported model.
+        double worstFused = 0;
+        foreach (var (_, image) in samples)
+        {
+            var ours = (float[])runner.Run(image)[0];
+            var ort = (float[])RunOrt(qdqBytes, new[] { (input.Name, (Array)image, shape) }, GraphOptimizationLevel.ORT_ENABLE_ALL)[0];
+            worstFused = Math.Max(worstFused, AssertWithinOneStep(ours, ort, OutputSteps(qdq, new Array[] { image }), "digits, ORT optimized"));
+        }
+        _out.WriteLine($"digits calibrated={calibrated}, ORT_ENABLE_ALL: worst |ours - ORT| {worstFused:F4} output steps");
     }
 
     [Fact]

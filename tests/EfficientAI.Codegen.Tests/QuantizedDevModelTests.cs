@@ -94,4 +94,86 @@ public class QuantizedDevModelTests
             Assert.True(cosine > minCosine, $"{file} output {o}: cosine similarity {cosine}");
         }
     }
+
+    /// <summary>
+    /// Speech-like audio at 16 kHz: syllables (about 4 per second, 180 ms voiced, gaps of low noise) of a glottal pulse
+    /// train (f0 110-190 Hz gliding) through two formant resonators (500-700 Hz and 1,200-1,800 Hz), plus -40 dB noise.
+    /// </summary>
+    internal static float[] SpeechLike(int samples, int seed)
+    {
+        var rng = new Random(seed);
+        var y = new float[samples];
+        double phase = 0;
+        double[] s1 = new double[2], s2 = new double[2];
+        for (int i = 0; i < samples; i++)
+        {
+            double t = i / 16000.0;
+            double inSyllable = (t * 4.2) % 1.0;
+            bool voiced = inSyllable < 0.75 * 0.18 * 4.2 / 0.75; // 180 ms of each 238 ms
+            double f0 = 110 + 80 * (0.5 + 0.5 * Math.Sin(2 * Math.PI * 0.7 * t));
+            phase += f0 / 16000.0;
+            double pulse = 0;
+            if (phase >= 1) { phase -= 1; pulse = 1; }
+            double envelope = voiced ? Math.Sin(Math.PI * inSyllable / (0.18 * 4.2)) : 0;
+            double excitation = envelope * pulse;
+            double F1 = 500 + 200 * Math.Sin(2 * Math.PI * 3.1 * t), F2 = 1200 + 600 * (0.5 + 0.5 * Math.Sin(2 * Math.PI * 2.3 * t));
+            double Resonate(double x, double f, double[] state)
+            {
+                double r = 0.97, c = 2 * r * Math.Cos(2 * Math.PI * f / 16000.0);
+                double v = x + c * state[0] - r * r * state[1];
+                state[1] = state[0];
+                state[0] = v;
+                return v;
+            }
+            double v1 = Resonate(excitation, F1, s1), v2 = Resonate(excitation, F2, s2);
+            y[i] = (float)(0.02 * v1 + 0.012 * v2 + 0.003 * (rng.NextDouble() * 2 - 1));
+        }
+        float peak = y.Max(v => Math.Abs(v));
+        for (int i = 0; i < samples; i++) y[i] *= 0.5f / peak;
+        return y;
+    }
+
+    /// <summary>
+    /// Silero VAD (v5, opset 18, sr bound to 16 kHz) with Quantize="int8" (dynamic activations) on one second of
+    /// speech-like audio streamed in 31 chunks of 512 samples (each after the previous chunk's last 64, as Silero's wrapper feeds v5), the state carried from chunk to chunk in each build: the
+    /// speech probability per chunk of the int8 build against float ONNX Runtime. Only with EAI_QUANT_DEV=1.
+    /// </summary>
+    [Fact]
+    public void SileroVadInt8FollowsFloatOnSpeechLikeAudio()
+    {
+        if (Environment.GetEnvironmentVariable("EAI_QUANT_DEV") != "1")
+        {
+            _output.WriteLine("SKIPPED: set EAI_QUANT_DEV=1 for the large models");
+            return;
+        }
+        var model = DevModels.Load("silero_vad_op18_ifless.onnx", _output);
+        if (model is null) return;
+        var metadata = new Dictionary<string, string> { ["Quantize"] = "int8", ["Dims"] = "batch=1;sequence=576", ["ConstantInputs"] = "sr=16000" };
+        var runner = GeneratorHarness.Compile(model, metadata, "int8_silero_vad_op18.onnx");
+        var audio = SpeechLike(16000, 3);
+        var stateOurs = new float[2 * 128];
+        var stateOrt = new float[2 * 128];
+        var ours = new List<float>();
+        var ort = new List<float>();
+        for (int c = 0; c + 512 <= audio.Length; c += 512)
+        {
+            // As Silero's own wrapper feeds v5: each 512-sample chunk after the previous chunk's last 64 samples.
+            var chunk = (c == 0 ? new float[64] : audio.Skip(c - 64).Take(64).ToArray()).Concat(audio.Skip(c).Take(512)).ToArray();
+            var e = OrtReference.Run(model, new (string, Array, int[])[] { ("input", chunk, new[] { 1, 576 }), ("state", stateOrt, new[] { 2, 1, 128 }), ("sr", new[] { 16000L }, Array.Empty<int>()) });
+            var a = runner.Run(chunk, stateOurs);
+            ort.Add(((float[])e[0])[0]);
+            ours.Add(((float[])a[0])[0]);
+            stateOrt = (float[])e[1];
+            stateOurs = (float[])a[1];
+        }
+        double maxDiff = ours.Zip(ort, (x, y) => Math.Abs(x - y)).Max();
+        int flips = ours.Zip(ort, (x, y) => (x >= 0.5) != (y >= 0.5) ? 1 : 0).Sum();
+        double dot = ours.Zip(ort, (x, y) => (double)x * y).Sum(), n1 = Math.Sqrt(ours.Sum(x => (double)x * x)), n2 = Math.Sqrt(ort.Sum(x => (double)x * x));
+        _output.WriteLine($"silero_vad_op18 int8 on speech-like audio, {ours.Count} chunks: float probabilities {ort.Min():F3}..{ort.Max():F3}, " +
+            $"max |int8 - float| {maxDiff:F4}, cosine {dot / (n1 * n2):F6}, decisions at 0.5 that differ {flips}/{ours.Count}");
+        _output.WriteLine("float: " + string.Join(" ", ort.Select(v => v.ToString("F2", System.Globalization.CultureInfo.InvariantCulture))));
+        _output.WriteLine("int8:  " + string.Join(" ", ours.Select(v => v.ToString("F2", System.Globalization.CultureInfo.InvariantCulture))));
+        Assert.True(ort.Max() > 0.5, "the audio never reads as speech to the float model: it is not speech-like enough to test anything");
+        Assert.True(maxDiff < 0.1, $"max probability difference {maxDiff}");
+    }
 }

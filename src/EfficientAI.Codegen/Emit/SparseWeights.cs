@@ -68,6 +68,49 @@ internal static class SparseWeights
     }
 
     /// <summary>
+    /// Fraction of zero 1x16 blocks (aligned to the kernel's 16-column panels) from which Gemm/MatMul run on
+    /// BlockSparseGemm. Measured with the BlockSparseGemm benchmark (docs/compression.md, ShortRun): at 0.5 the block
+    /// kernel took 0.75x the packed kernel's time at 64 rows and 0.82x at one row of 512 columns, but 1.28x at one row
+    /// of 64 columns (the digits Gemm); from 0.625 it was faster on every shape (0.62-0.75x), at 0.75 0.32-0.43x.
+    /// </summary>
+    public static double BlockMinSparsity(int rows) => rows == 1 ? 0.6 : 0.5;
+
+    /// <summary>The fraction of op(b)'s aligned 1x16 blocks (one row of 16 output columns) that are all zero.</summary>
+    public static double BlockSparsity(Tensor b, int k, int n, bool transB)
+    {
+        if (b.Type != DataType.Float || k <= 0 || n <= 0) return 0;
+        var w = b.ToFloats();
+        int panels = (n + 15) / 16, zero = 0;
+        for (int p = 0; p < k; p++)
+            for (int panel = 0; panel < panels; panel++)
+            {
+                bool any = false;
+                for (int j = panel * 16; j < System.Math.Min(n, panel * 16 + 16) && !any; j++) any = w[transB ? j * k + p : p * n + j] != 0f;
+                if (!any) zero++;
+            }
+        return (double)zero / ((long)k * panels);
+    }
+
+    /// <summary>
+    /// Emits y = act(a * alpha * op(b) + bias) on the block-sparse kernel when at least <see cref="BlockMinSparsity"/>(m) of
+    /// op(b)'s 1x16 blocks are zero (PruneBlock); false (nothing emitted) otherwise.
+    /// </summary>
+    public static bool TryEmitBlocks(EmitContext ctx, Tensor b, int m, int n, int k, bool transB, float alpha, string bias)
+    {
+        if (b.Type != DataType.Float || m <= 0 || n < 16 || k <= 0 || BlockSparsity(b, k, n, transB) < BlockMinSparsity(m)) return false;
+        var w = b.ToFloats();
+        var (start, rows, values) = BlockSparseLayout.Compress(w, k, n, transB, alpha);
+        string hint = ctx.Node.Inputs[1];
+        int nonzeros = values.Length;
+        ctx.Graph.SparseKernels[ctx.Node] = nonzeros;
+        ctx.W.Line($"// block-sparse weights: {rows.Length} of {(long)k * ((n + 15) / 16)} blocks of 1x16 kept");
+        ctx.W.Line($"global::EfficientAI.Runtime.BlockSparseGemm.Compute({ctx.In(0)}, {ctx.ConstantTable(new Tensor(DataType.Int32, new[] { start.Length }, start), hint + "_block_start")}, " +
+            $"{ctx.ConstantTable(new Tensor(DataType.Int32, new[] { rows.Length }, rows), hint + "_block_rows")}, {ctx.ConstantTable(Tensor.FromFloats(new[] { values.Length }, values), hint + "_block_values")}, " +
+            $"{bias}, {ctx.Out(0)}, {m}, {n}, {k}, {ctx.ActivationArgument});");
+        return true;
+    }
+
+    /// <summary>
     /// Fraction of zero weights from which a Conv (group 1, im2col) runs on Conv2DSparse. Measured with the SparseConv
     /// benchmark (docs/compression.md, two runs) on 3x3 Convs: 1.06-1.47x the packed kernel's time at 0.7, 0.61-0.9x at
     /// 0.9; 0.85 lies between the two measured points.
@@ -102,5 +145,34 @@ internal static class SparseWeights
         return (ctx.ConstantTable(new Tensor(DataType.Int32, new[] { n + 1 }, start), hint + "_csr_start"),
             ctx.ConstantTable(new Tensor(DataType.Int32, new[] { nonzeros }, rows), hint + "_csr_rows"),
             ctx.ConstantTable(Tensor.FromFloats(new[] { nonzeros }, values), hint + "_csr_values"), nonzeros);
+    }
+}
+
+/// <summary>The runtime's BlockSparseGemm.Compress layout, built at compile time (the generator cannot reference the runtime).</summary>
+internal static class BlockSparseLayout
+{
+    public static (int[] PanelStart, int[] BlockRow, float[] Values) Compress(float[] w, int k, int n, bool transposed, float alpha)
+    {
+        int panels = (n + 15) / 16;
+        var start = new int[panels + 1];
+        var rows = new System.Collections.Generic.List<int>();
+        var values = new System.Collections.Generic.List<float>();
+        for (int panel = 0; panel < panels; panel++)
+        {
+            for (int p = 0; p < k; p++)
+            {
+                bool any = false;
+                for (int j = panel * 16; j < System.Math.Min(n, panel * 16 + 16); j++) any |= w[transposed ? j * k + p : p * n + j] != 0f;
+                if (!any) continue;
+                rows.Add(p);
+                for (int c = 0; c < 16; c++)
+                {
+                    int j = panel * 16 + c;
+                    values.Add(j < n ? alpha * w[transposed ? j * k + p : p * n + j] : 0f);
+                }
+            }
+            start[panel + 1] = rows.Count;
+        }
+        return (start, rows.ToArray(), values.ToArray());
     }
 }

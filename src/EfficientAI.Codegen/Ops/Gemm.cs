@@ -110,6 +110,8 @@ internal sealed class GemmOp : Operator
         }
         // A pruned weight (Prune) mostly zero: the CSR kernel reads only its nonzeros.
         if (sparse && SparseWeights.TryEmit(ctx, b, m, n, k, ctx.Int("transB", 0) != 0, ctx.Float("alpha", 1f), bias)) return true;
+        // Pruned in 1x16 blocks (PruneBlock): the kernel skips the zero blocks.
+        if (SparseWeights.TryEmitBlocks(ctx, b, m, n, k, ctx.Int("transB", 0) != 0, ctx.Float("alpha", 1f), bias)) return true;
         var packed = PackedWeights.Pack(b, k, n, ctx.Int("transB", 0) != 0, ctx.Float("alpha", 1f));
         ctx.W.Line($"global::EfficientAI.Runtime.Gemm.ComputePacked({ctx.In(0)}, {ctx.ConstantTable(packed, ctx.Node.Inputs[1] + "_packed")}, {bias}, {ctx.Out(0)}, {m}, {n}, {k}, {ctx.ActivationArgument});");
         return true;

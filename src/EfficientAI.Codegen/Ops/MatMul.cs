@@ -96,6 +96,9 @@ internal sealed class MatMulOp : Operator
         // A pruned [k, n] weight (Prune) mostly zero: the rows of A (all batches) against its nonzeros only.
         if (b is not null && ctx.Shape(1).Length == 2 && p.K > 0 &&
             SparseWeights.TryEmit(ctx, b, checked((int)(Shape.Elements(ctx.Shape(0)) / p.K)), p.N, p.K, transB: false, alpha: 1f, "default")) return;
+        // Pruned in 1x16 blocks (PruneBlock): the kernel skips the zero blocks.
+        if (b is not null && ctx.Shape(1).Length == 2 && p.K > 0 &&
+            SparseWeights.TryEmitBlocks(ctx, b, checked((int)(Shape.Elements(ctx.Shape(0)) / p.K)), p.N, p.K, transB: false, alpha: 1f, "default")) return;
         if (b is not null && b.Type == DataType.Float && ctx.Shape(1).Length == 2 && p.K > 0 && PackedWeights.Worthwhile(p.N))
         {
             // Constant [k, n] weights: every batch of A shares them, so A's rows (all batches) are one GEMM against

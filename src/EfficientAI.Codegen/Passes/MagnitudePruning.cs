@@ -11,7 +11,8 @@ namespace EfficientAI.Codegen.Passes;
 /// Exclude is a .NET regular expression matched (unanchored, case-sensitive) against each Conv/Gemm/MatMul node's
 /// name and its weight's value name; null excludes nothing.
 /// </summary>
-internal sealed record PruneSettings(double Sparsity, bool Global, Regex? Exclude, double StructuredFraction)
+/// <param name="BlockRows">PruneBlock="Rx16": Gemm/MatMul weights are pruned in blocks of R rows by 16 output columns; 0 for element-wise.</param>
+internal sealed record PruneSettings(double Sparsity, bool Global, Regex? Exclude, double StructuredFraction, int BlockRows = 0)
 {
     public static readonly PruneSettings None = new(0, false, null, 0);
 
@@ -54,7 +55,12 @@ internal static class MagnitudePruning
         if (!settings.Unstructured) return graph;
         var layers = Layers(graph, settings);
         if (settings.Global) PruneGlobally(layers, settings.Sparsity);
-        else foreach (var layer in layers) PruneSmallest(layer.Weights, Count(layer.Weights.Length, settings.Sparsity));
+        else
+            foreach (var layer in layers)
+            {
+                if (settings.BlockRows > 0 && layer.Node.OpType is "Gemm" or "MatMul" && layer.Shape.Length == 2) PruneBlocks(layer, settings.BlockRows, settings.Sparsity);
+                else PruneSmallest(layer.Weights, Count(layer.Weights.Length, settings.Sparsity));
+            }
         foreach (var layer in layers)
         {
             // A new constant: the original value may also feed a node that is not pruned.
@@ -135,6 +141,39 @@ internal static class MagnitudePruning
         var keys = w.Select(Math.Abs).ToArray();
         Array.Sort(order, (a, b) => keys[a] != keys[b] ? keys[a].CompareTo(keys[b]) : a.CompareTo(b));
         for (int i = 0; i < count; i++) w[order[i]] = 0f;
+    }
+
+    /// <summary>
+    /// PruneBlock: the weight seen as [k, n] (Gemm's transB weight transposed) is cut into blocks of rows x 16 output columns,
+    /// aligned to the kernel's 16-column panels; round(sparsity * blocks) blocks with the smallest mean square become zero
+    /// (the lower block index first among equals). Partial blocks at the edges count as blocks of their own size.
+    /// </summary>
+    private static void PruneBlocks(Layer layer, int rows, double sparsity)
+    {
+        bool transB = layer.Node.OpType == "Gemm" && layer.Node.Attributes.TryGetValue("transB", out var t) && t.I != 0;
+        int k = transB ? layer.Shape[1] : layer.Shape[0], n = transB ? layer.Shape[0] : layer.Shape[1];
+        int rowBlocks = (k + rows - 1) / rows, panels = (n + 15) / 16;
+        int Index(int p, int j) => transB ? j * k + p : p * n + j;
+        var w = layer.Weights;
+        var score = new double[rowBlocks * panels];
+        for (int rb = 0; rb < rowBlocks; rb++)
+            for (int panel = 0; panel < panels; panel++)
+            {
+                double sum = 0;
+                int count = 0;
+                for (int p = rb * rows; p < Math.Min(k, rb * rows + rows); p++)
+                    for (int j = panel * 16; j < Math.Min(n, panel * 16 + 16); j++, count++) sum += (double)w[Index(p, j)] * w[Index(p, j)];
+                score[rb * panels + panel] = sum / Math.Max(1, count);
+            }
+        var order = Enumerable.Range(0, score.Length).ToArray();
+        Array.Sort(order, (a, b) => score[a] != score[b] ? score[a].CompareTo(score[b]) : a.CompareTo(b));
+        int pruned = Count(score.Length, sparsity);
+        for (int i = 0; i < pruned; i++)
+        {
+            int rb = order[i] / panels, panel = order[i] % panels;
+            for (int p = rb * rows; p < Math.Min(k, rb * rows + rows); p++)
+                for (int j = panel * 16; j < Math.Min(n, panel * 16 + 16); j++) w[Index(p, j)] = 0f;
+        }
     }
 
     /// <summary>One ranking over every layer's weights: (|w|, layer order, index).</summary>
