@@ -309,6 +309,9 @@ public class MixtureOfExpertsTests
     [InlineData("moe_gelutanh_dense.onnx", "gelu")]       // the tanh approximation written out (x * (x * x)): ORT's MoE gelu
     [InlineData("moe_gelutanh_sparse.onnx", "gelu")]
     [InlineData("moe_gelutanh_scripted.onnx", "gelu")]
+    [InlineData("moe_swiglu_dense.onnx", "swiglu")]       // Mixtral's w2(silu(w1 x) * w3 x), bias-free MatMuls
+    [InlineData("moe_swiglu_sparse.onnx", "swiglu")]
+    [InlineData("moe_swiglu_scripted.onnx", "swiglu")]
     public void ExportedActivationsAndMatMulExpertsBecomeOneMoENode(string file, string activation)
     {
         // Untrained variants (make_moe.py --variants): E = 4, k = 2, hidden 16, inter 24, normalized.
