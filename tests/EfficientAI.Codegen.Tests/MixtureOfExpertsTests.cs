@@ -381,6 +381,24 @@ public class MixtureOfExpertsTests
         Assert.Equal(0, runner.Allocations(new Array[] { x, router }, 100));
     }
 
+    [Theory]
+    [InlineData("moe_gelu_sparse.onnx")]      // recognized erf GELU: gelu_erf on int8 experts
+    [InlineData("moe_silu_scripted.onnx")]
+    public void RecognizedExportsRunOnInt8Experts(string file)
+    {
+        var model = CommittedModel(file);
+        var result = ModelCompiler.CompileDetailed(new ModelRequest(new ModelFile("m.onnx", model.ToEquatableArray(), null),
+            ModelOptions.Default("m.onnx") with { Dims = "batch=6", Quantize = "int8" }), default);
+        Assert.Single(result.Graph!.Nodes, n => n.OpType == "QuantizedMoE");
+        var runner = GeneratorHarness.Compile(model, Int8("batch=6"), "moe_int8_" + Path.GetFileNameWithoutExtension(file) + ".onnx");
+        var x = OrtReference.RandomFloats(6 * 16, 8, 2f);
+        var expected = (float[])OrtReference.Run(model, new (string, Array, int[])[] { ("input", x, new[] { 6, 16 }) })[0];
+        var actual = (float[])runner.Run(x)[0];
+        double rms = Math.Sqrt(expected.Average(v => (double)v * v));
+        double errRms = Math.Sqrt(expected.Zip(actual, (e, a) => (double)(e - a) * (e - a)).Average());
+        Assert.True(errRms < 0.02 * rms, $"int8 error RMS {errRms:G3} vs output RMS {rms:G3}");
+    }
+
     [Fact]
     public void Int8DigitsMoEKeepsItsAccuracyAndReportsEachExpertsRom()
     {
