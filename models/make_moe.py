@@ -78,6 +78,7 @@ class Moe(nn.Module):
         self.fc1 = nn.ModuleList(linear(hidden, inter) for _ in range(experts))
         self.fc2 = nn.ModuleList(linear(inter, hidden) for _ in range(experts))
         self.act = act  # None: torch.relu (the committed digits models)
+        self.fc3 = None  # set by gate_up(): Mixtral's up projection, expert = fc2(act(fc1 x) * fc3 x)
         self.head = nn.Linear(hidden, classes)
         self.sparse = False  # which form forward() traces
 
@@ -88,9 +89,17 @@ class Moe(nn.Module):
             weights = weights / weights.sum(dim=-1, keepdim=True)
         return weights, index
 
+    def gate_up(self, linear):
+        """Makes the experts gated (SwiGLU with act = SiLU): a third, up projection per expert."""
+        self.fc3 = nn.ModuleList(linear(self.router.in_features, self.fc1[0].out_features) for _ in range(self.experts))
+        return self
+
     def expert(self, e, x):
         h = self.fc1[e](x)
-        return self.fc2[e](torch.relu(h) if self.act is None else self.act(h))
+        h = torch.relu(h) if self.act is None else self.act(h)
+        if self.fc3 is not None:
+            h = h * self.fc3[e](x)
+        return self.fc2[e](h)
 
     def moe_dense(self, x):
         weights, index = self.route(x)
@@ -148,6 +157,17 @@ VARIANTS = {
 VARIANT_HIDDEN, VARIANT_INTER, VARIANT_EXPERTS = 16, 24, 4
 
 
+class GatedExpert(nn.Module):
+    """One gated expert for the scripted form: fc2(act(fc1(x)) * fc3(x))."""
+
+    def __init__(self, fc1, fc2, fc3, act):
+        super().__init__()
+        self.fc1, self.fc2, self.fc3, self.act = fc1, fc2, fc3, act
+
+    def forward(self, x):
+        return self.fc2(self.act(self.fc1(x)) * self.fc3(x))
+
+
 class Expert(nn.Module):
     """One expert for the scripted form: fc2(act(fc1(x))), sharing a trained model's layers."""
 
@@ -166,7 +186,8 @@ class ScriptedMoe(nn.Module):
     def __init__(self, model, act):
         super().__init__()
         self.router = model.router
-        self.experts = nn.ModuleList(Expert(f1, f2, act) for f1, f2 in zip(model.fc1, model.fc2))
+        self.experts = nn.ModuleList(Expert(f1, f2, act) for f1, f2 in zip(model.fc1, model.fc2)) if model.fc3 is None else \
+            nn.ModuleList(GatedExpert(f1, f2, f3, act) for f1, f2, f3 in zip(model.fc1, model.fc2, model.fc3))
         self.head = model.head
         self.k, self.normalize = model.k, model.normalize
 
@@ -352,6 +373,16 @@ def main():
             export_scripted(model, stem + "_scripted.onnx")
             for form in ("dense", "sparse", "scripted"):
                 describe(f"{stem}_{form}.onnx")
+        # Mixtral's experts: fc2(silu(fc1 x) * fc3 x), bias-free MatMuls.
+        set_determinism(SEED + 5)
+        bare = lambda i, o: nn.Linear(i, o, bias=False)
+        model = Moe(VARIANT_EXPERTS, 2, 1, hidden=VARIANT_HIDDEN, inter=VARIANT_INTER, act=nn.SiLU(), linear=bare).gate_up(bare).eval()
+        stem = os.path.join(HERE, "moe_swiglu")
+        export(model, False, stem + "_dense.onnx")
+        export(model, True, stem + "_sparse.onnx")
+        export_scripted(model, stem + "_scripted.onnx")
+        for form in ("dense", "sparse", "scripted"):
+            describe(f"{stem}_{form}.onnx")
         # [batch, seq, hidden] input, the tokens flattened inside the graph (relu experts, Gemm).
         set_determinism(SEED + 3)
         model = Moe(VARIANT_EXPERTS, 2, 1, hidden=VARIANT_HIDDEN, inter=VARIANT_INTER).eval()

@@ -22,7 +22,12 @@ public class MoeLayerBenchmarks
     public const int Hidden = 512, Inter = 2048, K = 2;
 
     public static IEnumerable<int> ExpertCounts => new[] { 4, 8, 16, 32 };
-    public static IEnumerable<int> TokenCounts => new[] { 1, 16, 64 };
+    public static IEnumerable<int> TokenCounts => Tokens();
+
+    /// <summary>1, 16 and 64 tokens, or the comma-separated list in EAI_MOE_TOKENS (e.g. "1" for a quick one-token run).</summary>
+    internal static int[] Tokens() => Environment.GetEnvironmentVariable("EAI_MOE_TOKENS") is { Length: > 0 } list
+        ? list.Split(',').Select(t => int.Parse(t, System.Globalization.CultureInfo.InvariantCulture)).ToArray()
+        : new[] { 1, 16, 64 };
 
     [ParamsSource(nameof(ExpertCounts))]
     public int E { get; set; }
@@ -92,7 +97,7 @@ public class MoeLayerBenchmarks
 [MemoryDiagnoser]
 public class MoeExportBenchmarks
 {
-    public static IEnumerable<int> TokenCounts => new[] { 1, 16, 64 };
+    public static IEnumerable<int> TokenCounts => MoeLayerBenchmarks.Tokens();
 
     [ParamsSource(nameof(TokenCounts))]
     public int T { get; set; }

@@ -20,14 +20,20 @@ public enum ExpertActivation
     Silu,
     /// <summary>GELU as defined, x * 0.5 * (1 + erf(x / sqrt(2))): an exported erf GELU expert (not an ONNX Runtime MoE activation)</summary>
     GeluErf,
+    /// <summary>
+    /// ONNX Runtime's swiglu (swiglu_fusion=1): fc1 gives 2 inter values per token, interleaved (gate, linear); with gate
+    /// clamped above and linear clamped both ways at the limit, h = gate * sigmoid(alpha * gate) * (linear + beta). Its
+    /// defaults (alpha 1, beta 0, no limit) are SwiGLU: silu(gate) * linear.
+    /// </summary>
+    SwiGlu,
 }
 
 /// <summary>Top-k routed mixture-of-experts layers.</summary>
 public static class MixtureOfExperts
 {
-    /// <summary>Floats of scratch <see cref="Compute"/> needs.</summary>
-    public static long ScratchFloats(int tokens, int experts, int k, int hidden, int inter) =>
-        experts + 3L * tokens * k + (long)tokens * (2L * hidden + inter);
+    /// <summary>Floats of scratch <see cref="Compute"/> needs (gated: swiglu, whose fc1 gives 2 inter values per token).</summary>
+    public static long ScratchFloats(int tokens, int experts, int k, int hidden, int inter, bool gated = false) =>
+        experts + 3L * tokens * k + (long)tokens * (2L * hidden + (gated ? 2L : 1L) * inter);
 
     /// <summary>
     /// y[t] = sum over the k experts e with the largest p = softmax(routerLogits[t]) of w_e * fc2_e(act(fc1_e(x[t]))),
@@ -35,19 +41,24 @@ public static class MixtureOfExperts
     /// [tokens, experts]; fc1Packed holds per expert its [hidden -> inter] weights packed by
     /// <see cref="Gemm.PackB"/> (expert e at e * Gemm.PackedLength(hidden, inter)), fc1Bias [experts, inter] or empty;
     /// fc2 likewise for [inter -> hidden]. Equal probabilities rank the higher expert index first (ONNX Runtime's MoE
-    /// kernel does the same); a routing weight of 0 skips the expert. y must not overlap x.
+    /// kernel does the same); a routing weight of 0 skips the expert. y must not overlap x. With
+    /// <see cref="ExpertActivation.SwiGlu"/>, fc1 is [hidden -> 2 inter] (fc1Bias [experts, 2 inter]) and
+    /// <paramref name="alpha"/>, <paramref name="beta"/> and <paramref name="limit"/> are the swiglu's.
     /// </summary>
     public static void Compute(ReadOnlySpan<float> x, ReadOnlySpan<float> routerLogits,
         ReadOnlySpan<float> fc1Packed, ReadOnlySpan<float> fc1Bias, ReadOnlySpan<float> fc2Packed, ReadOnlySpan<float> fc2Bias,
-        Span<float> y, Span<float> scratch, int tokens, int experts, int k, int hidden, int inter, ExpertActivation activation, bool normalize)
+        Span<float> y, Span<float> scratch, int tokens, int experts, int k, int hidden, int inter, ExpertActivation activation, bool normalize,
+        float alpha = 1f, float beta = 0f, float limit = float.PositiveInfinity)
     {
         if (tokens <= 0 || hidden <= 0) return;
         if (experts <= 0 || k <= 0 || k > experts || inter <= 0) ThrowHelper.Argument("experts, k or inter is out of range.");
-        int fc1Stride = Gemm.PackedLength(hidden, inter), fc2Stride = Gemm.PackedLength(inter, hidden);
+        bool gated = activation == ExpertActivation.SwiGlu;
+        int width = gated ? 2 * inter : inter; // fc1's outputs
+        int fc1Stride = Gemm.PackedLength(hidden, width), fc2Stride = Gemm.PackedLength(inter, hidden);
         if (x.Length < tokens * hidden || y.Length < tokens * hidden || routerLogits.Length < tokens * experts
             || fc1Packed.Length < experts * fc1Stride || fc2Packed.Length < experts * fc2Stride
-            || (!fc1Bias.IsEmpty && fc1Bias.Length < experts * inter) || (!fc2Bias.IsEmpty && fc2Bias.Length < experts * hidden)
-            || scratch.Length < ScratchFloats(tokens, experts, k, hidden, inter))
+            || (!fc1Bias.IsEmpty && fc1Bias.Length < experts * width) || (!fc2Bias.IsEmpty && fc2Bias.Length < experts * hidden)
+            || scratch.Length < ScratchFloats(tokens, experts, k, hidden, inter, gated))
             ThrowHelper.Argument("A span is shorter than its shape.");
 
         int routes = tokens * k;
@@ -57,8 +68,8 @@ public static class MixtureOfExperts
         var expertRoutes = MemoryMarshal.Cast<float, int>(scratch.Slice(experts + 2 * routes, routes));
         int rest = experts + 3 * routes;
         var gathered = scratch.Slice(rest, tokens * hidden);
-        var middle = scratch.Slice(rest + tokens * hidden, tokens * inter);
-        var expertOut = scratch.Slice(rest + tokens * (hidden + inter), tokens * hidden);
+        var middle = scratch.Slice(rest + tokens * hidden, tokens * width);
+        var expertOut = scratch.Slice(rest + tokens * (hidden + width), tokens * hidden);
 
         Route(routerLogits, probs, routeScale, routeExpert, tokens, experts, k, normalize);
 
@@ -80,10 +91,20 @@ public static class MixtureOfExperts
             }
             if (rows == 0) continue;
             for (int i = 0; i < rows; i++) x.Slice(expertRoutes[i] / k * hidden, hidden).CopyTo(gathered.Slice(i * hidden, hidden));
-            var h = middle.Slice(0, rows * inter);
+            var h = middle.Slice(0, rows * width);
             Gemm.ComputePacked(gathered.Slice(0, rows * hidden), fc1Packed.Slice(e * fc1Stride, fc1Stride),
-                fc1Bias.IsEmpty ? default : fc1Bias.Slice(e * inter, inter), h, rows, inter, hidden, fused);
+                fc1Bias.IsEmpty ? default : fc1Bias.Slice(e * width, width), h, rows, width, hidden, fused);
             if (activation == ExpertActivation.Silu) Elementwise.Unary(UnaryOp.Swish, h, h, 0f, 0f);
+            if (gated)
+            {
+                // In place: output i of row r lands at r * inter + i, at or before its inputs at 2 (r * inter + i).
+                for (int i = 0; i < rows * inter; i++)
+                {
+                    float gate = MathF.Min(h[2 * i], limit), linear = Math.Clamp(h[2 * i + 1], -limit, limit);
+                    h[i] = gate / (1f + MathF.Exp(-alpha * gate)) * (linear + beta);
+                }
+                h = h.Slice(0, rows * inter);
+            }
             var o = expertOut.Slice(0, rows * hidden);
             Gemm.ComputePacked(h, fc2Packed.Slice(e * fc2Stride, fc2Stride),
                 fc2Bias.IsEmpty ? default : fc2Bias.Slice(e * hidden, hidden), o, rows, hidden, inter, Activation.None);

@@ -87,6 +87,58 @@ public class MixtureOfExpertsTests
         Assert.Contains(mention, string.Join(" ", d.Arguments));
     }
 
+    /// <summary>An MoE with activation_type=swiglu and swiglu_fusion=1: fc1 [E, 2 inter, hidden], its rows (linear, gate) interleaved.</summary>
+    private static byte[] SwigluModel(int tokens, int experts, int k, int hidden, int inter, int normalize, float weightScale, AttributeProto[]? extra = null)
+    {
+        var b = new OnnxBuilder(16);
+        b.Model.OpsetImport.Add(new OperatorSetIdProto { Domain = "com.microsoft", Version = 1 });
+        b.Input("x", tokens, hidden).Input("router", tokens, experts);
+        var inputs = new[]
+        {
+            "x", "router",
+            b.Initializer("fc1", new[] { experts, 2 * inter, hidden }, OrtReference.RandomFloats(experts * 2 * inter * hidden, 21, weightScale)),
+            b.Initializer("fc1_bias", new[] { experts, 2 * inter }, OrtReference.RandomFloats(experts * 2 * inter, 22, 0.3f)),
+            b.Initializer("fc2", new[] { experts, hidden, inter }, OrtReference.RandomFloats(experts * hidden * inter, 23, 0.3f)),
+            b.Initializer("fc2_bias", new[] { experts, hidden }, OrtReference.RandomFloats(experts * hidden, 24, 0.3f)),
+        };
+        var attrs = new List<AttributeProto> { A.Int("k", k), A.Str("activation_type", "swiglu"), A.Int("swiglu_fusion", 1), A.Int("normalize_routing_weights", normalize) };
+        if (extra is not null) attrs.AddRange(extra);
+        b.Node("MoE", inputs, new[] { "y" }, attrs.ToArray()).Output("y");
+        b.Graph.Node.Last().Domain = "com.microsoft";
+        return b.Build();
+    }
+
+    [Theory]
+    [InlineData(1, 4, 2, 1, 0.3f, false)]
+    [InlineData(5, 8, 2, 0, 0.3f, false)]
+    [InlineData(7, 6, 3, 1, 2f, false)]   // pre-activations far beyond 7: no clamp by default
+    [InlineData(7, 6, 3, 1, 2f, true)]    // gpt-oss's alpha 1.702, beta 1, limit 7: the clamp bites
+    [InlineData(3, 5, 2, 0, 0.3f, true)]
+    public void SwigluMatchesOnnxRuntime(int tokens, int experts, int k, int normalize, float weightScale, bool attributes)
+    {
+        var model = SwigluModel(tokens, experts, k, 24, 20, normalize, weightScale,
+            attributes ? new[] { A.Float("activation_alpha", 1.702f), A.Float("activation_beta", 1f), A.Float("swiglu_limit", 7f) } : null);
+        var runner = ModelCheck.AgainstOrt(model, new[] { ("x", new[] { tokens, 24 }), ("router", new[] { tokens, experts }) }, seed: tokens, rtol: Rtol, atol: Atol, scale: 2f);
+        Assert.Equal(3L * tokens * k * 24 * 20, Compile(model).Figures!.Macs);
+        Assert.Equal(0, runner.Allocations(new Array[] { OrtReference.RandomFloats(tokens * 24, 1), OrtReference.RandomFloats(tokens * experts, 2) }, 50));
+    }
+
+    [Fact]
+    public void Fc3IsRefusedWithEAI0450()
+    {
+        // ONNX Runtime's CPU kernel: "FC3 is not implemented for CPU MoE".
+        var b = new OnnxBuilder(16);
+        b.Model.OpsetImport.Add(new OperatorSetIdProto { Domain = "com.microsoft", Version = 1 });
+        b.Input("x", 2, 16).Input("router", 2, 4);
+        b.Node("MoE", new[] { "x", "router", b.Initializer("fc1", new[] { 4, 8, 16 }, OrtReference.RandomFloats(512, 1)), "",
+            b.Initializer("fc2", new[] { 4, 16, 8 }, OrtReference.RandomFloats(512, 2)), "",
+            b.Initializer("fc3", new[] { 4, 8, 16 }, OrtReference.RandomFloats(512, 3)) }, new[] { "y" }, A.Int("k", 1), A.Str("activation_type", "silu")).Output("y");
+        b.Graph.Node.Last().Domain = "com.microsoft";
+        var d = Assert.Single(Compile(b.Build()).Output.Diagnostics);
+        Assert.Equal("EAI0450", d.Id);
+        Assert.Contains("fc3", string.Join(" ", d.Arguments));
+    }
+
     [Fact]
     public void OldWeightLayoutIsAnInvalidNode()
     {
@@ -257,6 +309,9 @@ public class MixtureOfExpertsTests
     [InlineData("moe_gelutanh_dense.onnx", "gelu")]       // the tanh approximation written out (x * (x * x)): ORT's MoE gelu
     [InlineData("moe_gelutanh_sparse.onnx", "gelu")]
     [InlineData("moe_gelutanh_scripted.onnx", "gelu")]
+    [InlineData("moe_swiglu_dense.onnx", "swiglu")]       // Mixtral's w2(silu(w1 x) * w3 x), bias-free MatMuls
+    [InlineData("moe_swiglu_sparse.onnx", "swiglu")]
+    [InlineData("moe_swiglu_scripted.onnx", "swiglu")]
     public void ExportedActivationsAndMatMulExpertsBecomeOneMoENode(string file, string activation)
     {
         // Untrained variants (make_moe.py --variants): E = 4, k = 2, hidden 16, inter 24, normalized.
@@ -324,6 +379,24 @@ public class MixtureOfExpertsTests
         double errRms = Math.Sqrt(expected.Zip(actual, (e, a) => (double)(e - a) * (e - a)).Average());
         Assert.True(errRms < 0.02 * rms, $"int8 error RMS {errRms:G3} vs output RMS {rms:G3}");
         Assert.Equal(0, runner.Allocations(new Array[] { x, router }, 100));
+    }
+
+    [Theory]
+    [InlineData("moe_gelu_sparse.onnx")]      // recognized erf GELU: gelu_erf on int8 experts
+    [InlineData("moe_silu_scripted.onnx")]
+    public void RecognizedExportsRunOnInt8Experts(string file)
+    {
+        var model = CommittedModel(file);
+        var result = ModelCompiler.CompileDetailed(new ModelRequest(new ModelFile("m.onnx", model.ToEquatableArray(), null),
+            ModelOptions.Default("m.onnx") with { Dims = "batch=6", Quantize = "int8" }), default);
+        Assert.Single(result.Graph!.Nodes, n => n.OpType == "QuantizedMoE");
+        var runner = GeneratorHarness.Compile(model, Int8("batch=6"), "moe_int8_" + Path.GetFileNameWithoutExtension(file) + ".onnx");
+        var x = OrtReference.RandomFloats(6 * 16, 8, 2f);
+        var expected = (float[])OrtReference.Run(model, new (string, Array, int[])[] { ("input", x, new[] { 6, 16 }) })[0];
+        var actual = (float[])runner.Run(x)[0];
+        double rms = Math.Sqrt(expected.Average(v => (double)v * v));
+        double errRms = Math.Sqrt(expected.Zip(actual, (e, a) => (double)(e - a) * (e - a)).Average());
+        Assert.True(errRms < 0.02 * rms, $"int8 error RMS {errRms:G3} vs output RMS {rms:G3}");
     }
 
     [Fact]

@@ -69,6 +69,65 @@ public class MixtureOfExpertsTests
         Assert.True(float.IsNaN(y[^1]) && float.IsNaN(y[^2]), "wrote past y");
     }
 
+    [Theory]
+    [InlineData(1f, 0f, float.PositiveInfinity)] // ONNX Runtime's defaults: silu(gate) * linear
+    [InlineData(1.702f, 1f, 7f)]                // gpt-oss: the clamp bites at these magnitudes
+    public void SwiGluMatchesReference(float alpha, float beta, float limit)
+    {
+        const int tokens = 3, experts = 5, k = 2, hidden = 12, inter = 10, width = 2 * inter;
+        var rng = new Random(17);
+        float[] x = TestUtil.RandomArray(rng, tokens * hidden, -2f, 2f), logits = TestUtil.RandomArray(rng, tokens * experts);
+        float[] w1 = TestUtil.RandomArray(rng, experts * width * hidden, -2f, 2f), b1 = TestUtil.RandomArray(rng, experts * width);
+        float[] w2 = TestUtil.RandomArray(rng, experts * hidden * inter, -0.5f, 0.5f), b2 = TestUtil.RandomArray(rng, experts * hidden);
+        var fc1 = new float[experts * Gemm.PackedLength(hidden, width)];
+        var fc2 = new float[experts * Gemm.PackedLength(inter, hidden)];
+        for (int e = 0; e < experts; e++)
+        {
+            Gemm.PackB(w1.AsSpan(e * width * hidden, width * hidden), fc1.AsSpan(e * Gemm.PackedLength(hidden, width)), hidden, width, transB: true);
+            Gemm.PackB(w2.AsSpan(e * hidden * inter, hidden * inter), fc2.AsSpan(e * Gemm.PackedLength(inter, hidden)), inter, hidden, transB: true);
+        }
+        var y = new float[tokens * hidden];
+        var scratch = new float[MixtureOfExperts.ScratchFloats(tokens, experts, k, hidden, inter, gated: true)];
+        Array.Fill(scratch, float.NaN);
+        MixtureOfExperts.Compute(x, logits, fc1, b1, fc2, b2, y, scratch, tokens, experts, k, hidden, inter, ExpertActivation.SwiGlu, true, alpha, beta, limit);
+
+        var expected = new double[tokens * hidden];
+        bool clamped = false;
+        for (int t = 0; t < tokens; t++)
+        {
+            var l = logits.Skip(t * experts).Take(experts).Select(v => (double)v).ToArray();
+            var p = l.Select(v => Math.Exp(v - l.Max())).ToArray();
+            var chosen = Enumerable.Range(0, experts).OrderByDescending(e => p[e]).Take(k).ToArray();
+            double total = chosen.Sum(e => p[e]);
+            foreach (int e in chosen)
+            {
+                var h = new double[inter];
+                for (int i = 0; i < inter; i++)
+                {
+                    double Row(int r)
+                    {
+                        double acc = b1[e * width + r];
+                        for (int q = 0; q < hidden; q++) acc += (double)w1[(e * width + r) * hidden + q] * x[t * hidden + q];
+                        return acc;
+                    }
+                    double gate = Row(2 * i), linear = Row(2 * i + 1);
+                    clamped |= gate > limit || Math.Abs(linear) > limit;
+                    gate = Math.Min(gate, limit);
+                    linear = Math.Clamp(linear, -limit, limit);
+                    h[i] = gate / (1 + Math.Exp(-alpha * gate)) * (linear + beta);
+                }
+                for (int o = 0; o < hidden; o++)
+                {
+                    double acc = b2[e * hidden + o];
+                    for (int i = 0; i < inter; i++) acc += w2[(e * hidden + o) * inter + i] * h[i];
+                    expected[t * hidden + o] += p[e] / total * acc;
+                }
+            }
+        }
+        Assert.True(float.IsPositiveInfinity(limit) || clamped, "the clamp case must clamp something");
+        TestUtil.AssertClose(expected, y, 1e-4, 1e-4, $"swiglu alpha {alpha} beta {beta} limit {limit}");
+    }
+
     [Fact]
     public void ShortScratchIsRefused()
     {

@@ -29,6 +29,7 @@ internal sealed class QMoEOp : Operator
         if (ctx.Int("block_size", 0) != 0) throw Unsupported(ctx, "block-wise scales (block_size > 0) are not supported; use one scale per output row");
         for (int i = 8; i < ctx.InputCount; i++)
             if (ctx.Has(i)) throw Unsupported(ctx, $"input {i} ('{ctx.Node.Inputs[i]}': fc3 or zero points) is not supported");
+        if (ctx.Str("activation_type", "relu") == "swiglu") throw Unsupported(ctx, "activation_type=swiglu is supported for MoE, not yet for QMoE; use relu, gelu, silu or identity");
         var x = ctx.Shape(0);
         int hidden = x[x.Length - 1];
         var fc1 = Dequantize(ctx, 2, 3, (int)bits, hidden);

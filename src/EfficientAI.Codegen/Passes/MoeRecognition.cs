@@ -149,8 +149,8 @@ internal static class MoeRecognition
             x ??= ex.Input;
             if (ex.Input != x) return Outcome.Because($"expert {e} reads another input than expert 0");
             var (l1, l2) = (ex.First, ex.Second);
-            if (hidden < 0) (hidden, inter) = (l1.In, l1.Out);
-            if (l1.In != hidden || l1.Out != inter || l2.In != inter || l2.Out != hidden) return Outcome.Because($"expert {e}'s layers are not [{hidden} -> {inter} -> {hidden}] like expert 0's");
+            if (hidden < 0) (hidden, inter) = (l1.In, l2.In);
+            if (l1.In != hidden || l1.Out != Fc1Width(activation, inter) || l2.In != inter || l2.Out != hidden) return Outcome.Because($"expert {e}'s layers are not [{hidden} -> {inter} -> {hidden}] like expert 0's");
             fc1.Add(l1.Weights); b1.Add(l1.Bias); fc2.Add(l2.Weights); b2.Add(l2.Bias);
             expertNodes.AddRange(ex.Nodes);
             expertNodes.Add(unsqueeze);
@@ -167,14 +167,15 @@ internal static class MoeRecognition
         string name = reduce.Outputs[0];
         moe.Inputs.Add(x!);
         moe.Inputs.Add(softmax.Inputs[0]);
-        moe.Inputs.Add(Stack(graph, name + "_fc1_experts_weights", fc1, new[] { experts, inter, hidden }));
-        moe.Inputs.Add(Stack(graph, name + "_fc1_experts_bias", b1, new[] { experts, inter }));
+        moe.Inputs.Add(Stack(graph, name + "_fc1_experts_weights", fc1, new[] { experts, Fc1Width(activation!, inter), hidden }));
+        moe.Inputs.Add(Stack(graph, name + "_fc1_experts_bias", b1, new[] { experts, Fc1Width(activation!, inter) }));
         moe.Inputs.Add(Stack(graph, name + "_fc2_experts_weights", fc2, new[] { experts, hidden, inter }));
         moe.Inputs.Add(Stack(graph, name + "_fc2_experts_bias", b2, new[] { experts, hidden }));
         moe.Outputs.Add(name);
         moe.Attributes["k"] = new AttributeProto { Name = "k", Type = AttributeProto.Types.AttributeType.Int, I = k };
         moe.Attributes["activation_type"] = new AttributeProto { Name = "activation_type", Type = AttributeProto.Types.AttributeType.String, S = Google.Protobuf.ByteString.CopyFromUtf8(activation!) };
         moe.Attributes["normalize_routing_weights"] = new AttributeProto { Name = "normalize_routing_weights", Type = AttributeProto.Types.AttributeType.Int, I = normalize ? 1 : 0 };
+        if (activation == "swiglu") moe.Attributes["swiglu_fusion"] = new AttributeProto { Name = "swiglu_fusion", Type = AttributeProto.Types.AttributeType.Int, I = 1 };
         moe.Fused.Add(string.Format(CultureInfo.InvariantCulture, "dense MoE export ({0} nodes, {1} experts)", nodes.Count, experts));
         return new Outcome(new Match(nodes, moe), null);
     }
@@ -193,6 +194,11 @@ internal static class MoeRecognition
         why = "";
         var nodes = new List<Node>();
         if (LinearAt(graph, p, output, nodes, out why) is not { } second) return null;
+        if (GatedAt(graph, p, second.Input, nodes, shapesKnown) is { } gated)
+        {
+            nodes.Reverse();
+            return new Expert(gated.Input, "swiglu", gated.Layer, second.Layer, nodes);
+        }
         var (activation, h) = ActivationAt(graph, p, second.Input, nodes, shapesKnown);
         if (LinearAt(graph, p, h, nodes, out why) is not { } first)
         {
@@ -201,6 +207,41 @@ internal static class MoeRecognition
         }
         nodes.Reverse();
         return new Expert(first.Input, activation, first.Layer, second.Layer, nodes);
+    }
+
+    /// <summary>fc1's outputs: two per inter value for swiglu (gate and linear interleaved).</summary>
+    private static int Fc1Width(string? activation, int inter) => activation == "swiglu" ? 2 * inter : inter;
+
+    /// <summary>
+    /// A gated expert's middle, Mul(SiLU(gate linear), up linear) of the same input (Mixtral's w2(silu(w1 x) * w3 x)): the
+    /// two layers as one [in -> 2 inter] layer, rows interleaved gate, up, gate, up (ONNX Runtime's swiglu with
+    /// swiglu_fusion=1 and its default constants computes exactly silu(gate) * up). Null when it is not one.
+    /// </summary>
+    private static (string Input, (int In, int Out, float[] Weights, float[] Bias) Layer)? GatedAt(Graph graph, Pattern p, string h, List<Node> nodes, bool shapesKnown)
+    {
+        if (p.Producer(h, "Mul") is not { } mul || mul.Inputs.Count != 2) return null;
+        for (int side = 0; side < 2; side++)
+        {
+            var local = new List<Node>();
+            var (act, a) = ActivationAt(graph, p, mul.Inputs[side], local, shapesKnown);
+            if (act != "silu") continue;
+            if (LinearAt(graph, p, a, local, out _) is not { } gate || LinearAt(graph, p, mul.Inputs[1 - side], local, out _) is not { } up) continue;
+            if (gate.Input != up.Input || gate.Layer.In != up.Layer.In || gate.Layer.Out != up.Layer.Out) continue;
+            int inputs = gate.Layer.In, inter = gate.Layer.Out;
+            var weights = new float[2 * inter * inputs];
+            var bias = new float[2 * inter];
+            for (int i = 0; i < inter; i++)
+            {
+                Array.Copy(gate.Layer.Weights, i * inputs, weights, 2 * i * inputs, inputs);
+                Array.Copy(up.Layer.Weights, i * inputs, weights, (2 * i + 1) * inputs, inputs);
+                bias[2 * i] = gate.Layer.Bias[i];
+                bias[2 * i + 1] = up.Layer.Bias[i];
+            }
+            nodes.Add(mul);
+            nodes.AddRange(local);
+            return (gate.Input, (inputs, 2 * inter, weights, bias));
+        }
+        return null;
     }
 
     /// <summary>A linear layer producing <paramref name="value"/>: Gemm (alpha = beta = 1, no transA), or MatMul by a constant [in, out] plus an optional constant bias Add.</summary>
@@ -522,8 +563,8 @@ internal static class MoeRecognition
             x ??= gather.Inputs[0];
             if (gather.Inputs[0] != x) return Outcome.Because("the experts gather tokens from different inputs");
             var (l1, l2) = (ex.First, ex.Second);
-            if (hidden < 0) (hidden, inter) = (l1.In, l1.Out);
-            if (l1.In != hidden || l1.Out != inter || l2.In != inter || l2.Out != hidden) return Outcome.Because($"expert {e}'s layers are not [{hidden} -> {inter} -> {hidden}] like the others'");
+            if (hidden < 0) (hidden, inter) = (l1.In, l2.In);
+            if (l1.In != hidden || l1.Out != Fc1Width(activation, inter) || l2.In != inter || l2.Out != hidden) return Outcome.Because($"expert {e}'s layers are not [{hidden} -> {inter} -> {hidden}] like the others'");
             experts[e] = (l1.Weights, l1.Bias, l2.Weights, l2.Bias);
         }
         if (topK is null || x is null) return Outcome.None;
@@ -550,14 +591,15 @@ internal static class MoeRecognition
         moe.Inputs.Add(x);
         moe.Inputs.Add(softmax.Inputs[0]);
         var order = experts.Values.ToList();
-        moe.Inputs.Add(Stack(graph, name + "_fc1_experts_weights", order.Select(v => v.W1).ToList(), new[] { count, inter, hidden }));
-        moe.Inputs.Add(Stack(graph, name + "_fc1_experts_bias", order.Select(v => v.B1).ToList(), new[] { count, inter }));
+        moe.Inputs.Add(Stack(graph, name + "_fc1_experts_weights", order.Select(v => v.W1).ToList(), new[] { count, Fc1Width(activation!, inter), hidden }));
+        moe.Inputs.Add(Stack(graph, name + "_fc1_experts_bias", order.Select(v => v.B1).ToList(), new[] { count, Fc1Width(activation!, inter) }));
         moe.Inputs.Add(Stack(graph, name + "_fc2_experts_weights", order.Select(v => v.W2).ToList(), new[] { count, hidden, inter }));
         moe.Inputs.Add(Stack(graph, name + "_fc2_experts_bias", order.Select(v => v.B2).ToList(), new[] { count, hidden }));
         moe.Outputs.Add(name);
         moe.Attributes["k"] = new AttributeProto { Name = "k", Type = AttributeProto.Types.AttributeType.Int, I = kk };
         moe.Attributes["activation_type"] = new AttributeProto { Name = "activation_type", Type = AttributeProto.Types.AttributeType.String, S = Google.Protobuf.ByteString.CopyFromUtf8(activation!) };
         moe.Attributes["normalize_routing_weights"] = new AttributeProto { Name = "normalize_routing_weights", Type = AttributeProto.Types.AttributeType.Int, I = normalize ? 1 : 0 };
+        if (activation == "swiglu") moe.Attributes["swiglu_fusion"] = new AttributeProto { Name = "swiglu_fusion", Type = AttributeProto.Types.AttributeType.Int, I = 1 };
         moe.Fused.Add(string.Format(CultureInfo.InvariantCulture, "sparse MoE export ({0} experts)", count));
 
         // The layer's nodes: everything between the router's logits (and the tokens) and y.
@@ -851,12 +893,15 @@ internal static class MoeRecognition
         var b1 = graph.Values[moe.Inputs[3]].Constant!.ToFloats();
         var w2 = graph.Values[moe.Inputs[4]].Constant!.ToFloats();
         var b2 = graph.Values[moe.Inputs[5]].Constant!.ToFloats();
-        int inter = graph.Values[moe.Inputs[2]].RequireShape[1], hidden = graph.Values[moe.Inputs[2]].RequireShape[2];
+        // fc1 is [E, width, hidden]: width = inter, or 2 inter for swiglu (gate, linear interleaved); fc2 [E, hidden, inter].
+        int width = graph.Values[moe.Inputs[2]].RequireShape[1], hidden = graph.Values[moe.Inputs[2]].RequireShape[2];
+        int inter = graph.Values[moe.Inputs[4]].RequireShape[2];
         int k = (int)moe.Attributes["k"].I;
         bool normalize = moe.Attributes["normalize_routing_weights"].I == 1;
         string activation = moe.Attributes["activation_type"].S.ToStringUtf8();
         var y = new float[tokens * hidden];
         var h = new double[inter];
+        var f = new double[width];
         for (int t = 0; t < tokens; t++)
         {
             var p = new double[experts];
@@ -868,16 +913,22 @@ internal static class MoeRecognition
             foreach (var e in chosen)
             {
                 double w = normalize ? p[e] / total : p[e] / sum;
+                for (int i = 0; i < width; i++)
+                {
+                    double acc = b1[e * width + i];
+                    for (int q = 0; q < hidden; q++) acc += (double)w1[(e * width + i) * hidden + q] * x[t * hidden + q];
+                    f[i] = acc;
+                }
                 for (int i = 0; i < inter; i++)
                 {
-                    double acc = b1[e * inter + i];
-                    for (int q = 0; q < hidden; q++) acc += (double)w1[(e * inter + i) * hidden + q] * x[t * hidden + q];
+                    double acc = f[i];
                     h[i] = activation switch
                     {
                         "relu" => Math.Max(acc, 0),
                         "gelu" => 0.5 * acc * (1 + Math.Tanh(0.7978845608028654 * (acc + 0.044715 * acc * acc * acc))),
                         "gelu_erf" => 0.5 * acc * (1 + Ops.ErfOp.Erf(acc / 1.4142135623730951)),
                         "silu" => acc / (1 + Math.Exp(-acc)),
+                        "swiglu" => f[2 * i] / (1 + Math.Exp(-f[2 * i])) * f[2 * i + 1], // the recognized form: ORT's defaults
                         _ => acc,
                     };
                 }
