@@ -97,7 +97,32 @@ internal sealed class ConvOp : Operator
     /// and otherwise no larger than the Conv's own input or output tensor, so the scratch never dominates a small
     /// model's arena; at least one 16-pixel panel. Depthwise convolutions get one zero-padded input plane instead.
     /// </summary>
-    public override long ScratchFloats(OpContext ctx) => UsesDirect(ctx) ? DirectScratchFloats(ctx) : ScratchPerThread(ctx) * ThreadsFor(ctx);
+    public override long ScratchFloats(OpContext ctx) =>
+        UsesDirect(ctx) ? DirectScratchFloats(ctx) : UsesFewPixels(ctx) ? FewPixelsScratchFloats(ctx) : ScratchPerThread(ctx) * ThreadsFor(ctx);
+
+    // Output pixels up to which a Conv runs as pixels x packed weights (Conv.Conv2DFewPixels): half a panel or less.
+    private const int FewPixelsMax = 8;
+
+    /// <summary>
+    /// A 1-D or 2-D Conv of one group with at most 8 output pixels and constant weights that pack without much padding:
+    /// the weights, packed at compile time as a Gemm's right operand, meet the pixels' im2col rows, so the GEMM's
+    /// 16-wide panels run over output channels (Silero VAD's Convs on 1-7 frames left 9-15 of 16 pixel lanes empty).
+    /// </summary>
+    private static bool UsesFewPixels(OpContext ctx)
+    {
+        var x = InputShape(ctx);
+        var w = ctx.Shape(1);
+        var y = ctx.Output(0).RequireShape;
+        long pixels = Shape.Elements(y.Skip(2).ToArray());
+        return (x.Length == 3 || x.Length == 4) && !ctx.Node.ChannelsLastInput && ctx.Int("group", 1) == 1 && pixels > 0 && pixels <= FewPixelsMax
+            && Shape.Elements(w.Skip(1).ToArray()) > 0 && PackedWeights.Worthwhile(w[0]) && ctx.Const(1) is { Type: DataType.Float } && !UsesDirect(ctx) && !Pruned(ctx);
+    }
+
+    private static long FewPixelsScratchFloats(OpContext ctx)
+    {
+        var w = ctx.Shape(1);
+        return Shape.Elements(ctx.Output(0).RequireShape.Skip(2).ToArray()) * (Shape.Elements(w.Skip(1).ToArray()) + w[0]);
+    }
 
     // Input channels up to which a Conv runs on the direct kernel (Conv.Conv2DDirect): a first layer's RGB(A).
     private const int DirectMaxChannels = 4;
@@ -285,6 +310,16 @@ internal sealed class ConvOp : Operator
                 $"{I(x[0])}, {I(x[1])}, {I(h)}, {I(wi)}, {I(w[0])}, {I(kH)}, {I(kW)}, {I(oH)}, {I(oW)}, {I(win.Strides[0])}, {I(win.Strides[1])}, " +
                 $"{I(win.PadBegin[0])}, {I(win.PadBegin[1])}, {I(win.Dilations[0])}, {I(win.Dilations[1])}, {ctx.Scratch}, {ctx.ActivationArgument}" +
                 $"{(ctx.Node.ChannelsLastInput ? ", channelsLast: true" : "")}{(ThreadsFor(ctx) > 1 ? $", threads: {ThreadsFor(ctx)}" : "")});");
+            return;
+        }
+        if (UsesFewPixels(ctx))
+        {
+            // The weights as a Gemm's packed right operand [c kH kW, m], packed here at compile time.
+            var packed = PackedWeights.Pack(ctx.Const(1)!, (int)Shape.Elements(w.Skip(1).ToArray()), w[0], transB: true, alpha: 1f);
+            ctx.W.Line($"global::EfficientAI.Runtime.Conv.Conv2DFewPixels({ctx.In(0)}, {ctx.ConstantTable(packed, ctx.Node.Inputs[1] + "_packed")}, {bias}, {ctx.Out(0)}, " +
+                $"{I(x[0])}, {I(x[1])}, {I(h)}, {I(wi)}, {I(w[0])}, {I(kH)}, {I(kW)}, {I(oH)}, {I(oW)}, " +
+                $"{I(is1D ? 1 : win.Strides[0])}, {I(win.Strides[last])}, {I(is1D ? 0 : win.PadBegin[0])}, {I(win.PadBegin[last])}, " +
+                $"{I(is1D ? 1 : win.Dilations[0])}, {I(win.Dilations[last])}, {ctx.Scratch}, {ctx.ActivationArgument});");
             return;
         }
         ctx.W.Line($"global::EfficientAI.Runtime.Conv.Conv2D({ctx.In(0)}, {ctx.In(1)}, {bias}, {ctx.Out(0)}, " +
