@@ -130,8 +130,12 @@ internal sealed class ConvOp : Operator
     // Conv.DirectMaxDepth: the direct kernel's offset table lives on the stack.
     private const int DirectMaxDepth = 1024;
 
+    // Output columns below which im2col stays: the kernel's tiles are 32 columns wide (the digits CNN's 8-wide first
+    // Conv ran 0.7 -> 1.0 us on it).
+    private const int DirectMinWidth = 32;
+
     /// <summary>
-    /// A 2-D Conv of one group on at most 4 input channels and 4+ outputs (a first layer) runs on the direct kernel:
+    /// A 2-D Conv of one group on at most 4 input channels, 4+ outputs and output rows of 32+ pixels (a first layer) runs on the direct kernel:
     /// phase planes of its input in scratch and an implicit GEMM reading them in place, where im2col's gather of a
     /// c kH kW-deep panel took as long as the GEMM (BlazeFace's 3-channel 5x5 stride 2: 200 -> 99 us).
     /// </summary>
@@ -139,8 +143,9 @@ internal sealed class ConvOp : Operator
     {
         var x = InputShape(ctx);
         var w = ctx.Shape(1);
-        return x.Length == 4 && ctx.Int("group", 1) == 1 && x[1] <= DirectMaxChannels && w[0] >= 4
-            && (long)x[1] * w[2] * w[3] <= DirectMaxDepth && Shape.Elements(ctx.Output(0).RequireShape) > 0 && !Pruned(ctx);
+        var y = ctx.Output(0).RequireShape;
+        return x.Length == 4 && ctx.Int("group", 1) == 1 && x[1] <= DirectMaxChannels && w[0] >= 4 && y[3] >= DirectMinWidth
+            && (long)x[1] * w[2] * w[3] <= DirectMaxDepth && Shape.Elements(y) > 0 && !Pruned(ctx);
     }
 
     /// <summary>Mostly zero constant weights (Prune), which Emit gives to the sparse im2col kernel.</summary>
