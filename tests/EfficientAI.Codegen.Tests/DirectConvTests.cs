@@ -19,7 +19,7 @@ public class DirectConvTests
     [InlineData(2, 16, 7, 3, new long[] { 3, 3, 3, 3 }, 1, "Sigmoid")] // stride 3: nine phase planes per channel
     public void MatchesOnnxRuntime(int c, int m, int k, int stride, long[] pads, int dilation, string? activation)
     {
-        var x = new[] { 2, c, 37, 45 };
+        var x = new[] { 2, c, 37, 100 };
         var b = new OnnxBuilder(13).Input("x", x);
         b.Initializer("w", new[] { m, c, k, k }, OrtReference.RandomFloats(m * c * k * k, 7, 0.3f));
         b.Initializer("b", new[] { m }, OrtReference.RandomFloats(m, 8));
@@ -33,11 +33,13 @@ public class DirectConvTests
         ModelCheck.AgainstOrt(model, new[] { ("x", x) });
     }
 
-    [Fact]
-    public void FiveChannelsKeepIm2Col()
+    [Theory]
+    [InlineData(5, 40)] // five channels
+    [InlineData(3, 12)] // output rows narrower than the kernel's 32-column tiles
+    public void OthersKeepIm2Col(int c, int width)
     {
-        var b = new OnnxBuilder(13).Input("x", 1, 5, 12, 12);
-        b.Initializer("w", new[] { 8, 5, 3, 3 }, OrtReference.RandomFloats(8 * 5 * 9, 7, 0.3f));
+        var b = new OnnxBuilder(13).Input("x", 1, c, 12, width);
+        b.Initializer("w", new[] { 8, c, 3, 3 }, OrtReference.RandomFloats(8 * c * 9, 7, 0.3f));
         b.Node("Conv", new[] { "x", "w" }, new[] { "y" }, A.Ints("pads", 1, 1, 1, 1)).Output("y");
         var source = Source(b.Build());
         Assert.DoesNotContain("Conv2DDirect", source);

@@ -97,7 +97,32 @@ internal sealed class ConvOp : Operator
     /// and otherwise no larger than the Conv's own input or output tensor, so the scratch never dominates a small
     /// model's arena; at least one 16-pixel panel. Depthwise convolutions get one zero-padded input plane instead.
     /// </summary>
-    public override long ScratchFloats(OpContext ctx) => UsesDirect(ctx) ? DirectScratchFloats(ctx) : ScratchPerThread(ctx) * ThreadsFor(ctx);
+    public override long ScratchFloats(OpContext ctx) =>
+        UsesDirect(ctx) ? DirectScratchFloats(ctx) : UsesFewPixels(ctx) ? FewPixelsScratchFloats(ctx) : ScratchPerThread(ctx) * ThreadsFor(ctx);
+
+    // Output pixels up to which a Conv runs as pixels x packed weights (Conv.Conv2DFewPixels): half a panel or less.
+    private const int FewPixelsMax = 8;
+
+    /// <summary>
+    /// A 1-D or 2-D Conv of one group with at most 8 output pixels and constant weights that pack without much padding:
+    /// the weights, packed at compile time as a Gemm's right operand, meet the pixels' im2col rows, so the GEMM's
+    /// 16-wide panels run over output channels (Silero VAD's Convs on 1-7 frames left 9-15 of 16 pixel lanes empty).
+    /// </summary>
+    private static bool UsesFewPixels(OpContext ctx)
+    {
+        var x = InputShape(ctx);
+        var w = ctx.Shape(1);
+        var y = ctx.Output(0).RequireShape;
+        long pixels = Shape.Elements(y.Skip(2).ToArray());
+        return (x.Length == 3 || x.Length == 4) && !ctx.Node.ChannelsLastInput && ctx.Int("group", 1) == 1 && pixels > 0 && pixels <= FewPixelsMax
+            && Shape.Elements(w.Skip(1).ToArray()) > 0 && PackedWeights.Worthwhile(w[0]) && ctx.Const(1) is { Type: DataType.Float } && !UsesDirect(ctx) && !Pruned(ctx);
+    }
+
+    private static long FewPixelsScratchFloats(OpContext ctx)
+    {
+        var w = ctx.Shape(1);
+        return Shape.Elements(ctx.Output(0).RequireShape.Skip(2).ToArray()) * (Shape.Elements(w.Skip(1).ToArray()) + w[0]);
+    }
 
     // Input channels up to which a Conv runs on the direct kernel (Conv.Conv2DDirect): a first layer's RGB(A).
     private const int DirectMaxChannels = 4;
@@ -105,8 +130,12 @@ internal sealed class ConvOp : Operator
     // Conv.DirectMaxDepth: the direct kernel's offset table lives on the stack.
     private const int DirectMaxDepth = 1024;
 
+    // Output columns below which im2col stays: the kernel's tiles are 32 columns wide (the digits CNN's 8-wide first
+    // Conv ran 0.7 -> 1.0 us on it).
+    private const int DirectMinWidth = 32;
+
     /// <summary>
-    /// A 2-D Conv of one group on at most 4 input channels and 4+ outputs (a first layer) runs on the direct kernel:
+    /// A 2-D Conv of one group on at most 4 input channels, 4+ outputs and output rows of 32+ pixels (a first layer) runs on the direct kernel:
     /// phase planes of its input in scratch and an implicit GEMM reading them in place, where im2col's gather of a
     /// c kH kW-deep panel took as long as the GEMM (BlazeFace's 3-channel 5x5 stride 2: 200 -> 99 us).
     /// </summary>
@@ -114,8 +143,9 @@ internal sealed class ConvOp : Operator
     {
         var x = InputShape(ctx);
         var w = ctx.Shape(1);
-        return x.Length == 4 && ctx.Int("group", 1) == 1 && x[1] <= DirectMaxChannels && w[0] >= 4
-            && (long)x[1] * w[2] * w[3] <= DirectMaxDepth && Shape.Elements(ctx.Output(0).RequireShape) > 0 && !Pruned(ctx);
+        var y = ctx.Output(0).RequireShape;
+        return x.Length == 4 && ctx.Int("group", 1) == 1 && x[1] <= DirectMaxChannels && w[0] >= 4 && y[3] >= DirectMinWidth
+            && (long)x[1] * w[2] * w[3] <= DirectMaxDepth && Shape.Elements(y) > 0 && !Pruned(ctx);
     }
 
     /// <summary>Mostly zero constant weights (Prune), which Emit gives to the sparse im2col kernel.</summary>
@@ -285,6 +315,16 @@ internal sealed class ConvOp : Operator
                 $"{I(x[0])}, {I(x[1])}, {I(h)}, {I(wi)}, {I(w[0])}, {I(kH)}, {I(kW)}, {I(oH)}, {I(oW)}, {I(win.Strides[0])}, {I(win.Strides[1])}, " +
                 $"{I(win.PadBegin[0])}, {I(win.PadBegin[1])}, {I(win.Dilations[0])}, {I(win.Dilations[1])}, {ctx.Scratch}, {ctx.ActivationArgument}" +
                 $"{(ctx.Node.ChannelsLastInput ? ", channelsLast: true" : "")}{(ThreadsFor(ctx) > 1 ? $", threads: {ThreadsFor(ctx)}" : "")});");
+            return;
+        }
+        if (UsesFewPixels(ctx))
+        {
+            // The weights as a Gemm's packed right operand [c kH kW, m], packed here at compile time.
+            var packed = PackedWeights.Pack(ctx.Const(1)!, (int)Shape.Elements(w.Skip(1).ToArray()), w[0], transB: true, alpha: 1f);
+            ctx.W.Line($"global::EfficientAI.Runtime.Conv.Conv2DFewPixels({ctx.In(0)}, {ctx.ConstantTable(packed, ctx.Node.Inputs[1] + "_packed")}, {bias}, {ctx.Out(0)}, " +
+                $"{I(x[0])}, {I(x[1])}, {I(h)}, {I(wi)}, {I(w[0])}, {I(kH)}, {I(kW)}, {I(oH)}, {I(oW)}, " +
+                $"{I(is1D ? 1 : win.Strides[0])}, {I(win.Strides[last])}, {I(is1D ? 0 : win.PadBegin[0])}, {I(win.PadBegin[last])}, " +
+                $"{I(is1D ? 1 : win.Dilations[0])}, {I(win.Dilations[last])}, {ctx.Scratch}, {ctx.ActivationArgument});");
             return;
         }
         ctx.W.Line($"global::EfficientAI.Runtime.Conv.Conv2D({ctx.In(0)}, {ctx.In(1)}, {bias}, {ctx.Out(0)}, " +

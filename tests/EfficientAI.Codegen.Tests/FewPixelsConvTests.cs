@@ -1,0 +1,39 @@
+using System.Threading;
+using EfficientAI.Codegen.Model;
+using EfficientAI.Codegen.Tests.Infrastructure;
+using Xunit;
+
+namespace EfficientAI.Codegen.Tests;
+
+/// <summary>Convs with at most 8 output pixels run as pixels x weights packed at compile time (Conv.Conv2DFewPixels) and give ONNX Runtime's outputs.</summary>
+public class FewPixelsConvTests
+{
+    private static string Source(byte[] model) => ModelCompiler.CompileDetailed(new ModelRequest(new ModelFile("m.onnx", new EquatableArray<byte>(model), null),
+        ModelOptions.Default("m.onnx")), CancellationToken.None).Output.Sources[0].Text;
+
+    [Fact]
+    public void AudioTailMatchesOnnxRuntime()
+    {
+        // Silero VAD's encoder tail: 1-D Convs on 7, 4 and 2 frames, with Relu.
+        var b = new OnnxBuilder(13).Input("x", 1, 65, 7);
+        b.Initializer("w1", new[] { 128, 65, 3 }, OrtReference.RandomFloats(128 * 65 * 3, 1, 0.2f));
+        b.Initializer("b1", new[] { 128 }, OrtReference.RandomFloats(128, 2));
+        b.Initializer("w2", new[] { 64, 128, 3 }, OrtReference.RandomFloats(64 * 128 * 3, 3, 0.2f));
+        b.Node("Conv", new[] { "x", "w1", "b1" }, new[] { "c1" }, A.Ints("pads", 1, 1)).Node("Relu", "c1", "r1");
+        b.Node("Conv", new[] { "r1", "w2" }, new[] { "y" }, A.Ints("pads", 1, 1), A.Ints("strides", 2)).Output("y");
+        var model = b.Build();
+        Assert.Equal(2, Source(model).Split("Conv.Conv2DFewPixels(").Length - 1);
+        ModelCheck.AgainstOrt(model, new[] { ("x", new[] { 1, 65, 7 }) });
+    }
+
+    [Fact]
+    public void TwoDimensionalMatchesOnnxRuntime()
+    {
+        var b = new OnnxBuilder(13).Input("x", 2, 24, 5, 6);
+        b.Initializer("w", new[] { 32, 24, 3, 3 }, OrtReference.RandomFloats(32 * 24 * 9, 1, 0.2f));
+        b.Node("Conv", new[] { "x", "w" }, new[] { "c" }, A.Ints("pads", 1, 1, 0, 0), A.Ints("strides", 2, 2)).Node("Sigmoid", "c", "y").Output("y");
+        var model = b.Build();
+        Assert.Contains("Conv.Conv2DFewPixels(", Source(model));
+        ModelCheck.AgainstOrt(model, new[] { ("x", new[] { 2, 24, 5, 6 }) });
+    }
+}
