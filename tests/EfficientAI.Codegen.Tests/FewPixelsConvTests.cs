@@ -5,7 +5,7 @@ using Xunit;
 
 namespace EfficientAI.Codegen.Tests;
 
-/// <summary>Convs with at most 8 output pixels run as pixels x weights packed at compile time (Conv.Conv2DFewPixels) and give ONNX Runtime's outputs.</summary>
+/// <summary>Convs with at most 8 output pixels (64 with 512 KB+ of weights) run as pixels x weights packed at compile time (Conv.Conv2DFewPixels) and give ONNX Runtime's outputs.</summary>
 public class FewPixelsConvTests
 {
     private static string Source(byte[] model) => ModelCompiler.CompileDetailed(new ModelRequest(new ModelFile("m.onnx", new EquatableArray<byte>(model), null),
@@ -24,6 +24,30 @@ public class FewPixelsConvTests
         var model = b.Build();
         Assert.Equal(2, Source(model).Split("Conv.Conv2DFewPixels(").Length - 1);
         ModelCheck.AgainstOrt(model, new[] { ("x", new[] { 1, 65, 7 }) });
+    }
+
+    [Fact]
+    public void LargeWeightsOnUpTo64PixelsMatchOnnxRuntime()
+    {
+        // ResNet's last stage in small: 7x7 pixels and 160 x 96 x 3 x 3 = 138,240 weights (540 KB) run there too; the
+        // same Conv with fewer weights, and a 1x1 Conv on 8x8, stay on im2col.
+        var b = new OnnxBuilder(13).Input("x", 1, 96, 7, 7);
+        b.Initializer("w", new[] { 160, 96, 3, 3 }, OrtReference.RandomFloats(160 * 96 * 9, 1, 0.05f));
+        b.Initializer("b", new[] { 160 }, OrtReference.RandomFloats(160, 2));
+        b.Node("Conv", new[] { "x", "w", "b" }, new[] { "c" }, A.Ints("pads", 1, 1, 1, 1)).Node("Relu", "c", "y").Output("y");
+        var model = b.Build();
+        Assert.Contains("Conv.Conv2DFewPixels(", Source(model));
+        ModelCheck.AgainstOrt(model, new[] { ("x", new[] { 1, 96, 7, 7 }) });
+
+        var small = new OnnxBuilder(13).Input("x", 1, 96, 7, 7);
+        small.Initializer("w", new[] { 64, 96, 3, 3 }, OrtReference.RandomFloats(64 * 96 * 9, 1, 0.05f));
+        small.Node("Conv", new[] { "x", "w" }, new[] { "y" }, A.Ints("pads", 1, 1, 1, 1)).Output("y");
+        Assert.DoesNotContain("Conv.Conv2DFewPixels(", Source(small.Build()));
+
+        var pointwise = new OnnxBuilder(13).Input("x", 1, 512, 8, 8);
+        pointwise.Initializer("w", new[] { 512, 512, 1, 1 }, OrtReference.RandomFloats(512 * 512, 1, 0.05f));
+        pointwise.Node("Conv", new[] { "x", "w" }, new[] { "y" }).Output("y");
+        Assert.DoesNotContain("Conv.Conv2DFewPixels(", Source(pointwise.Build()));
     }
 
     [Fact]

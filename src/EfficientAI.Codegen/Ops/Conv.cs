@@ -103,8 +103,14 @@ internal sealed class ConvOp : Operator
     // Output pixels up to which a Conv runs as pixels x packed weights (Conv.Conv2DFewPixels): half a panel or less.
     private const int FewPixelsMax = 8;
 
+    // Up to 64 output pixels, weights of 512 KB or more also run there: im2col's path re-reads them from memory for
+    // every panel pair of pixels, this one streams them once (ResNet-18's 512->512 3x3 on 7x7: 3.2 -> 1.6 ms; a
+    // 332 KB 96->96 3x3 on 8x8 is faster on im2col, 70 vs 116 us, as are 1x1 Convs, which read their input in place).
+    private const int FewPixelsLargeWeightsMax = 64;
+    private const long LargeWeightFloats = 128 * 1024;
+
     /// <summary>
-    /// A 1-D or 2-D Conv of one group with at most 8 output pixels and constant weights that pack without much padding:
+    /// A 1-D or 2-D Conv of one group with at most 8 output pixels (64 with 512 KB+ of weights) and constant weights that pack without much padding:
     /// the weights, packed at compile time as a Gemm's right operand, meet the pixels' im2col rows, so the GEMM's
     /// 16-wide panels run over output channels (Silero VAD's Convs on 1-7 frames left 9-15 of 16 pixel lanes empty).
     /// </summary>
@@ -114,7 +120,8 @@ internal sealed class ConvOp : Operator
         var w = ctx.Shape(1);
         var y = ctx.Output(0).RequireShape;
         long pixels = Shape.Elements(y.Skip(2).ToArray());
-        return (x.Length == 3 || x.Length == 4) && !ctx.Node.ChannelsLastInput && ctx.Int("group", 1) == 1 && pixels > 0 && pixels <= FewPixelsMax
+        return (x.Length == 3 || x.Length == 4) && !ctx.Node.ChannelsLastInput && ctx.Int("group", 1) == 1 && pixels > 0
+            && (pixels <= FewPixelsMax || pixels <= FewPixelsLargeWeightsMax && Shape.Elements(w) >= LargeWeightFloats && w.Skip(2).Any(k => k > 1))
             && Shape.Elements(w.Skip(1).ToArray()) > 0 && PackedWeights.Worthwhile(w[0]) && ctx.Const(1) is { Type: DataType.Float } && !UsesDirect(ctx) && !Pruned(ctx);
     }
 
@@ -207,10 +214,15 @@ internal sealed class ConvOp : Operator
     // Channels below which a 3x3 Conv stays on im2col: the per-channel transforms outweigh the GEMM they save.
     private const int WinogradMinChannels = 16;
 
+    // Output pixels below which a 3x3 Conv stays on im2col: the transformed weights take 4x the ROM, which pays only
+    // where each weight serves many pixels (ResNet-18 with Winograd down to 14x14 outputs embedded 92 MB of weights
+    // instead of 45; with this bound only its 56x56 stage runs Winograd; M-LSD's 80x80 and 40x40 stages all do).
+    private const int WinogradMinPixels = 1024;
+
     /// <summary>
     /// The dilation of a Conv that runs as Winograd F(4x4, 3x3), or 0: 2-D, NCHW, one group, 3x3, stride 1, equal
     /// dilations, constant float weights (transformed at compile time), at least 16 input and output channels and
-    /// one 16-tile panel of output. With 64-128 channels it runs M-LSD's 3x3 Convs 2.2x faster than im2col.
+    /// 1024 output pixels. With 64-128 channels it runs M-LSD's 3x3 Convs 2.2x faster than im2col.
     /// </summary>
     private static int WinogradDilation(OpContext ctx)
     {
@@ -221,6 +233,7 @@ internal sealed class ConvOp : Operator
         if (ctx.Const(1) is not { Type: DataType.Float } weight || SparseWeights.Sparsity(weight) >= SparseWeights.ConvMinSparsity) return 0;
         var win = Window.Resolve(ctx, x.Skip(2).ToArray(), ctx.IntArray("kernel_shape") ?? w.Skip(2).ToArray());
         if (win.Kernel[0] != 3 || win.Kernel[1] != 3 || win.Strides[0] != 1 || win.Strides[1] != 1 || win.Dilations[0] != win.Dilations[1]) return 0;
+        if ((long)win.Output[0] * win.Output[1] < WinogradMinPixels) return 0;
         return WinogradTiles(ctx, win) >= PanelWidth ? win.Dilations[0] : 0;
     }
 
