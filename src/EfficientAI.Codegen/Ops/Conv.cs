@@ -216,7 +216,7 @@ internal sealed class ConvOp : Operator
 
     // Output pixels below which a 3x3 Conv stays on im2col: the transformed weights take 4x the ROM, which pays only
     // where each weight serves many pixels (ResNet-18 with Winograd down to 14x14 outputs embedded 92 MB of weights
-    // instead of 45; with this bound only its 56x56 stage runs Winograd; M-LSD's 80x80 and 40x40 stages all do).
+    // instead of 63; now 65 MB: with this bound only its 56x56 stage runs Winograd; M-LSD's 80x80 and 40x40 stages all do).
     private const int WinogradMinPixels = 1024;
 
     /// <summary>
