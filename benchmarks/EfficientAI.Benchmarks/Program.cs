@@ -39,56 +39,16 @@ if (what is "sparse" or "sparse-conv" or "sparse-rows" or "sparse-blocks")
 {
     // Not part of "all": the pruned-weight crossover (docs/compression.md), ratio sparse/dense per shape and sparsity.
     var sparse = what == "sparse" ? BenchmarkRunner.Run<SparseGemmBenchmarks>(config) : null;
-    report.Add("| m x n x k | sparsity | packed dense | CSR sparse | sparse/dense |");
-    report.Add("|---|---:|---:|---:|---:|");
-    foreach (var group in (sparse is null ? Array.Empty<BenchmarkReport>() : sparse.Reports.ToArray()).Where(r => r.ResultStatistics is not null)
-                 .GroupBy(r => ((string)r.BenchmarkCase.Parameters["Shape"], (double)r.BenchmarkCase.Parameters["Sparsity"])))
-    {
-        var dense = group.FirstOrDefault(r => r.BenchmarkCase.Descriptor.WorkloadMethod.Name == "Dense");
-        var csr = group.FirstOrDefault(r => r.BenchmarkCase.Descriptor.WorkloadMethod.Name == "Sparse");
-        if (dense is null || csr is null) continue;
-        report.Add(string.Create(CultureInfo.InvariantCulture,
-            $"| {group.Key.Item1} | {group.Key.Item2:0.##} | {Us(MedianUs(dense))} | {Us(MedianUs(csr))} | {MedianUs(csr) / MedianUs(dense):F2} |"));
-    }
+    report.AddRange(SparseTable(sparse, "| m x n x k | sparsity | packed dense | CSR sparse | sparse/dense |", "0.##"));
     var rowsRun = what is "sparse" or "sparse-rows" ? BenchmarkRunner.Run<SparseGemmRowsBenchmarks>(config) : null;
     report.Add("");
-    report.Add("| m x n x k | sparsity | packed dense | rows sparse | sparse/dense |");
-    report.Add("|---|---:|---:|---:|---:|");
-    foreach (var group in (rowsRun is null ? Array.Empty<BenchmarkReport>() : rowsRun.Reports.ToArray()).Where(r => r.ResultStatistics is not null)
-                 .GroupBy(r => ((string)r.BenchmarkCase.Parameters["Shape"], (double)r.BenchmarkCase.Parameters["Sparsity"])))
-    {
-        var dense = group.FirstOrDefault(r => r.BenchmarkCase.Descriptor.WorkloadMethod.Name == "Dense");
-        var csr = group.FirstOrDefault(r => r.BenchmarkCase.Descriptor.WorkloadMethod.Name == "Sparse");
-        if (dense is null || csr is null) continue;
-        report.Add(string.Create(CultureInfo.InvariantCulture,
-            $"| {group.Key.Item1} | {group.Key.Item2:0.##} | {Us(MedianUs(dense))} | {Us(MedianUs(csr))} | {MedianUs(csr) / MedianUs(dense):F2} |"));
-    }
+    report.AddRange(SparseTable(rowsRun, "| m x n x k | sparsity | packed dense | rows sparse | sparse/dense |", "0.##"));
     var blocksRun = what is "sparse" or "sparse-blocks" ? BenchmarkRunner.Run<BlockSparseGemmBenchmarks>(config) : null;
     report.Add("");
-    report.Add("| m x n x k | blocks zeroed (1x16) | packed dense | block sparse | sparse/dense |");
-    report.Add("|---|---:|---:|---:|---:|");
-    foreach (var group in (blocksRun is null ? Array.Empty<BenchmarkReport>() : blocksRun.Reports.ToArray()).Where(r => r.ResultStatistics is not null)
-                 .GroupBy(r => ((string)r.BenchmarkCase.Parameters["Shape"], (double)r.BenchmarkCase.Parameters["Sparsity"])))
-    {
-        var dense = group.FirstOrDefault(r => r.BenchmarkCase.Descriptor.WorkloadMethod.Name == "Dense");
-        var blocks = group.FirstOrDefault(r => r.BenchmarkCase.Descriptor.WorkloadMethod.Name == "Sparse");
-        if (dense is null || blocks is null) continue;
-        report.Add(string.Create(CultureInfo.InvariantCulture,
-            $"| {group.Key.Item1} | {group.Key.Item2:0.###} | {Us(MedianUs(dense))} | {Us(MedianUs(blocks))} | {MedianUs(blocks) / MedianUs(dense):F2} |"));
-    }
+    report.AddRange(SparseTable(blocksRun, "| m x n x k | blocks zeroed (1x16) | packed dense | block sparse | sparse/dense |", "0.###"));
     var conv = what is "sparse" or "sparse-conv" ? BenchmarkRunner.Run<SparseConvBenchmarks>(config) : null;
     report.Add("");
-    report.Add("| Conv 3x3 c x h x w -> m | sparsity | im2col + packed | im2col + sparse | sparse/dense |");
-    report.Add("|---|---:|---:|---:|---:|");
-    foreach (var group in (conv is null ? Array.Empty<BenchmarkReport>() : conv.Reports.ToArray()).Where(r => r.ResultStatistics is not null)
-                 .GroupBy(r => ((string)r.BenchmarkCase.Parameters["Shape"], (double)r.BenchmarkCase.Parameters["Sparsity"])))
-    {
-        var dense = group.FirstOrDefault(r => r.BenchmarkCase.Descriptor.WorkloadMethod.Name == "Dense");
-        var csr = group.FirstOrDefault(r => r.BenchmarkCase.Descriptor.WorkloadMethod.Name == "Sparse");
-        if (dense is null || csr is null) continue;
-        report.Add(string.Create(CultureInfo.InvariantCulture,
-            $"| {group.Key.Item1} | {group.Key.Item2:0.##} | {Us(MedianUs(dense))} | {Us(MedianUs(csr))} | {MedianUs(csr) / MedianUs(dense):F2} |"));
-    }
+    report.AddRange(SparseTable(conv, "| Conv 3x3 c x h x w -> m | sparsity | im2col + packed | im2col + sparse | sparse/dense |", "0.##"));
 }
 if (what is "alloc")
 {
@@ -138,6 +98,23 @@ Directory.CreateDirectory("BenchmarkDotNet.Artifacts");
 File.WriteAllText(Path.Combine("BenchmarkDotNet.Artifacts", $"eai-{what}.md"), text + Environment.NewLine);
 
 static double MedianUs(BenchmarkReport r) => r.ResultStatistics!.Median / 1000.0;
+
+// One row per (Shape, Sparsity): the Dense and Sparse methods' medians and their ratio; a run not made gives the header only.
+static IEnumerable<string> SparseTable(Summary? run, string header, string sparsityFormat)
+{
+    yield return header;
+    yield return "|---|---:|---:|---:|---:|";
+    foreach (var group in (run is null ? Array.Empty<BenchmarkReport>() : run.Reports.ToArray()).Where(r => r.ResultStatistics is not null)
+                 .GroupBy(r => ((string)r.BenchmarkCase.Parameters["Shape"], (double)r.BenchmarkCase.Parameters["Sparsity"])))
+    {
+        var dense = group.FirstOrDefault(r => r.BenchmarkCase.Descriptor.WorkloadMethod.Name == "Dense");
+        var sparse = group.FirstOrDefault(r => r.BenchmarkCase.Descriptor.WorkloadMethod.Name == "Sparse");
+        if (dense is null || sparse is null) continue;
+        yield return string.Create(CultureInfo.InvariantCulture,
+            $"| {group.Key.Item1} | {group.Key.Item2.ToString(sparsityFormat, CultureInfo.InvariantCulture)} | {Us(MedianUs(dense))} | {Us(MedianUs(sparse))} | {MedianUs(sparse) / MedianUs(dense):F2} |");
+    }
+}
+
 
 static string Us(double us) => us >= 1000 ? (us / 1000).ToString("F2", CultureInfo.InvariantCulture) + " ms" : us.ToString("F1", CultureInfo.InvariantCulture) + " us";
 
