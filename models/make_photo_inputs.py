@@ -9,6 +9,16 @@ both 640x427, CC BY 2.0). Each photograph is centre-cropped to a square and resi
     photo_china_320.npy   uint8 [320,320,3] RGB  (M-LSD's input size; a building, many straight lines)
     photo_flower_128.npy  uint8 [128,128,3] RGB  (BlazeFace's input size)
 
+and, from scikit-image's bundled astronaut.png (Eileen Collins, NASA, public domain; Debian's python3-skimage), the
+256x256 square around her face (rows 2-257, columns 97-352) resized the same way:
+
+    photo_astronaut_128.npy  uint8 [128,128,3] RGB  (a face at the size BlazeFace's front model looks for)
+
+and scikit-image's camera.png (a man with a camera, grey, CC0 by Lav Varshney), the whole picture resized to 256x256,
+its grey level in all three channels:
+
+    photo_camera_256.npy  uint8 [256,256,3]  (calibration windows with a face in them)
+
 Deterministic for a given Pillow version. The tests convert to each model's own value range and layout.
 """
 import os
@@ -43,7 +53,24 @@ def main():
         pixels = square(os.path.join(folder, name + ".jpg"), size)
         out = os.path.join(here, "photo_%s_%d.npy" % (name, size))
         np.save(out, pixels)
-        print("%s: %s, mean %.1f, min %d, max %d" % (os.path.basename(out), pixels.shape, pixels.mean(), pixels.min(), pixels.max()))
+        report(out, pixels)
+    import skimage.data
+    face = Image.fromarray(skimage.data.astronaut()).crop((97, 2, 353, 258)).resize((128, 128), Image.LANCZOS)
+    pixels = np.asarray(face, dtype=np.uint8)
+    assert pixels.shape == (128, 128, 3)
+    out = os.path.join(here, "photo_astronaut_128.npy")
+    np.save(out, pixels)
+    report(out, pixels)
+    camera = Image.fromarray(skimage.data.camera()).resize((256, 256), Image.LANCZOS).convert("RGB")
+    pixels = np.asarray(camera, dtype=np.uint8)
+    assert pixels.shape == (256, 256, 3)
+    out = os.path.join(here, "photo_camera_256.npy")
+    np.save(out, pixels)
+    report(out, pixels)
+
+
+def report(out, pixels):
+    print("%s: %s, mean %.1f, min %d, max %d" % (os.path.basename(out), pixels.shape, pixels.mean(), pixels.min(), pixels.max()))
 
 
 if __name__ == "__main__":

@@ -144,7 +144,7 @@ public class RealModelTests
         Check("mlsd_320x320_tiny.onnx", "input_image_with_alpha:0", new[] { 1, 320, 320, 4 }, LineImage(seed), rtol: 1e-4, atol: 1e-4, expectedOutputs: 2,
             metadata: PassesOff(passesOff, keepFolding: true), outputAtol: new[] { 2e-2, 1e-4 });
 
-    /// <summary>A 320x320 RGBA picture (0..255, alpha 255) of what M-LSD is for: a smooth background gradient crossed
+    /// <summary>A 320x320 RGBA picture (RGB 0..255 and a fourth channel of ones, as M-LSD's authors feed it) of what M-LSD is for: a smooth background gradient crossed
     /// by a few straight bright and dark bars at seeded positions and angles, with mild noise.</summary>
     internal static float[] LineImage(int seed)
     {
@@ -168,7 +168,7 @@ public class RealModelTests
                 image[p] = g;
                 image[p + 1] = Math.Clamp(g * 0.9f + 10, 0, 255);
                 image[p + 2] = Math.Clamp(g * 1.1f - 10, 0, 255);
-                image[p + 3] = 255;
+                image[p + 3] = 1; // the alpha channel as M-LSD's authors feed it: ones
             }
         return image;
     }
