@@ -189,6 +189,45 @@ public class PassTests
         SameWithPassesOnAndOff(b.Build(), ("x", new[] { 1, 3, 6, 6 }));
     }
 
+    [Theory]
+    [InlineData(1, new[] { 2, 1, 0 }, new long[] { 1, 1, 1 })] // ML.NET's RGB -> BGR of ResNetPreprocess
+    [InlineData(3, new[] { 1, 0 }, new long[] { 2, 4 })] // unequal pieces on the last axis
+    [InlineData(1, new[] { 0, 1, 2 }, new long[] { 1, 1, 1 })] // the same order: an Identity, then nothing
+    public void SplitIntoConcatBecomesOneGather(int axis, int[] order, long[] sizes)
+    {
+        var b = new OnnxBuilder(13).Input("x", 2, 3, 4, 6);
+        b.Initializer("split", new[] { sizes.Length }, sizes);
+        var pieces = Enumerable.Range(0, sizes.Length).Select(i => "p" + i).ToArray();
+        b.Node("Split", new[] { "x", "split" }, pieces, A.Int("axis", axis));
+        b.Node("Concat", order.Select(i => pieces[i]).ToArray(), new[] { "c" }, A.Int("axis", axis));
+        b.Node("Sigmoid", "c", "y").Output("y");
+        var model = b.Build();
+        bool identity = order.Select((v, i) => v == i).All(same => same);
+        Assert.Equal(identity ? new[] { "Identity", "Sigmoid" } : new[] { "Gather", "Sigmoid" }, Ops(model));
+        Assert.Equal(new[] { "Split", "Concat", "Sigmoid" }, Ops(model, "SplitConcatToGather"));
+        SameWithPassesOnAndOff(model, ("x", new[] { 2, 3, 4, 6 }));
+    }
+
+    [Theory]
+    [InlineData("other reader")] // a piece is also read elsewhere
+    [InlineData("missing piece")] // Concat takes only some of the pieces
+    [InlineData("twice")] // a piece appears twice
+    [InlineData("other axis")]
+    public void SplitConcatStaysWhenItIsNotAReordering(string miss)
+    {
+        var b = new OnnxBuilder(13).Input("x", 1, 3, 4, 4);
+        b.Node("Split", new[] { "x" }, new[] { "r", "g", "bl" }, A.Int("axis", 1));
+        var inputs = miss switch { "missing piece" => new[] { "bl", "r" }, "twice" => new[] { "bl", "g", "bl" }, _ => new[] { "bl", "g", "r" } };
+        b.Node("Concat", inputs, new[] { "c" }, A.Int("axis", miss == "other axis" ? 2 : 1));
+        if (miss == "other reader")
+        {
+            b.Node("Sigmoid", "g", "s").Output("s");
+        }
+        b.Output("c");
+        Assert.Equal(new[] { "Split", "Concat" }, Ops(b.Build()).Where(o => o != "Sigmoid"));
+        SameWithPassesOnAndOff(b.Build(), ("x", new[] { 1, 3, 4, 4 }));
+    }
+
     [Fact]
     public void CommonSubexpressionsMerge()
     {

@@ -12,7 +12,7 @@ internal static class PassPipeline
     {
         "ConstantFolding", "CommonSubexpressionElimination", "PadIntoConv", "ConvBatchNormFusion", "MatMulAddToGemm", "TransposePairs", "DeadNodeElimination",
         "BiasAddFusion", "ScaleFolding", "ActivationFusion", "LayerNormalizationRecognition", "GeluRecognition", "MoeRecognition", "ChannelsLastConvInput",
-        "QdqToInt8",
+        "QdqToInt8", "SplitConcatToGather",
         "InPlaceMemory", // read by the memory planner: element-wise outputs overwrite inputs that die there
     };
 
@@ -33,6 +33,7 @@ internal static class PassPipeline
         // Shape inference always runs (every later stage needs static shapes); folding is optional.
         graph = ShapeInference.Run(graph, On("ConstantFolding"), ct);
         if (On("CommonSubexpressionElimination")) graph = CommonSubexpressionElimination.Run(graph);
+        if (On("SplitConcatToGather")) graph = SplitConcatToGather.Run(graph);
         // Before the activation fusion and Gemm rewrites change the experts' Gemm -> Relu -> Gemm.
         if (On("MoeRecognition")) graph = MoeRecognition.Run(graph);
         if (On("LayerNormalizationRecognition")) graph = LayerNormalizationRecognition.Run(graph);
