@@ -5,7 +5,7 @@ using static EfficientAI.Codegen.Tests.FusionPassTests;
 
 namespace EfficientAI.Codegen.Tests;
 
-/// <summary>LayerNormalizationRecognition and GeluRecognition on the forms exporters write, and the near misses they must leave alone.</summary>
+/// <summary>LayerNormalizationRecognition, GeluRecognition and HardSwishRecognition on the forms exporters write, and the near misses they must leave alone.</summary>
 public class RecognitionPassTests
 {
     private readonly Xunit.Abstractions.ITestOutputHelper _output;
@@ -141,5 +141,54 @@ public class RecognitionPassTests
         b.Node("Mul", new[] { "x", "p" }, new[] { "xp" }).Node("Mul", new[] { "xp", "half" }, new[] { "y" }).Output("y");
         Assert.Contains("Erf", FusionPassTests.Ops(b.Build()));
         SameWithPassesOnAndOff(b.Build(), ("x", new[] { 3, 20 }));
+    }
+
+    /// <summary>A Conv followed by HardSwish spelled out in one of the forms exporters write.</summary>
+    private static OnnxBuilder HardSwish(string form, int opset = 13, float three = 3f)
+    {
+        var b = new OnnxBuilder(opset).Input("a", 1, 4, 6, 6);
+        b.Initializer("w", new[] { 5, 4, 3, 3 }, W(180, 7));
+        b.Node("Conv", new[] { "a", "w" }, new[] { "x" }, A.Ints("pads", 1, 1, 1, 1));
+        if (form == "hardsigmoid")
+        {
+            b.Node("HardSigmoid", new[] { "x" }, new[] { "g" }, A.Float("alpha", 1f / 6f), A.Float("beta", 0.5f));
+            return b.Node("Mul", new[] { "x", "g" }, new[] { "y" }).Output("y");
+        }
+        b.Initializer("three", System.Array.Empty<int>(), new[] { three });
+        b.Initializer("six", System.Array.Empty<int>(), new[] { 6f });
+        b.Initializer("sixth", System.Array.Empty<int>(), new[] { 1f / 6f });
+        b.Node("Add", new[] { "x", "three" }, new[] { "t" });
+        if (opset < 11) b.Node("Clip", new[] { "t" }, new[] { "c" }, A.Float("min", 0f), A.Float("max", 6f));
+        else
+        {
+            b.Initializer("zero", System.Array.Empty<int>(), new[] { 0f });
+            b.Node("Clip", new[] { "t", "zero", "six" }, new[] { "c" });
+        }
+        if (form == "divide-first") b.Node("Mul", new[] { "c", "sixth" }, new[] { "q" }).Node("Mul", new[] { "x", "q" }, new[] { "y" });
+        else b.Node("Mul", new[] { "x", "c" }, new[] { "m" }).Node("Div", new[] { "m", "six" }, new[] { "y" });
+        return b.Output("y");
+    }
+
+    [Theory]
+    [InlineData("divide-last", 9)] // paddle2onnx (PP-OCR): Clip with min/max attributes, Div by 6
+    [InlineData("divide-last", 13)]
+    [InlineData("divide-first", 13)]
+    [InlineData("hardsigmoid", 13)]
+    public void HardSwishSpelledOutBecomesTheConvEpilogue(string form, int opset)
+    {
+        var model = HardSwish(form, opset).Build();
+        var conv = Assert.Single(Compile(model).Graph!.Nodes);
+        Assert.Equal("Conv", conv.OpType);
+        Assert.Equal("HardSwish", conv.Activation!.Kind);
+        Assert.DoesNotContain("HardSwish", FusionPassTests.Ops(model, "HardSwishRecognition"));
+        SameWithPassesOnAndOff(model, ("a", new[] { 1, 4, 6, 6 }));
+    }
+
+    [Fact]
+    public void NearMissesOfHardSwishStay()
+    {
+        var model = HardSwish("divide-last", three: 2.5f).Build();
+        Assert.Contains("Clip", FusionPassTests.Ops(model));
+        SameWithPassesOnAndOff(model, ("a", new[] { 1, 4, 6, 6 }));
     }
 }

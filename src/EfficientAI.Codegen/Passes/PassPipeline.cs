@@ -11,7 +11,7 @@ internal static class PassPipeline
     public static readonly string[] OptionalPasses =
     {
         "ConstantFolding", "CommonSubexpressionElimination", "PadIntoConv", "ConvBatchNormFusion", "MatMulAddToGemm", "TransposePairs", "DeadNodeElimination",
-        "BiasAddFusion", "ScaleFolding", "ActivationFusion", "LayerNormalizationRecognition", "GeluRecognition", "MoeRecognition", "ChannelsLastConvInput",
+        "BiasAddFusion", "ScaleFolding", "ActivationFusion", "LayerNormalizationRecognition", "GeluRecognition", "HardSwishRecognition", "MoeRecognition", "ChannelsLastConvInput",
         "QdqToInt8", "SplitConcatToGather",
         "InPlaceMemory", // read by the memory planner: element-wise outputs overwrite inputs that die there
     };
@@ -38,6 +38,7 @@ internal static class PassPipeline
         if (On("MoeRecognition")) graph = MoeRecognition.Run(graph);
         if (On("LayerNormalizationRecognition")) graph = LayerNormalizationRecognition.Run(graph);
         if (On("GeluRecognition")) graph = GeluRecognition.Run(graph);
+        if (On("HardSwishRecognition")) graph = HardSwishRecognition.Run(graph);
         if (On("PadIntoConv")) graph = PadIntoConv.Run(graph);
         if (On("ConvBatchNormFusion")) graph = ConvBatchNormFusion.Run(graph);
         if (On("MatMulAddToGemm")) graph = MatMulAddToGemm.Run(graph);
