@@ -16,22 +16,8 @@ internal static class GeluRecognition
 {
     private const double Sqrt2 = 1.4142135623730951, SqrtTwoOverPi = 0.7978845608028654;
 
-    public static Graph Run(Graph graph)
-    {
-        for (bool changed = true; changed;)
-        {
-            changed = false;
-            var p = new Pattern(graph);
-            foreach (var core in graph.Nodes.Where(n => n.Domain.Length == 0 && n.OpType is "Erf" or "Tanh"))
-            {
-                if (TryMatch(graph, p, core) is not { } match) continue;
-                Pattern.Replace(graph, match.Nodes, match.Replacement);
-                changed = true;
-                break;
-            }
-        }
-        return graph;
-    }
+    public static Graph Run(Graph graph) =>
+        Pattern.RewriteAll(graph, n => n.OpType is "Erf" or "Tanh", (g, p, core) => TryMatch(g, p, core));
 
     /// <summary>
     /// A Gelu chain whose result is <paramref name="output"/>: its nodes, its input and whether it is the tanh form. For

@@ -12,22 +12,8 @@ namespace EfficientAI.Codegen.Passes;
 /// </summary>
 internal static class HardSwishRecognition
 {
-    public static Graph Run(Graph graph)
-    {
-        for (bool changed = true; changed;)
-        {
-            changed = false;
-            var p = new Pattern(graph);
-            foreach (var core in graph.Nodes.Where(n => n.Domain.Length == 0 && n.OpType is "Clip" or "HardSigmoid"))
-            {
-                if (TryMatch(graph, p, core) is not { } match) continue;
-                Pattern.Replace(graph, match.Nodes, match.Replacement);
-                changed = true;
-                break;
-            }
-        }
-        return graph;
-    }
+    public static Graph Run(Graph graph) =>
+        Pattern.RewriteAll(graph, n => n.OpType is "Clip" or "HardSigmoid", TryMatch);
 
     private static (List<Node> Nodes, Node Replacement)? TryMatch(Graph graph, Pattern p, Node core)
     {

@@ -12,22 +12,8 @@ namespace EfficientAI.Codegen.Passes;
 /// </summary>
 internal static class LayerNormalizationRecognition
 {
-    public static Graph Run(Graph graph)
-    {
-        for (bool changed = true; changed;)
-        {
-            changed = false;
-            var p = new Pattern(graph);
-            foreach (var div in graph.Nodes.Where(n => n.OpType == "Div" && n.Domain.Length == 0))
-            {
-                if (TryMatch(graph, p, div) is not { } match) continue;
-                Pattern.Replace(graph, match.Nodes, match.Replacement);
-                changed = true;
-                break;
-            }
-        }
-        return graph;
-    }
+    public static Graph Run(Graph graph) =>
+        Pattern.RewriteAll(graph, n => n.OpType == "Div", TryMatch);
 
     private static (List<Node> Nodes, Node Replacement)? TryMatch(Graph graph, Pattern p, Node div)
     {

@@ -64,6 +64,28 @@ internal sealed class Pattern
         return true;
     }
 
+    /// <summary>
+    /// Replaces matches until none is left: for each node of type <paramref name="coreOpType"/> (default domain),
+    /// <paramref name="tryMatch"/> gives the matched nodes and their one replacement, or null. Matching restarts after each
+    /// replacement (the producer and reader maps change).
+    /// </summary>
+    public static Graph RewriteAll(Graph graph, Func<Node, bool> isCore, Func<Graph, Pattern, Node, (List<Node> Nodes, Node Replacement)?> tryMatch)
+    {
+        for (bool changed = true; changed;)
+        {
+            changed = false;
+            var p = new Pattern(graph);
+            foreach (var core in graph.Nodes.Where(n => n.Domain.Length == 0 && isCore(n)))
+            {
+                if (tryMatch(graph, p, core) is not { } match) continue;
+                Replace(graph, match.Nodes, match.Replacement);
+                changed = true;
+                break;
+            }
+        }
+        return graph;
+    }
+
     /// <summary>Replaces the matched nodes by <paramref name="replacement"/>, placed where the last of them was (inputs precede it).</summary>
     public static void Replace(Graph graph, IReadOnlyCollection<Node> matched, Node replacement)
     {
