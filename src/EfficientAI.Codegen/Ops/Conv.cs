@@ -85,6 +85,9 @@ internal sealed class ConvOp : Operator
         return true;
     }
 
+    /// <summary>A Conv with a residual (ResidualAddFusion) may write over it: Conv.Pointwise reads each element before writing it.</summary>
+    public override int InPlaceInput(OpContext ctx) => ctx.Node.HasInput(ResidualInput) ? ResidualInput : -1;
+
     public override long Macs(OpContext ctx)
     {
         var w = ctx.Shape(1);
@@ -98,7 +101,10 @@ internal sealed class ConvOp : Operator
     /// model's arena; at least one 16-pixel panel. Depthwise convolutions get one zero-padded input plane instead.
     /// </summary>
     public override long ScratchFloats(OpContext ctx) =>
-        UsesDirect(ctx) ? DirectScratchFloats(ctx) : UsesFewPixels(ctx) ? FewPixelsScratchFloats(ctx) : ScratchPerThread(ctx) * ThreadsFor(ctx);
+        ctx.Node.HasInput(ResidualInput) ? 0 : UsesDirect(ctx) ? DirectScratchFloats(ctx) : UsesFewPixels(ctx) ? FewPixelsScratchFloats(ctx) : ScratchPerThread(ctx) * ThreadsFor(ctx);
+
+    // The residual ResidualAddFusion gives a 1x1 Conv (not an ONNX input: Conv has three).
+    private const int ResidualInput = 3;
 
     // Output pixels up to which a Conv runs as pixels x packed weights (Conv.Conv2DFewPixels): half a panel or less.
     private const int FewPixelsMax = 8;
@@ -306,6 +312,13 @@ internal sealed class ConvOp : Operator
         int last = win.Kernel.Length - 1;
         string bias = ctx.Has(2) ? ctx.In(2) : "default";
         string I(long v) => EmitContext.I(v);
+        if (ctx.Node.HasInput(ResidualInput))
+        {
+            // ResidualAddFusion: a 1x1 Conv adding input 3 (and activating) in its epilogue.
+            ctx.W.Line($"global::EfficientAI.Runtime.Conv.Pointwise({ctx.In(0)}, {ctx.In(1)}, {bias}, {ctx.In(ResidualInput)}, {ctx.Out(0)}, " +
+                $"{I(x[0])}, {I(x[1])}, {I(w[0])}, {I(Shape.Elements(y.Skip(2).ToArray()))}, {ctx.ActivationArgument});");
+            return;
+        }
         if (ctx.Int("group", 1) == 1 && !ctx.Node.ChannelsLastInput && ScratchFloats(ctx) > 0 && ctx.Const(1) is { Type: DataType.Float } weight && SparseWeights.Sparsity(weight) >= SparseWeights.ConvMinSparsity)
         {
             // Pruned weights (Prune) mostly zero: the same im2col columns, multiplied by each filter's nonzeros only.
