@@ -38,7 +38,8 @@ public static partial class Conv
     /// <summary>
     /// 2-D depthwise convolution (group = c = m): x [n, c, h, w], weight [c, 1, kH, kW], bias [c] or empty, y [n, c, oH,
     /// oW], act(conv + bias). Channels in blocks of 16 run with the channels in vector lanes (AVX-512, column stride 1 or
-    /// 2, no negative pads, unit-stride rows narrower than 64); otherwise the row kernel. scratch holds <see cref="DepthwiseBlockedScratchFloats"/> floats
+    /// 2, no negative pads, unit-stride rows narrower than 64; on rows of 32+ the channels past the last whole block run
+    /// on the row kernel); otherwise the row kernel. scratch holds <see cref="DepthwiseBlockedScratchFloats"/> floats
     /// per thread; with threads &gt; 1 the caller and pool workers share the channel blocks.
     /// </summary>
     public static unsafe void DepthwiseBlocked(ReadOnlySpan<float> x, ReadOnlySpan<float> weight, ReadOnlySpan<float> bias, Span<float> y,
@@ -47,9 +48,14 @@ public static partial class Conv
         DepthwiseBlockedOrRows(x, weight, bias, y, n, c, h, w, kH, kW, oH, oW, strideH, strideW, padTop, padLeft, dilationH, dilationW, scratch, activation, threads,
             DepthwiseBlockedSupported(strideW, padTop, padLeft) && !(strideW == 1 && oW >= RowKernelMinWidth));
 
-    // Unit-stride output rows from this width on stay on the row kernel: whole 512-bit vectors with no lanes of
-    // padding channels and no transposes (BlazeFace's 24-channel 5x5 on 64x64 ran 95 us there, 99 us blocked, load ~15).
+    // Unit-stride output rows from this width on stay on the row kernel: whole 512-bit vectors, no transposes, and a
+    // plane small enough for L1 (BlazeFace's 24 channels on 64x64: 92 us there, 101 us as a block of 16 plus 8 channels
+    // on rows, 99 us as two blocks; load ~12-15).
     private const int RowKernelMinWidth = 64;
+
+    // Unit-stride rows from this width on run the channels past the last whole block on the row kernel instead of as a
+    // block of mostly zero lanes.
+    private const int SplitMinWidth = 32;
 
     /// <summary><see cref="DepthwiseBlocked"/> with the kernel chosen by the caller (tests run both).</summary>
     internal static unsafe void DepthwiseBlockedOrRows(ReadOnlySpan<float> x, ReadOnlySpan<float> weight, ReadOnlySpan<float> bias, Span<float> y,
@@ -71,24 +77,34 @@ public static partial class Conv
             activation.Apply(y.Slice(0, n * c * outPlane));
             return;
         }
+        int blocks = strideW == 1 && oW >= SplitMinWidth && c > Lanes ? c / Lanes : (c + Lanes - 1) / Lanes;
         fixed (float* px = x, pw = weight, pb = bias, py = y, ps = scratch)
         {
             var job = new BlockedJob
             {
                 X = px, W = pw, Bias = bias.IsEmpty ? null : pb, Y = py, Scratch = ps, ScratchStride = scratch.Length / threads,
-                C = c, H = h, Wd = w, KH = kH, KW = kW, OH = oH, OW = oW, StrideH = strideH, StrideW = strideW,
+                C = c, Blocks = blocks, H = h, Wd = w, KH = kH, KW = kW, OH = oH, OW = oW, StrideH = strideH, StrideW = strideW,
                 PadTop = padTop, PadLeft = padLeft, DilationH = dilationH, DilationW = dilationW, Activation = activation,
             };
-            int blocks = (c + Lanes - 1) / Lanes;
             Workers.For(threads, n * blocks, &BlockedItem, &job);
         }
         if (!activation.InRegisters) activation.Apply(y.Slice(0, n * c * outPlane));
+        int rest = c - blocks * Lanes;
+        for (int img = 0; rest > 0 && img < n; img++)
+        {
+            // The channels past the last whole block, on wide unit-stride rows: the row kernel.
+            int first = img * c + blocks * Lanes;
+            var part = y.Slice(first * outPlane, rest * outPlane);
+            Depthwise(x.Slice(first * inPlane, rest * inPlane), weight.Slice(blocks * Lanes * taps), bias.IsEmpty ? bias : bias.Slice(blocks * Lanes), part,
+                1, rest, h, w, kH, kW, oH, oW, strideH, strideW, padTop, padLeft, dilationH, dilationW, scratch.Slice(0, scratch.Length / threads), threads);
+            activation.Apply(part);
+        }
     }
 
     private unsafe struct BlockedJob
     {
         public float* X, W, Bias, Y, Scratch;
-        public int ScratchStride, C, H, Wd, KH, KW, OH, OW, StrideH, StrideW, PadTop, PadLeft, DilationH, DilationW;
+        public int ScratchStride, C, Blocks, H, Wd, KH, KW, OH, OW, StrideH, StrideW, PadTop, PadLeft, DilationH, DilationW;
         public Activation Activation;
     }
 
@@ -97,7 +113,7 @@ public static partial class Conv
     private static unsafe void BlockedItem(void* state, int item, int participant)
     {
         ref BlockedJob j = ref *(BlockedJob*)state;
-        int blocks = (j.C + Lanes - 1) / Lanes, img = item / blocks, c0 = item % blocks * Lanes, cb = Math.Min(Lanes, j.C - c0);
+        int img = item / j.Blocks, c0 = item % j.Blocks * Lanes, cb = Math.Min(Lanes, j.C - c0);
         int taps = j.KH * j.KW, inPlane = j.H * j.Wd, outPlane = j.OH * j.OW;
         var (rows, width) = BlockedPlane(j.KH, j.KW, j.OH, j.OW, j.StrideH, j.StrideW, j.DilationH, j.DilationW);
         // 64-byte aligned: every load of the plane and the weights is one cache line.

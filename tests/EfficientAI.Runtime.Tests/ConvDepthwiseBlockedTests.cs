@@ -7,7 +7,8 @@ namespace EfficientAI.Runtime.Tests;
 public class ConvDepthwiseBlockedTests
 {
     [Theory]
-    [InlineData(1, 24, 64, 64, 5, 5, 1, 1, 2, 2, 2, 2, 1, true)] // BlazeFace's 5x5 on 64x64, 24 channels: a full and a half block
+    [InlineData(1, 24, 64, 64, 5, 5, 1, 1, 2, 2, 2, 2, 1, true)] // BlazeFace's 5x5 on 64x64, 24 channels: a block and 8 channels on the row kernel
+    [InlineData(2, 20, 10, 40, 3, 3, 1, 1, 1, 1, 1, 1, 1, true)] // two images, rows of 40: a block and 4 channels on the row kernel each
     [InlineData(1, 28, 64, 64, 5, 5, 2, 2, 1, 1, 2, 2, 1, true)] // its stride-2 5x5 (pads 1 before, 2 after)
     [InlineData(1, 96, 8, 8, 5, 5, 1, 1, 2, 2, 2, 2, 1, false)] // 8x8 planes: half-width tiles across rows
     [InlineData(2, 17, 13, 11, 3, 3, 1, 1, 1, 1, 1, 1, 1, true)] // odd sizes, two images, a one-channel last block
