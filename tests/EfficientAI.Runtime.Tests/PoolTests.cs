@@ -34,8 +34,41 @@ public class PoolTests
             new("2x3-s2x1-dilated", 1, 12, 33, 2, 3, 2, 1, 1, 0, 1, 2, 2, 3, false),
             new("big-kernel", 1, 6, 6, 4, 4, 3, 3, 2, 1, 1, 2, 1, 1, true),
             new("1x1", 3, 4, 65, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, false),
+            new("2x2-s2-64x64", 3, 64, 64, 2, 2, 2, 2, 0, 0, 0, 0, 1, 1, false), // BlazeFace's pools: 16 outputs per vector step
+            new("2x2-s2-odd-floor", 2, 9, 37, 2, 2, 2, 2, 0, 0, 0, 0, 1, 1, false), // 18 outputs a row: one step and two scalar
+            new("2x2-s2-8-wide", 5, 16, 16, 2, 2, 2, 2, 0, 0, 0, 0, 1, 1, false), // rows of 8 outputs: two rows per vector step
+            new("2x2-s2-8-wide-odd-rows", 3, 7, 16, 2, 2, 2, 2, 0, 0, 0, 0, 1, 1, false), // 3 output rows: a pair and one scalar
         };
         foreach (var c in cases) yield return new object[] { c };
+    }
+
+    [Fact]
+    public void MaxPool2x2PropagatesNaN()
+    {
+        // NaN in each of a window's four positions, in the vector steps and the scalar tail.
+        var x = new float[2 * 4 * 40];
+        for (int i = 0; i < x.Length; i++) x[i] = i % 7 - 3;
+        int[] at = { 0, 3, 2 * 40 + 40 + 4, 40 + 7, 36, 40 + 39, 80 + 5 };
+        foreach (int i in at) x[i] = float.NaN;
+        var y = new float[2 * 2 * 20];
+        Pool.MaxPool2D(x, y, 2, 4, 40, 2, 2, 2, 20, 2, 2, 0, 0, 1, 1);
+        for (int p = 0; p < 2; p++)
+        for (int oh = 0; oh < 2; oh++)
+        for (int ow = 0; ow < 20; ow++)
+        {
+            bool nan = false;
+            float max = float.NegativeInfinity;
+            for (int kh = 0; kh < 2; kh++)
+            for (int kw = 0; kw < 2; kw++)
+            {
+                float v = x[(p * 4 + 2 * oh + kh) * 40 + 2 * ow + kw];
+                nan |= float.IsNaN(v);
+                max = Math.Max(max, v);
+            }
+            float got = y[(p * 2 + oh) * 20 + ow];
+            if (nan) Assert.True(float.IsNaN(got), $"[{p},{oh},{ow}] expected NaN, got {got}");
+            else Assert.Equal(max, got);
+        }
     }
 
     [Theory]

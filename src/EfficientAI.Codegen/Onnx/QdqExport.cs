@@ -168,8 +168,17 @@ internal static class QdqExport
                 throw Refuse($"{node.Display} is LayerNormalization (opset 17) in a model of opset {_opset}; set DisabledPasses=LayerNormalizationRecognition for the export");
             var outputs = node.Outputs.ToList();
             if (outputs.Count > 0) outputs[0] = kernelOut;
+            // ResidualAddFusion's Conv reads its residual as a fourth input: written back as Conv then Add.
+            string? residual = node.OpType == "Conv" && node.HasInput(3) ? inputs[3] : null;
+            if (residual is not null)
+            {
+                inputs = inputs.Take(3).ToList();
+                while (inputs.Count > 0 && inputs[inputs.Count - 1].Length == 0) inputs.RemoveAt(inputs.Count - 1);
+                outputs[0] = Fresh(kernelOut + "_conv");
+            }
             var n = Add(node.OpType, node.Name, inputs, outputs, node.Domain);
             foreach (var attr in node.Attributes.OrderBy(a => a.Key, System.StringComparer.Ordinal)) n.Attribute.Add(attr.Value);
+            if (residual is not null) Add("Add", Fresh(node.Name + "_residual"), new[] { outputs[0], residual }, new[] { kernelOut });
         }
 
         /// <summary>The activation an op applied as its epilogue, written back as the node(s) it was.</summary>

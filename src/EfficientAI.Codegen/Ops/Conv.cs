@@ -85,6 +85,9 @@ internal sealed class ConvOp : Operator
         return true;
     }
 
+    /// <summary>A Conv with a residual (ResidualAddFusion) may write over it: Conv.Pointwise reads each element before writing it.</summary>
+    public override int InPlaceInput(OpContext ctx) => ctx.Node.HasInput(ResidualInput) ? ResidualInput : -1;
+
     public override long Macs(OpContext ctx)
     {
         var w = ctx.Shape(1);
@@ -98,7 +101,10 @@ internal sealed class ConvOp : Operator
     /// model's arena; at least one 16-pixel panel. Depthwise convolutions get one zero-padded input plane instead.
     /// </summary>
     public override long ScratchFloats(OpContext ctx) =>
-        UsesDirect(ctx) ? DirectScratchFloats(ctx) : UsesFewPixels(ctx) ? FewPixelsScratchFloats(ctx) : ScratchPerThread(ctx) * ThreadsFor(ctx);
+        ctx.Node.HasInput(ResidualInput) ? 0 : UsesDirect(ctx) ? DirectScratchFloats(ctx) : UsesFewPixels(ctx) ? FewPixelsScratchFloats(ctx) : ScratchPerThread(ctx) * ThreadsFor(ctx);
+
+    // The residual ResidualAddFusion gives a 1x1 Conv (not an ONNX input: Conv has three).
+    private const int ResidualInput = 3;
 
     // Output pixels up to which a Conv runs as pixels x packed weights (Conv.Conv2DFewPixels): half a panel or less.
     private const int FewPixelsMax = 8;
@@ -186,7 +192,11 @@ internal sealed class ConvOp : Operator
             int last = win.Kernel.Length - 1, kH = is1D ? 1 : win.Kernel[0], kW = win.Kernel[last];
             int oH = is1D ? 1 : y[2], oW = y[y.Length - 1], strideH = is1D ? 1 : win.Strides[0], dilationH = is1D ? 1 : win.Dilations[0];
             long dense = ((long)(oW - 1) * win.Strides[last] + DepthwiseVector) / DepthwiseVector * DepthwiseVector;
-            return ((long)(oH - 1) * strideH + (long)(kH - 1) * dilationH + 1) * (dense + (long)(kW - 1) * win.Dilations[last]) + dense;
+            long rowKernel = ((long)(oH - 1) * strideH + (long)(kH - 1) * dilationH + 1) * (dense + (long)(kW - 1) * win.Dilations[last]) + dense;
+            if (is1D) return rowKernel;
+            // Conv.DepthwiseBlockedScratchFloats: one 16-channel block's padded plane, a tile's overrun, weights, bias, alignment.
+            long rows = (long)(oH - 1) * strideH + (long)(kH - 1) * dilationH + 1, width = (long)(oW - 1) * win.Strides[1] + (long)(kW - 1) * win.Dilations[1] + 1;
+            return Math.Max(rowKernel, (rows * width + (long)DepthwiseVector * win.Strides[1] + kH * kW + 2) * DepthwiseVector);
         }
         if (WinogradDilation(ctx) > 0)
             return (long)WinogradPositions * (x[1] + w[0]) * Math.Min(WinogradBlockTiles, (WinogradTiles(ctx) + PanelWidth - 1) / PanelWidth * PanelWidth);
@@ -302,6 +312,13 @@ internal sealed class ConvOp : Operator
         int last = win.Kernel.Length - 1;
         string bias = ctx.Has(2) ? ctx.In(2) : "default";
         string I(long v) => EmitContext.I(v);
+        if (ctx.Node.HasInput(ResidualInput))
+        {
+            // ResidualAddFusion: a 1x1 Conv adding input 3 (and activating) in its epilogue.
+            ctx.W.Line($"global::EfficientAI.Runtime.Conv.Pointwise({ctx.In(0)}, {ctx.In(1)}, {bias}, {ctx.In(ResidualInput)}, {ctx.Out(0)}, " +
+                $"{I(x[0])}, {I(x[1])}, {I(w[0])}, {I(Shape.Elements(y.Skip(2).ToArray()))}, {ctx.ActivationArgument});");
+            return;
+        }
         if (ctx.Int("group", 1) == 1 && !ctx.Node.ChannelsLastInput && ScratchFloats(ctx) > 0 && ctx.Const(1) is { Type: DataType.Float } weight && SparseWeights.Sparsity(weight) >= SparseWeights.ConvMinSparsity)
         {
             // Pruned weights (Prune) mostly zero: the same im2col columns, multiplied by each filter's nonzeros only.
@@ -328,6 +345,15 @@ internal sealed class ConvOp : Operator
                 $"{I(x[0])}, {I(x[1])}, {I(h)}, {I(wi)}, {I(w[0])}, {I(kH)}, {I(kW)}, {I(oH)}, {I(oW)}, {I(win.Strides[0])}, {I(win.Strides[1])}, " +
                 $"{I(win.PadBegin[0])}, {I(win.PadBegin[1])}, {I(win.Dilations[0])}, {I(win.Dilations[1])}, {ctx.Scratch}, {ctx.ActivationArgument}" +
                 $"{(ctx.Node.ChannelsLastInput ? ", channelsLast: true" : "")}{(ThreadsFor(ctx) > 1 ? $", threads: {ThreadsFor(ctx)}" : "")});");
+            return;
+        }
+        if (w[0] == x[1] && w[1] == 1 && ctx.Int("group", 1) == x[1] && !is1D && !ctx.Node.ChannelsLastInput && ScratchFloats(ctx) > 0)
+        {
+            // Depthwise: 16 channels to a vector where the runtime can (AVX-512), otherwise rows of one plane.
+            ctx.W.Line($"global::EfficientAI.Runtime.Conv.DepthwiseBlocked({ctx.In(0)}, {ctx.In(1)}, {bias}, {ctx.Out(0)}, " +
+                $"{I(x[0])}, {I(x[1])}, {I(h)}, {I(wi)}, {I(kH)}, {I(kW)}, {I(oH)}, {I(oW)}, {I(win.Strides[0])}, {I(win.Strides[1])}, " +
+                $"{I(win.PadBegin[0])}, {I(win.PadBegin[1])}, {I(win.Dilations[0])}, {I(win.Dilations[1])}, {ctx.Scratch}, {ctx.ActivationArgument}" +
+                $"{(ThreadsFor(ctx) > 1 ? $", threads: {ThreadsFor(ctx)}" : "")});");
             return;
         }
         if (UsesFewPixels(ctx))

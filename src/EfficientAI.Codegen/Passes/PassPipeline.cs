@@ -12,7 +12,7 @@ internal static class PassPipeline
     {
         "ConstantFolding", "CommonSubexpressionElimination", "PadIntoConv", "ConvBatchNormFusion", "MatMulAddToGemm", "TransposePairs", "DeadNodeElimination",
         "BiasAddFusion", "ScaleFolding", "ActivationFusion", "LayerNormalizationRecognition", "GeluRecognition", "HardSwishRecognition", "MoeRecognition", "ChannelsLastConvInput",
-        "QdqToInt8", "SplitConcatToGather",
+        "QdqToInt8", "SplitConcatToGather", "ResidualAddFusion",
         "InPlaceMemory", // read by the memory planner: element-wise outputs overwrite inputs that die there
     };
 
@@ -60,6 +60,8 @@ internal static class PassPipeline
         if (quantizeInt8) graph = Int8Quantization.Run(graph, minSqnrDb, calibration, calibrationMethod, ct);
         // After quantization: only the float Conv kernel gathers from NHWC.
         if (On("ChannelsLastConvInput")) graph = ChannelsLastConvInput.Run(graph);
+        // After quantization and the NHWC input fold: only a float NCHW 1x1 Conv takes a residual.
+        if (On("ResidualAddFusion")) graph = ResidualAddFusion.Run(graph);
         if (On("DeadNodeElimination")) graph = DeadNodeElimination.Run(graph);
         return graph;
     }
