@@ -189,7 +189,8 @@ internal sealed class ConvOp : Operator
             return ((long)(oH - 1) * strideH + (long)(kH - 1) * dilationH + 1) * (dense + (long)(kW - 1) * win.Dilations[last]) + dense;
         }
         if (WinogradDilation(ctx) > 0)
-            return (long)WinogradPositions * (x[1] + w[0]) * Math.Min(WinogradBlockTiles, (WinogradTiles(ctx) + PanelWidth - 1) / PanelWidth * PanelWidth);
+            return (long)WinogradPositions * (x[1] + w[0]) * Math.Min(WinogradBlockTiles, (WinogradTiles(ctx) + PanelWidth - 1) / PanelWidth * PanelWidth)
+                + WinogradSlackFloats;
         long depth = Shape.Elements(w.Skip(1).ToArray());
         long pixels = Shape.Elements(y.Skip(2).ToArray());
         if (depth == 0 || pixels == 0) return 0;
@@ -210,6 +211,9 @@ internal sealed class ConvOp : Operator
     // Winograd F(4x4, 3x3) (Conv.Conv2DWinograd): 6x6 transformed tiles, blocks of two 16-tile panels.
     private const int WinogradPositions = 36;
     private const int WinogradBlockTiles = 32;
+
+    // Conv.WinogradScratchFloats: a 16-float slack row after each position's transformed inputs and products.
+    private const int WinogradSlackFloats = 2 * WinogradPositions * 16;
 
     // Channels below which a 3x3 Conv stays on im2col: the per-channel transforms outweigh the GEMM they save.
     private const int WinogradMinChannels = 16;
