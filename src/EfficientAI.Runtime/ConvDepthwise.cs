@@ -24,9 +24,10 @@ public static partial class Conv
         return ((oH - 1) * strideH + (kH - 1) * dilationH + 1, dense + (kW - 1) * dilationW, dense);
     }
 
-    private static unsafe void Depthwise(ReadOnlySpan<float> x, ReadOnlySpan<float> weight, ReadOnlySpan<float> bias, Span<float> y,
+    /// <summary><paramref name="stride2Kernel"/>: column stride 2 runs DepthwiseStride2 where it can (tests turn it off).</summary>
+    internal static unsafe void Depthwise(ReadOnlySpan<float> x, ReadOnlySpan<float> weight, ReadOnlySpan<float> bias, Span<float> y,
         int n, int c, int h, int w, int kH, int kW, int oH, int oW, int strideH, int strideW, int padTop, int padLeft,
-        int dilationH, int dilationW, Span<float> scratch, int threads)
+        int dilationH, int dilationW, Span<float> scratch, int threads, bool stride2Kernel = true)
     {
         int inPlane = h * w, outPlane = oH * oW, taps = kH * kW;
         if (x.Length < n * c * inPlane || weight.Length < c * taps || y.Length < n * c * outPlane || (!bias.IsEmpty && bias.Length < c))
@@ -38,6 +39,7 @@ public static partial class Conv
                 X = px, W = pw, Bias = bias.IsEmpty ? null : pb, Y = py, Scratch = ps, ScratchStride = scratch.Length,
                 C = c, H = h, Wd = w, KH = kH, KW = kW, OH = oH, OW = oW, StrideH = strideH, StrideW = strideW,
                 PadTop = padTop, PadLeft = padLeft, DilationH = dilationH, DilationW = dilationW,
+                Stride2 = stride2Kernel && strideW == 2 && Stride2Supported,
             };
             Workers.For(threads, n * c, &DepthwisePlane, &job);
         }
@@ -47,6 +49,7 @@ public static partial class Conv
     {
         public float* X, W, Bias, Y, Scratch;
         public int ScratchStride, C, H, Wd, KH, KW, OH, OW, StrideH, StrideW, PadTop, PadLeft, DilationH, DilationW;
+        public bool Stride2;
     }
 
     private static unsafe void DepthwisePlane(void* state, int plane, int participant)
@@ -55,6 +58,11 @@ public static partial class Conv
         int ch = plane % j.C, outPlane = j.OH * j.OW, taps = j.KH * j.KW;
         float* x = j.X + (nint)plane * j.H * j.Wd, wt = j.W + (nint)ch * taps, yp = j.Y + (nint)plane * outPlane;
         float* ps = j.Scratch + (nint)participant * j.ScratchStride;
+        if (j.Stride2)
+        {
+            DepthwiseStride2(x, wt, j.Bias == null ? 0f : j.Bias[ch], yp, j.H, j.Wd, j.KH, j.KW, j.OH, j.OW, j.StrideH, j.PadTop, j.PadLeft, j.DilationH, j.DilationW, ps);
+            return;
+        }
         new Span<float>(yp, outPlane).Fill(j.Bias == null ? 0f : j.Bias[ch]);
         if (Simd512.IsSupported && j.OW >= 16)
             DepthwisePadded<Simd512, Vector512<float>>(x, wt, yp, j.H, j.Wd, j.KH, j.KW, j.OH, j.OW, j.StrideH, j.StrideW, j.PadTop, j.PadLeft, j.DilationH, j.DilationW, ps);

@@ -30,7 +30,15 @@ public static partial class Conv
     }
 
     /// <summary>Floats of scratch per thread for blocks of <paramref name="blockTiles"/> tiles (a multiple of 16).</summary>
-    public static long WinogradScratchFloats(int c, int m, int blockTiles) => (long)WinogradPositions * (c + m) * blockTiles;
+    public static long WinogradScratchFloats(int c, int m, int blockTiles) => (long)WinogradPositions * (c + m) * blockTiles + WinogradSlackFloats;
+
+    /// <summary>
+    /// Scratch past the transformed tiles: one 16-float row after each position's [c x block] panels (the shuffled input
+    /// transform stores whole vectors at a panel lane, spilling up to 15 floats into the next row) and after each
+    /// position's [m x block] products (the output transform loads whole vectors from any tile of a product row; the
+    /// extra row also keeps the 36 loads of one tile out of a single cache set when m x block is a multiple of 1024).
+    /// </summary>
+    private const int WinogradSlackFloats = 2 * WinogradPositions * 16;
 
     /// <summary>
     /// The transformed weights G g G^T of [m, c, 3, 3] weights, as 36 row-major [m, c] matrices (position i * 6 + j
@@ -62,8 +70,17 @@ public static partial class Conv
     /// tiles: per participant <see cref="WinogradScratchFloats"/> for a block of at least 16 tiles (the block is
     /// whatever multiple of 16 fits). With threads &gt; 1 the caller and pool workers share the blocks.
     /// </summary>
-    public static unsafe void Conv2DWinograd(ReadOnlySpan<float> x, ReadOnlySpan<float> transformedWeight, ReadOnlySpan<float> bias, Span<float> y,
-        int n, int c, int h, int w, int m, int oH, int oW, int padTop, int padLeft, int dilation, Span<float> scratch, Activation activation, int threads = 1)
+    public static void Conv2DWinograd(ReadOnlySpan<float> x, ReadOnlySpan<float> transformedWeight, ReadOnlySpan<float> bias, Span<float> y,
+        int n, int c, int h, int w, int m, int oH, int oW, int padTop, int padLeft, int dilation, Span<float> scratch, Activation activation, int threads = 1) =>
+        Conv2DWinograd(x, transformedWeight, bias, y, n, c, h, w, m, oH, oW, padTop, padLeft, dilation, scratch, activation, threads, shuffles: true);
+
+    /// <summary>
+    /// <paramref name="shuffles"/>: undilated Convs transform their tiles with AVX-512 shuffles of whole input and
+    /// output rows where the machine has them (tests turn it off to run the per-lane gather and scatter path).
+    /// </summary>
+    internal static unsafe void Conv2DWinograd(ReadOnlySpan<float> x, ReadOnlySpan<float> transformedWeight, ReadOnlySpan<float> bias, Span<float> y,
+        int n, int c, int h, int w, int m, int oH, int oW, int padTop, int padLeft, int dilation, Span<float> scratch, Activation activation, int threads,
+        bool shuffles)
     {
         if (threads < 1 || dilation < 1) ThrowHelper.Argument("threads and dilation must be at least 1.");
         if (threads > 1) scratch = scratch.Slice(0, scratch.Length / threads);
@@ -73,7 +90,7 @@ public static partial class Conv
         int tiles = WinogradTiles(oH, oW, dilation);
         if (n == 0 || m == 0 || tiles == 0) return;
         long perTile = (long)WinogradPositions * (c + m);
-        int block = (int)Math.Min(scratch.Length / perTile / 16 * 16, (tiles + 15) / 16 * 16L);
+        int block = (int)Math.Min(Math.Max(0, scratch.Length - WinogradSlackFloats) / perTile / 16 * 16, (tiles + 15) / 16 * 16L);
         // Pairs of panels where they fit: the 512-bit micro-kernel takes two at a time.
         if (block > 32) block = block / 32 * 32;
         if (block < 16) ThrowHelper.Argument("scratch is too small for one block of 16 tiles.");
@@ -84,7 +101,8 @@ public static partial class Conv
             {
                 X = px, U = pu, Bias = bias.IsEmpty ? null : pb, Y = py, Scratch = ps, ScratchStride = scratch.Length,
                 C = c, H = h, W = w, M = m, OH = oH, OW = oW, PadTop = padTop, PadLeft = padLeft, Dilation = dilation,
-                Tiles = tiles, Block = block, Blocks = blocks, Activation = activation,
+                Tiles = tiles, Block = block, Blocks = blocks, Activation = activation, PanelStride = (nint)c * block + 16, ProductStride = (nint)m * block + 16,
+                Shuffles = shuffles && dilation == 1 && w >= 16 && Simd512.IsSupported,
                 TilesH = ((oH + dilation - 1) / dilation + 3) / 4, TilesW = ((oW + dilation - 1) / dilation + 3) / 4,
             };
             Workers.For(threads, n * blocks, &WinogradItem, &job);
@@ -96,7 +114,13 @@ public static partial class Conv
     {
         public float* X, U, Bias, Y, Scratch;
         public int ScratchStride, C, H, W, M, OH, OW, PadTop, PadLeft, Dilation, Tiles, TilesH, TilesW, Block, Blocks;
+        /// <summary>Floats between positions' transformed inputs: c x block and a slack row.</summary>
+        public nint PanelStride;
+        /// <summary>Floats between positions' products: m x block and a slack row.</summary>
+        public nint ProductStride;
         public Activation Activation;
+        /// <summary>AVX-512 row shuffles for the transforms (ConvWinogradShuffle.cs) instead of per-lane gathers.</summary>
+        public bool Shuffles;
     }
 
     private static unsafe void WinogradItem(void* state, int item, int participant)
@@ -116,9 +140,17 @@ public static partial class Conv
         int count = Math.Min(j.Block, j.Tiles - t0), padded = (count + 15) / 16 * 16;
         int c = j.C, m = j.M, d = j.Dilation;
         float* v = j.Scratch + (nint)participant * j.ScratchStride;
-        float* product = v + (nint)WinogradPositions * c * j.Block;
+        float* product = v + WinogradPositions * j.PanelStride;
         float* x = j.X + (nint)img * c * j.H * j.W;
         float* y = j.Y + (nint)img * m * j.OH * j.OW;
+        Activation act = j.Activation.InRegisters ? j.Activation : Activation.None;
+        if (j.Shuffles)
+        {
+            WinogradInputShuffled(ref j, x, v, t0, count);
+            WinogradProducts(ref j, v, product, padded);
+            WinogradOutputShuffled(ref j, product, y, t0, count, act);
+            return;
+        }
         // Per lane: the output row and column of the tile's first pixel (tiles past the block: far above the image).
         int* outRow = stackalloc int[16];
         int* outCol = stackalloc int[16];
@@ -150,13 +182,10 @@ public static partial class Conv
             for (int ic = 0; ic < c; ic++)
             {
                 WinogradGather(x + (nint)ic * j.H * j.W, j.H, j.W, d, inRow, inCol, tile);
-                InputTransform<TS, TV>(tile, half, panel + (nint)ic * 16, (nint)c * j.Block);
+                InputTransform<TS, TV>(tile, half, panel + (nint)ic * 16, j.PanelStride);
             }
         }
-        for (int pos = 0; pos < WinogradPositions; pos++)
-            Gemm.AccumulatePacked(j.U + (nint)pos * m * c, c, v + (nint)pos * c * j.Block, null, product + (nint)pos * m * j.Block, j.Block,
-                m, padded, c, Activation.None);
-        Activation act = j.Activation.InRegisters ? j.Activation : Activation.None;
+        WinogradProducts(ref j, v, product, padded);
         for (int q = 0; q * 16 < count; q++)
         {
             int lanes = Math.Min(16, count - q * 16);
@@ -168,10 +197,18 @@ public static partial class Conv
             }
             for (int oc = 0; oc < m; oc++)
             {
-                OutputTransform<TS, TV>(product + (nint)oc * j.Block + q * 16, (nint)m * j.Block, half, tile, j.Bias == null ? 0f : j.Bias[oc], act);
+                OutputTransform<TS, TV>(product + (nint)oc * j.Block + q * 16, j.ProductStride, half, tile, j.Bias == null ? 0f : j.Bias[oc], act);
                 WinogradScatter(tile, y + (nint)oc * j.OH * j.OW, j.OH, j.OW, d, outRow, outCol, lanes);
             }
         }
+    }
+
+    /// <summary>The 36 GEMMs of a block: product[pos] = U[pos] [m x c] times the transformed inputs [c x padded].</summary>
+    private static unsafe void WinogradProducts(ref WinogradJob j, float* v, float* product, int padded)
+    {
+        for (int pos = 0; pos < WinogradPositions; pos++)
+            Gemm.AccumulatePacked(j.U + (nint)pos * j.M * j.C, j.C, v + pos * j.PanelStride, null, product + pos * j.ProductStride, j.Block,
+                j.M, padded, j.C, Activation.None);
     }
 
     /// <summary>The 6x6 input tiles of 16 lanes: tile[(r * 6 + c) * 16 + lane] = x[row + r d, col + c d], zero outside.</summary>

@@ -31,6 +31,8 @@ public class WinogradConvTests
     [InlineData(new[] { 2, 24, 34, 33 }, 16, new long[] { 0, 1, 2, 0 }, 1, false, null)] // asymmetric pads, two images
     [InlineData(new[] { 1, 16, 36, 35 }, 16, new long[] { 2, 2, 2, 2 }, 2, true, "LeakyRelu")] // dilated: four sub-grids
     [InlineData(new[] { 1, 32, 40, 40 }, 16, new long[] { 5, 5, 5, 5 }, 5, true, "Sigmoid")] // M-LSD's dilation 5, activation after the tiles
+    [InlineData(new[] { 1, 16, 28, 28 }, 24, new long[] { 1, 1, 1, 1 }, 1, true, "Relu")] // 28x28 (7 tiles a row: three segments per panel)
+    [InlineData(new[] { 1, 16, 20, 90 }, 16, new long[] { 1, 1, 1, 1 }, 1, false, null)] // rows of 23 tiles, interior loads
     public void MatchesOnnxRuntime(int[] x, int m, long[] pads, long dilation, bool bias, string? activation)
     {
         var model = Model(x, new[] { m, x[1], 3, 3 }, pads, dilation, bias, activation);
@@ -44,10 +46,11 @@ public class WinogradConvTests
     [Fact]
     public void FewPixelsKeepIm2Col()
     {
-        // 28 x 28 = 784 output pixels: the 4x larger transformed weights (ROM) would buy too little time.
-        var model = Model(new[] { 1, 32, 28, 28 }, new[] { 32, 32, 3, 3 }, new long[] { 1, 1, 1, 1 }, 1, true, null);
+        // 27 x 27 = 729 output pixels: the 4x larger transformed weights (ROM) would buy too little time; 28 x 28 = 784
+        // (ResNet-18's second stage) runs Winograd.
+        var model = Model(new[] { 1, 32, 27, 27 }, new[] { 32, 32, 3, 3 }, new long[] { 1, 1, 1, 1 }, 1, true, null);
         Assert.DoesNotContain("Conv2DWinograd", Source(model));
-        Assert.Contains("Conv2DWinograd", Source(Model(new[] { 1, 32, 32, 32 }, new[] { 32, 32, 3, 3 }, new long[] { 1, 1, 1, 1 }, 1, true, null)));
+        Assert.Contains("Conv2DWinograd", Source(Model(new[] { 1, 32, 28, 28 }, new[] { 32, 32, 3, 3 }, new long[] { 1, 1, 1, 1 }, 1, true, null)));
     }
 
     [Theory]

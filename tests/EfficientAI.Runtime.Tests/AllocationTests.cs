@@ -22,6 +22,11 @@ public class AllocationTests
         int[] ia = { 1, 2, 3, 4, 5, 6, 7 }, ib = { 3, -2, 5, 7, -1, 2, 9 };
         var iy = new int[7];
         int[] shape1 = { 7 }, unit = { 1 }, aOffsets = { 0, 256 }, bOffsets = { 0, 0 }, spatialFlags = { 0, 0, 1, 1 };
+        // Winograd (both transform paths) and the stride-2 depthwise kernel, on their planned scratch.
+        float[] xWide = TestUtil.RandomArray(rng, 8 * 12 * 40), wide = new float[8 * 12 * 40], u = new float[Conv.WinogradPositions * 8 * 8];
+        Conv.WinogradWeights(w, u, 8, 8);
+        var winogradScratch = new float[Conv.WinogradScratchFloats(8, 8, Conv.WinogradBlockTiles)];
+        var depthwiseScratch = new float[Conv.DepthwiseScratchFloats(3, 3, 6, 20, 2, 2, 1, 1)];
 
         void Run()
         {
@@ -32,6 +37,9 @@ public class AllocationTests
             Conv.Conv2D(x, wDepthwise, bias, convOut, 2, 8, 12, 12, 8, 3, 3, 12, 12, 1, 1, 1, 1, 1, 1, 8);
             Conv.Conv2D(x, w, bias, convOut, 2, 8, 12, 12, 8, 3, 3, 6, 6, 2, 2, 1, 1, 1, 1, 1);
             Conv.Conv2D(x, w, default, convOut, 2, 8, 12, 12, 8, 1, 1, 12, 12, 1, 1, 0, 0, 1, 1, 1);
+            Conv.Conv2DWinograd(xWide, u, bias, wide, 1, 8, 12, 40, 8, 12, 40, 1, 1, 1, winogradScratch, Activation.Relu, 1, shuffles: true);
+            Conv.Conv2DWinograd(xWide, u, bias, wide, 1, 8, 12, 40, 8, 12, 40, 1, 1, 1, winogradScratch, Activation.Relu, 1, shuffles: false);
+            Conv.Conv2D(xWide, wDepthwise, bias, small, 1, 8, 12, 40, 8, 3, 3, 6, 20, 2, 2, 1, 1, 1, 1, 8, depthwiseScratch, Activation.Relu);
             Pool.MaxPool2D(x, small, 16, 12, 12, 3, 3, 12, 12, 1, 1, 1, 1, 1, 1);
             Pool.MaxPool2D(x, small, 16, 12, 12, 3, 3, 6, 6, 2, 2, 1, 1, 1, 1);
             Pool.AveragePool2D(x, small, 16, 12, 12, 3, 3, 12, 12, 1, 1, 1, 1, 1, 1, false);

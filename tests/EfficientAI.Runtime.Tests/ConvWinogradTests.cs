@@ -32,6 +32,10 @@ public class ConvWinogradTests
             new("dilated-2", 1, 4, 19, 17, 6, 2, 2, 2, 2, 2, true),
             new("dilated-5-same", 1, 3, 23, 26, 4, 5, 5, 5, 5, 5, true), // M-LSD's decoder
             new("dilated-3-valid", 2, 2, 15, 14, 3, 0, 1, 0, 1, 3, false),
+            new("wide-rows", 1, 5, 9, 75, 6, 1, 1, 1, 1, 1, true), // 19 tiles a row: segments of 16 and 3, a part last tile
+            new("interior-rows", 2, 3, 6, 150, 4, 1, 1, 1, 1, 1, true), // rows wide enough for loads with no edge
+            new("one-tile-rows", 1, 4, 30, 4, 5, 1, 1, 1, 1, 1, false), // 16 segments per panel
+
         };
         foreach (var c in cases) yield return new object[] { c };
     }
@@ -74,14 +78,16 @@ public class ConvWinogradTests
         double worst = 0;
         // One 16-tile panel per block, the generator's 32-tile block, then shared among threads; scratch full of NaN
         // must not leak into y. Activations in registers (Relu, LeakyRelu) and on the finished output (Sigmoid).
-        foreach (var (blockTiles, threads) in new[] { (16, 1), (Conv.WinogradBlockTiles, 1), (Conv.WinogradBlockTiles, 2), (16, 3) })
+        // Both transform paths: AVX-512 row shuffles (undilated, where the machine has AVX-512) and per-lane gathers.
+        foreach (var (blockTiles, threads, shuffles) in new[] { (16, 1, true), (Conv.WinogradBlockTiles, 1, true), (Conv.WinogradBlockTiles, 2, true), (16, 3, true),
+            (16, 1, false), (Conv.WinogradBlockTiles, 2, false), (48, 1, true) })
         {
             foreach (var act in new[] { Activation.None, Activation.Relu, new Activation(ActivationKind.LeakyRelu, 0.2f), new Activation(ActivationKind.Sigmoid) })
             {
                 var scratch = new float[Conv.WinogradScratchFloats(t.C, t.M, blockTiles) * threads];
                 Array.Fill(scratch, float.NaN);
                 Array.Fill(y, float.NaN);
-                Conv.Conv2DWinograd(x, u, bias, y, t.N, t.C, t.H, t.W, t.M, oH, oW, t.PadTop, t.PadLeft, d, scratch, act, threads);
+                Conv.Conv2DWinograd(x, u, bias, y, t.N, t.C, t.H, t.W, t.M, oH, oW, t.PadTop, t.PadLeft, d, scratch, act, threads, shuffles);
                 var activated = Array.ConvertAll(expected, v => act.Kind switch
                 {
                     ActivationKind.Relu => Math.Max(v, 0),
@@ -91,7 +97,7 @@ public class ConvWinogradTests
                 });
                 for (int i = 0; i < y.Length; i++) worst = Math.Max(worst, Math.Abs(y[i] - activated[i]) / (Math.Abs(activated[i]) + scale[i]));
                 // Winograd's transforms scale intermediates by up to 8x: 1e-5 of the sum of |terms| (direct: 1e-4 too).
-                TestUtil.AssertClose(activated, y, 1e-5, 1e-6, $"{t.Name} block {blockTiles} threads {threads} {act.Kind}", scale);
+                TestUtil.AssertClose(activated, y, 1e-5, 1e-6, $"{t.Name} block {blockTiles} threads {threads} shuffles {shuffles} {act.Kind}", scale);
             }
         }
         _output.WriteLine($"{t.Name}: worst |error| / (|expected| + sum |terms|) = {worst:E2}");

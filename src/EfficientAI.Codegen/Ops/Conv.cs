@@ -199,7 +199,8 @@ internal sealed class ConvOp : Operator
             return Math.Max(rowKernel, (rows * width + (long)DepthwiseVector * win.Strides[1] + kH * kW + 2) * DepthwiseVector);
         }
         if (WinogradDilation(ctx) > 0)
-            return (long)WinogradPositions * (x[1] + w[0]) * Math.Min(WinogradBlockTiles, (WinogradTiles(ctx) + PanelWidth - 1) / PanelWidth * PanelWidth);
+            return (long)WinogradPositions * (x[1] + w[0]) * Math.Min(WinogradBlockTiles, (WinogradTiles(ctx) + PanelWidth - 1) / PanelWidth * PanelWidth)
+                + WinogradSlackFloats;
         long depth = Shape.Elements(w.Skip(1).ToArray());
         long pixels = Shape.Elements(y.Skip(2).ToArray());
         if (depth == 0 || pixels == 0) return 0;
@@ -221,18 +222,22 @@ internal sealed class ConvOp : Operator
     private const int WinogradPositions = 36;
     private const int WinogradBlockTiles = 32;
 
+    // Conv.WinogradScratchFloats: a 16-float slack row after each position's transformed inputs and products.
+    private const int WinogradSlackFloats = 2 * WinogradPositions * 16;
+
     // Channels below which a 3x3 Conv stays on im2col: the per-channel transforms outweigh the GEMM they save.
     private const int WinogradMinChannels = 16;
 
     // Output pixels below which a 3x3 Conv stays on im2col: the transformed weights take 4x the ROM, which pays only
-    // where each weight serves many pixels (ResNet-18 with Winograd down to 14x14 outputs embedded 92 MB of weights
-    // instead of 63; now 65 MB: with this bound only its 56x56 stage runs Winograd; M-LSD's 80x80 and 40x40 stages all do).
-    private const int WinogradMinPixels = 1024;
+    // where each weight serves many pixels. With the shuffled transforms a 28x28 output runs 2.7-2.9x faster than
+    // im2col (128->128: 541 vs 1,594 us; 64->64: 177 vs 477 us; a kernel loop under load) for +5.3 MB of ResNet-18's
+    // ROM (65.3 -> 70.6 MB); 14x14 (256->256: 883 vs 1,524 us) would add another 21 MB, so it stays on im2col.
+    private const int WinogradMinPixels = 784;
 
     /// <summary>
     /// The dilation of a Conv that runs as Winograd F(4x4, 3x3), or 0: 2-D, NCHW, one group, 3x3, stride 1, equal
     /// dilations, constant float weights (transformed at compile time), at least 16 input and output channels and
-    /// 1024 output pixels. With 64-128 channels it runs M-LSD's 3x3 Convs 2.2x faster than im2col.
+    /// 784 output pixels (28x28). With 64-128 channels it runs M-LSD's 3x3 Convs 2.2x faster than im2col.
     /// </summary>
     private static int WinogradDilation(OpContext ctx)
     {
