@@ -15,7 +15,7 @@ public static partial class Gemm
     public const int PanelWidth = 16;
 
     // Depth of one k block: a 512-bit tile streams 2 panels of kc x 16 floats = 32 KB, inside a 48 KB L1.
-    private const int PackedDepthBlock = 256;
+    internal const int PackedDepthBlock = 256;
 
     // Rows of the main micro-kernel: 6 x 2 accumulators + 2 B vectors + 1 broadcast fit 16 vector registers.
     private const int TileRows = 6;
@@ -72,11 +72,14 @@ public static partial class Gemm
 
     /// <summary>
     /// y[i*ldy + j] = act(sum_p a[i*lda + p] * B[p, j] + bias[j]) with B packed for (k, n). bias may be null. Shared
-    /// with Conv (a is then the weights, the packed operand its input columns).
+    /// with Conv (a is then the weights, the packed operand its input columns). A caller that packs its operand a slice
+    /// of k at a time passes each slice: <paramref name="accumulate"/> adds to y instead of starting from the bias, and
+    /// <paramref name="finish"/> false leaves the activation to the last slice.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     internal static unsafe void AccumulatePacked(float* a, nint lda, float* packed, float* bias, float* y, nint ldy,
-        int m, int n, int k, Activation activation, int maxWidth = MaxVectorWidth, float* rowBias = null, nint ldb = 0)
+        int m, int n, int k, Activation activation, int maxWidth = MaxVectorWidth, float* rowBias = null, nint ldb = 0,
+        bool accumulate = false, bool finish = true)
     {
         int panels = (n + PanelWidth - 1) / PanelWidth;
         // Packed panels: rows PanelWidth apart, panels k rows apart. ldb > 0 reads an unpacked row-major [k, ldb]
@@ -86,7 +89,7 @@ public static partial class Gemm
         for (int p0 = 0; p0 < k; p0 += PackedDepthBlock)
         {
             int kc = Math.Min(PackedDepthBlock, k - p0);
-            var step = new PackedStep(p0 == 0, p0 + kc == k, bias, rowBias, activation);
+            var step = new PackedStep(p0 == 0 && !accumulate, p0 + kc == k && finish, bias, rowBias, activation);
             float* ap = a + p0;
             int q = 0;
             if (maxWidth >= 16 && Simd512.IsSupported)
