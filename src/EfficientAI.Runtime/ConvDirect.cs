@@ -129,8 +129,6 @@ public static partial class Conv
     {
         int vw = TS.Count, m = j.M;
         float* tail = stackalloc float[6 * 2 * 16];
-        // Six rows of weights per tile where m allows, else four (32 channels: eight 4-row tiles, not five 6-row and two 1-row).
-        int tileRows = m % 6 == 0 || m % 4 != 0 ? 6 : 4;
         nint outPlane = (nint)j.OH * j.OW;
         for (int ow = 0; ow < j.OW; ow += 2 * vw)
         {
@@ -138,7 +136,11 @@ public static partial class Conv
             float* b = j.Planes + (nint)oh * j.Width + ow;
             for (int oc = 0; oc < m;)
             {
-                int rowsHere = m - oc >= tileRows ? tileRows : 1;
+                // Six rows of weights per tile, four where six would leave 1-3 rows over (64 channels: ten 6-row
+                // tiles and a 4-row one; 32: four and two), one for the rest (12 accumulators reuse each input
+                // vector six times, 8 only four).
+                int left = m - oc;
+                int rowsHere = left == 4 || left == 8 ? 4 : left >= 6 ? 6 : left >= 4 ? 4 : 1;
                 float* yt = j.Y + oc * outPlane + (nint)oh * j.OW + ow;
                 float* target = cols == 2 * vw ? yt : tail;
                 nint ldt = cols == 2 * vw ? outPlane : 2 * vw;
@@ -167,27 +169,30 @@ public static partial class Conv
         int vw = TS.Count;
         TV c00 = default, c01 = default, c10 = default, c11 = default, c20 = default, c21 = default;
         TV c30 = default, c31 = default, c40 = default, c41 = default, c50 = default, c51 = default;
-        float* w0 = wt, w1 = wt + depth, w2 = wt + 2 * depth, w3 = wt + 3 * depth, w4 = wt + 4 * depth, w5 = wt + 5 * depth;
-        for (int p = 0; p < depth; p++)
+        // Rows of weights from two pointers and the depth (rows 0-2 from w0, 3-5 from w3), advanced together: with a
+        // pointer per row the JIT kept some of them on the stack and reloaded them every step.
+        float* w0 = wt, w3 = wt + 3 * depth, end = wt + depth;
+        nint ld = depth;
+        for (; w0 < end; w0++, w3++, offsets++)
         {
-            float* bp = b + offsets[p];
+            float* bp = b + *offsets;
             TV b0 = TS.Load(bp), b1 = TS.Load(bp + vw);
-            TV av = TS.Splat(w0[p]);
+            TV av = TS.Splat(w0[0]);
             c00 = TS.Fma(av, b0, c00); c01 = TS.Fma(av, b1, c01);
             if (R.Count > 1)
             {
-                av = TS.Splat(w1[p]);
+                av = TS.Splat(w0[ld]);
                 c10 = TS.Fma(av, b0, c10); c11 = TS.Fma(av, b1, c11);
-                av = TS.Splat(w2[p]);
+                av = TS.Splat(w0[2 * ld]);
                 c20 = TS.Fma(av, b0, c20); c21 = TS.Fma(av, b1, c21);
-                av = TS.Splat(w3[p]);
+                av = TS.Splat(w3[0]);
                 c30 = TS.Fma(av, b0, c30); c31 = TS.Fma(av, b1, c31);
             }
             if (R.Count > 4)
             {
-                av = TS.Splat(w4[p]);
+                av = TS.Splat(w3[ld]);
                 c40 = TS.Fma(av, b0, c40); c41 = TS.Fma(av, b1, c41);
-                av = TS.Splat(w5[p]);
+                av = TS.Splat(w3[2 * ld]);
                 c50 = TS.Fma(av, b0, c50); c51 = TS.Fma(av, b1, c51);
             }
         }

@@ -15,7 +15,7 @@ public static partial class Gemm
     public const int PanelWidth = 16;
 
     // Depth of one k block: a 512-bit tile streams 2 panels of kc x 16 floats = 32 KB, inside a 48 KB L1.
-    private const int PackedDepthBlock = 256;
+    internal const int PackedDepthBlock = 256;
 
     // Rows of the main micro-kernel: 6 x 2 accumulators + 2 B vectors + 1 broadcast fit 16 vector registers.
     private const int TileRows = 6;
@@ -72,11 +72,14 @@ public static partial class Gemm
 
     /// <summary>
     /// y[i*ldy + j] = act(sum_p a[i*lda + p] * B[p, j] + bias[j]) with B packed for (k, n). bias may be null. Shared
-    /// with Conv (a is then the weights, the packed operand its input columns).
+    /// with Conv (a is then the weights, the packed operand its input columns). A caller that packs its operand a slice
+    /// of k at a time passes each slice: <paramref name="accumulate"/> adds to y instead of starting from the bias, and
+    /// <paramref name="finish"/> false leaves the activation to the last slice.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     internal static unsafe void AccumulatePacked(float* a, nint lda, float* packed, float* bias, float* y, nint ldy,
-        int m, int n, int k, Activation activation, int maxWidth = MaxVectorWidth, float* rowBias = null, nint ldb = 0)
+        int m, int n, int k, Activation activation, int maxWidth = MaxVectorWidth, float* rowBias = null, nint ldb = 0,
+        bool accumulate = false, bool finish = true)
     {
         int panels = (n + PanelWidth - 1) / PanelWidth;
         // Packed panels: rows PanelWidth apart, panels k rows apart. ldb > 0 reads an unpacked row-major [k, ldb]
@@ -86,7 +89,7 @@ public static partial class Gemm
         for (int p0 = 0; p0 < k; p0 += PackedDepthBlock)
         {
             int kc = Math.Min(PackedDepthBlock, k - p0);
-            var step = new PackedStep(p0 == 0, p0 + kc == k, bias, rowBias, activation);
+            var step = new PackedStep(p0 == 0 && !accumulate, p0 + kc == k && finish, bias, rowBias, activation);
             float* ap = a + p0;
             int q = 0;
             if (maxWidth >= 16 && Simd512.IsSupported)
@@ -220,30 +223,36 @@ public static partial class Gemm
     }
 
     // 6 rows x 2 vectors: 12 independent accumulators cover the FMA latency on two ports; each B vector feeds 6 FMAs.
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    // Compiled on its own (not inlined into Columns) and addressing the six rows of A from two pointers and lda, so
+    // the loop keeps its pointers in registers: inlined, with a pointer per row, the JIT reloaded five of them from
+    // the stack every step.
+    [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
     private static unsafe void Tile6x2<TS, TV>(float* a, nint lda, float* b, nint second, nint ldb, float* y, nint ldy, int kc,
         bool first, float* bias, float* rowBias, Activation act) where TS : struct, ISimd<TV> where TV : struct
     {
         int w = TS.Count;
         TV c00 = default, c01 = default, c10 = default, c11 = default, c20 = default, c21 = default;
         TV c30 = default, c31 = default, c40 = default, c41 = default, c50 = default, c51 = default;
-        float* a0 = a, a1 = a + lda, a2 = a + 2 * lda, a3 = a + 3 * lda, a4 = a + 4 * lda, a5 = a + 5 * lda;
-        for (int p = 0; p < kc; p++)
+        float* a0 = a, a3 = a + 3 * lda, end = a + kc;
+        float* b1p = b + second;
+        nint step = ldb;
+        for (; a0 < end; a0++, a3++)
         {
-            TV b0 = TS.Load(b), b1 = TS.Load(b + second);
-            TV av = TS.Splat(a0[p]);
+            TV b0 = TS.Load(b), b1 = TS.Load(b1p);
+            TV av = TS.Splat(a0[0]);
             c00 = TS.Fma(av, b0, c00); c01 = TS.Fma(av, b1, c01);
-            av = TS.Splat(a1[p]);
+            av = TS.Splat(a0[lda]);
             c10 = TS.Fma(av, b0, c10); c11 = TS.Fma(av, b1, c11);
-            av = TS.Splat(a2[p]);
+            av = TS.Splat(a0[2 * lda]);
             c20 = TS.Fma(av, b0, c20); c21 = TS.Fma(av, b1, c21);
-            av = TS.Splat(a3[p]);
+            av = TS.Splat(a3[0]);
             c30 = TS.Fma(av, b0, c30); c31 = TS.Fma(av, b1, c31);
-            av = TS.Splat(a4[p]);
+            av = TS.Splat(a3[lda]);
             c40 = TS.Fma(av, b0, c40); c41 = TS.Fma(av, b1, c41);
-            av = TS.Splat(a5[p]);
+            av = TS.Splat(a3[2 * lda]);
             c50 = TS.Fma(av, b0, c50); c51 = TS.Fma(av, b1, c51);
-            b += ldb;
+            b += step;
+            b1p += step;
         }
         float* bias1 = bias == null ? null : bias + w;
         TS.Store(y, Finish<TS, TV>(c00, y, first, bias, rowBias == null ? null : rowBias + 0, act)); TS.Store(y + w, Finish<TS, TV>(c01, y + w, first, bias1, rowBias == null ? null : rowBias + 0, act)); y += ldy;

@@ -19,7 +19,9 @@ public class ConvDirectTests
         Case[] cases =
         {
             new("blazeface-5x5-s2", 1, 3, 32, 36, 24, 5, 5, 2, 1, 1, 2, 2, 1, true), // 24 channels: 6-row tiles
-            new("mlsd-3x3-s2", 1, 4, 40, 42, 32, 3, 3, 2, 0, 0, 1, 1, 1, true), // 32 channels: 4-row tiles
+            new("mlsd-3x3-s2", 1, 4, 40, 42, 32, 3, 3, 2, 0, 0, 1, 1, 1, true), // 32 channels: four 6-row tiles and two 4-row ones
+            new("resnet-7x7-s2-64", 1, 3, 38, 40, 64, 7, 7, 2, 3, 3, 3, 3, 1, true), // 64 channels: ten 6-row tiles and a 4-row one
+            new("17-channels", 1, 3, 13, 35, 17, 3, 3, 1, 1, 1, 1, 1, 1, false), // 6 + 6 + 4 + 1 rows
             new("3x3-s1-odd-channels", 2, 3, 11, 70, 7, 3, 3, 1, 1, 1, 1, 1, 1, false), // 6-row tile plus a 1-row one; 70 columns: a tail block
             new("7x7-s3-dilated", 1, 2, 30, 29, 5, 3, 3, 3, 2, 3, 1, 0, 2, true),
             new("1-channel-no-pad", 1, 1, 9, 12, 6, 3, 5, 1, 0, 0, 0, 0, 1, true),

@@ -11,6 +11,9 @@ public class ConvFewPixelsTests
     [InlineData(2, 65, 1, 7, 130, 1, 3, 1, 1, 0, 1, false)] // 130 outputs: the last panel part-filled
     [InlineData(1, 5, 3, 4, 20, 3, 3, 2, 2, 1, 1, true)] // 2-D, padded: 2x2 outputs
     [InlineData(1, 3, 6, 6, 16, 3, 3, 3, 3, 2, 2, true)] // dilated, strided
+    [InlineData(1, 9, 7, 7, 20, 3, 3, 1, 1, 1, 1, true)] // ResNet-18's 7x7 stage: border pixels padded, interior ones not
+    [InlineData(2, 6, 9, 9, 17, 3, 3, 2, 2, 1, 1, false)] // stride 2 to 5x5, two images
+    [InlineData(1, 2, 1, 1032, 5, 1, 1030, 1, 1, 0, 1, true)] // more taps than the offsets kept on the stack
     public void MatchesDirectConvolution(int n, int c, int h, int w, int m, int kH, int kW, int strideH, int strideW, int pad, int dilation, bool withBias)
     {
         var rng = new Random(c * 7 + m);

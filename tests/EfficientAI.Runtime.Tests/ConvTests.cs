@@ -46,6 +46,14 @@ public class ConvTests
             new("depthwise-5x5-wide-stride2", 1, 3, 20, 140, 3, 5, 5, 2, 2, 1, 2, 2, 1, 1, 1, 3, true),
             new("depthwise-64-columns", 2, 2, 9, 64, 2, 5, 5, 1, 1, 2, 2, 2, 2, 1, 1, 2, false),
             new("depthwise-3-dilated-stride3", 1, 2, 17, 29, 2, 3, 3, 3, 3, 2, 2, 2, 2, 2, 2, 2, true),
+            // 'Same' unit-stride Convs (output rows as wide as the input's) pack shifted runs of the plane by masked loads;
+            // past 256 rows of depth the columns are packed and multiplied a slice of whole channels at a time.
+            new("3x3-same-deep-slices", 2, 40, 7, 11, 13, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, true),
+            new("3x3-same-resnet-7x7", 1, 64, 7, 7, 20, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, true),
+            new("3x3-same-dilated", 1, 5, 9, 10, 6, 3, 3, 1, 1, 2, 2, 2, 2, 2, 2, 1, false),
+            new("5x5-same-grouped-deep", 1, 24, 6, 5, 10, 5, 5, 1, 1, 2, 2, 2, 2, 1, 1, 2, true),
+            new("2x2-same-asymmetric", 1, 3, 5, 9, 4, 2, 2, 1, 1, 1, 0, 0, 1, 1, 1, 1, true),
+            new("3x3-strided-deep-slices", 1, 33, 9, 9, 7, 3, 3, 2, 2, 1, 1, 1, 1, 1, 1, 1, true),
         };
         foreach (var c in cases) yield return new object[] { c };
     }

@@ -28,6 +28,11 @@ public class PoolTests
         {
             new("3x3-s1-p1", 3, 7, 9, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, false),
             new("3x3-s2-p1-ceil", 2, 8, 11, 3, 3, 2, 2, 1, 1, 1, 1, 1, 1, true),
+            // Strided windows over column maxima: ResNet-18's 3x3 s2 p1 on an even width, stride 3 with a left pad of 2,
+            // and a window wider than the input row.
+            new("3x3-s2-p1-even", 3, 12, 24, 3, 3, 2, 2, 1, 1, 1, 1, 1, 1, false),
+            new("4x5-s3-p2", 2, 10, 29, 4, 5, 3, 3, 2, 2, 1, 2, 1, 1, true),
+            new("1x7-s2-narrow", 1, 3, 5, 1, 7, 1, 2, 0, 3, 0, 3, 1, 1, false),
             new("2x2-s2-odd-ceil", 4, 7, 9, 2, 2, 2, 2, 0, 0, 0, 0, 1, 1, true),
             new("1x5-asymmetric", 2, 5, 17, 1, 5, 1, 1, 0, 2, 0, 1, 1, 1, false),
             new("3x3-s1-dilated", 2, 9, 10, 3, 3, 1, 1, 2, 2, 2, 2, 2, 2, false),
