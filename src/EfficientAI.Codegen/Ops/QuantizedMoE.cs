@@ -63,7 +63,7 @@ internal sealed class QuantizedMoEOp : Operator
     {
         var c = Resolve(ctx);
         long widest = System.Math.Max(c.Hidden, c.Inter);
-        long gemmBytes = ((long)c.Tokens * widest + 63 & ~63L) + 4L * c.Tokens * widest;
+        long gemmBytes = ((long)c.Tokens * ((widest + 3) & ~3L) + 63 & ~63L) + 4L * c.Tokens * widest;
         return c.Experts + 3L * c.Tokens * c.K + (long)c.Tokens * (2L * c.Hidden + c.Inter) + (gemmBytes + 3) / 4;
     }
 
@@ -80,14 +80,17 @@ internal sealed class QuantizedMoEOp : Operator
 
     private static string Optional(EmitContext ctx, int input) => ctx.Has(input) ? ctx.In(input) : "default";
 
-    /// <summary>Each expert's [out, in] int8 weights packed as the right operand of x[.., in] * W^T, and its column sums.</summary>
+    /// <summary>
+    /// Each expert's [out, in] int8 weights packed panel by panel (Runtime.Int8PanelGemm: sequential streams for the
+    /// experts' one-pass reads) as the right operand of x[.., in] * W^T, and its column sums.
+    /// </summary>
     private static (string Packed, string Sums) Pack(EmitContext ctx, int input, int experts, int inputs, int outputs)
     {
         var w = (sbyte[])ctx.Const(input)!.Data;
         int per = Int8Weights.PackedLength(inputs, outputs);
         var packed = new sbyte[checked(per * experts)];
         var sums = new int[experts * outputs];
-        for (int e = 0; e < experts; e++) Int8Weights.Pack(w, e * inputs * outputs, true, inputs, outputs, packed, e * per, sums, e * outputs);
+        for (int e = 0; e < experts; e++) Int8Weights.PackPanels(w, e * inputs * outputs, true, inputs, outputs, packed, e * per, sums, e * outputs);
         return (ctx.ConstantTable(new Tensor(DataType.Int8, new[] { packed.Length }, packed), ctx.Node.Inputs[input] + "_packed"),
             ctx.ConstantTable(new Tensor(DataType.Int32, new[] { sums.Length }, sums), ctx.Node.Inputs[input] + "_sums"));
     }
