@@ -294,6 +294,41 @@ def layer_model(model, stem):
             f.write(np.ascontiguousarray(t, dtype="<f4").tobytes())
 
 
+def qlayer_model(model, stem):
+    """The same layer as com.microsoft::QMoE with 8-bit weights for the int8 layer benchmark: each expert's rows quantized
+    symmetrically (scale max|w| / 127 per output row, q = round(w / scale) + 128, ONNX Runtime's w = (q - 128) * scale),
+    inputs input and router_logits as in layer_model, output y; and stem.qbin, raw little-endian: fc1 uint8 [E, I, H],
+    fc1 scales float32 [E, I], fc1 bias [E, I], fc2 uint8 [E, H, I], fc2 scales [E, H], fc2 bias [E, H]."""
+    E, k, hidden = model.experts, model.k, model.router.in_features
+    f32 = lambda t: t.detach().numpy().astype(np.float32)
+
+    def quantize(w):
+        amax = np.abs(w).max(axis=2)
+        scale = np.where(amax > 0, amax / 127.0, 1.0).astype(np.float32)
+        q = np.clip(np.rint(w / scale[:, :, None]), -127, 127).astype(np.int32) + 128
+        return q.astype(np.uint8), scale
+
+    q1, s1 = quantize(np.stack([f32(l.weight) for l in model.fc1]))
+    q2, s2 = quantize(np.stack([f32(l.weight) for l in model.fc2]))
+    b1, b2 = np.stack([f32(l.bias) for l in model.fc1]), np.stack([f32(l.bias) for l in model.fc2])
+    tensors = [q1, s1, b1, q2, s2, b2]
+    names = ["fc1_experts_weights", "fc1_scales", "fc1_experts_bias", "fc2_experts_weights", "fc2_scales", "fc2_experts_bias"]
+    node = oh.make_node("QMoE", ["input", "router_logits"] + names, ["y"], name="qmoe", domain="com.microsoft", k=k,
+                        activation_type="relu", normalize_routing_weights=1, expert_weight_bits=8)
+    graph = oh.make_graph([node], "qmoe_layer",
+                          [oh.make_tensor_value_info("input", onnx.TensorProto.FLOAT, ["tokens", hidden]),
+                           oh.make_tensor_value_info("router_logits", onnx.TensorProto.FLOAT, ["tokens", E])],
+                          [oh.make_tensor_value_info("y", onnx.TensorProto.FLOAT, ["tokens", hidden])],
+                          [onh.from_array(t, n) for t, n in zip(tensors, names)])
+    m = oh.make_model(graph, opset_imports=[oh.make_opsetid("", OPSET), oh.make_opsetid("com.microsoft", 1)],
+                      producer_name="make_moe.py")
+    m.ir_version = 8
+    onnx.save(m, stem + ".onnx")
+    with open(stem + ".qbin", "wb") as f:
+        for t in tensors:
+            f.write(np.ascontiguousarray(t, dtype=t.dtype.newbyteorder("<")).tobytes())
+
+
 def export(model, sparse, path, sequence=False):
     model.eval()
     model.sparse = sparse
@@ -359,7 +394,7 @@ def main():
     parser.add_argument("--experts", default="4,8,16,32", help="with --bench: the numbers of experts")
     parser.add_argument("--forms", default="contrib,dense,sparse", help="with --bench: which forms to write")
     parser.add_argument("--variants", action="store_true", help="write only the untrained activation/layer variants")
-    parser.add_argument("--layer", metavar="DIR", help="write the untrained MoE layers alone (contrib op + raw weights) into DIR")
+    parser.add_argument("--layer", metavar="DIR", help="write the untrained MoE layers alone (contrib MoE and 8-bit QMoE + raw weights) into DIR")
     args = parser.parse_args()
 
     if args.variants:
@@ -399,7 +434,9 @@ def main():
             set_determinism(SEED + E)
             model = Moe(E, 2, 1, hidden=args.hidden, inter=args.inter)
             layer_model(model, os.path.join(args.layer, f"moe_layer_h{args.hidden}_i{args.inter}_e{E}"))
-            print(f"  moe_layer_h{args.hidden}_i{args.inter}_e{E}: {E} experts of {args.hidden} -> {args.inter} -> {args.hidden}")
+            qlayer_model(model, os.path.join(args.layer, f"moe_qlayer_h{args.hidden}_i{args.inter}_e{E}"))
+            print(f"  moe_layer_h{args.hidden}_i{args.inter}_e{E} (float MoE) and moe_qlayer_... (QMoE 8-bit): "
+                  f"{E} experts of {args.hidden} -> {args.inter} -> {args.hidden}")
         return
 
     if args.bench:

@@ -1,4 +1,4 @@
-// dotnet run -c Release --project benchmarks/EfficientAI.Benchmarks -- [models|kernels|int8|alloc|moe|moe-layer|all|sparse|sparse-conv|sparse-rows|sparse-blocks] [--short] [--models a,b]
+// dotnet run -c Release --project benchmarks/EfficientAI.Benchmarks -- [models|kernels|int8|alloc|moe|moe-layer|qmoe-layer|all|sparse|sparse-conv|sparse-rows|sparse-blocks] [--short] [--models a,b]
 // Runs in-process (one process, one run: every side-by-side ratio comes from the same conditions) and prints,
 // after BenchmarkDotNet's own tables, the ratio ours/ORT per model with the geometric mean, and GEMM GFLOP/s
 // against the measured FMA peak.
@@ -92,6 +92,11 @@ if (what is "moe-layer")
     var exports = BenchmarkRunner.Run<MoeExportBenchmarks>(config);
     report.AddRange(MoeLayerTable(layer, exports));
 }
+if (what is "qmoe-layer")
+{
+    var summary = BenchmarkRunner.Run<QMoeLayerBenchmarks>(config);
+    report.AddRange(QMoeLayerTable(summary));
+}
 var text = string.Join(Environment.NewLine, report);
 Console.WriteLine(text);
 Directory.CreateDirectory("BenchmarkDotNet.Artifacts");
@@ -166,6 +171,21 @@ static IEnumerable<string> MoeTable(Summary summary)
     }
     yield return "";
     yield return "Median latency per inference (router MatMul, MoE layer, head Gemm); ORT with 1 intra-op thread, all graph optimizations.";
+    yield return "";
+}
+
+// Per E and token count: ours (int8 experts), ORT's QMoE and ORT's float MoE medians, and ours over each.
+static IEnumerable<string> QMoeLayerTable(Summary run)
+{
+    var median = new Dictionary<(int E, int T, string Method), double>();
+    foreach (var r in run.Reports.Where(r => r.ResultStatistics is not null))
+        median[((int)r.BenchmarkCase.Parameters["E"], (int)r.BenchmarkCase.Parameters["T"], r.BenchmarkCase.Descriptor.WorkloadMethod.Name)] = MedianUs(r);
+    string Cell(int e, int t, string m) => median.TryGetValue((e, t, m), out var v) ? Us(v) : "";
+    string Ratio(int e, int t, string m) => median.TryGetValue((e, t, "Ours"), out var o) && median.TryGetValue((e, t, m), out var r) ? (o / r).ToString("F2", CultureInfo.InvariantCulture) : "";
+    yield return "| E (k = 2, H 512, I 2048) | tokens | ours, int8 experts | ORT QMoE 8-bit | ORT MoE float | ours/ORT QMoE | ours/ORT MoE |";
+    yield return "|---:|---:|---:|---:|---:|---:|---:|";
+    foreach (var (e, t) in median.Keys.Select(k => (k.E, k.T)).Distinct().OrderBy(k => k.T).ThenBy(k => k.E))
+        yield return $"| {e} | {t} | {Cell(e, t, "Ours")} | {Cell(e, t, "OrtQMoe")} | {Cell(e, t, "OrtMoe")} | {Ratio(e, t, "OrtQMoe")} | {Ratio(e, t, "OrtMoe")} |";
     yield return "";
 }
 

@@ -122,15 +122,15 @@ public static class MixtureOfExperts
     public static long ScratchFloatsInt8(int tokens, int experts, int k, int hidden, int inter) =>
         ScratchFloats(tokens, experts, k, hidden, inter) + (Int8GemmScratchBytes(tokens, hidden, inter) + 3) / 4;
 
-    // Int8Ops.FloatMatMul's scratch for the larger of the two layers: a's bytes (64-aligned) and the int32 sums.
+    // ExpertLayer's scratch for the larger of the two layers: a's bytes in rows padded to four (64-aligned) and the int32 sums.
     private static long Int8GemmScratchBytes(int tokens, int hidden, int inter) =>
-        ((long)tokens * Math.Max(hidden, inter) + 63 & ~63L) + 4L * tokens * Math.Max(hidden, inter);
+        ((long)tokens * Int8PanelGemm.RowStride(Math.Max(hidden, inter)) + 63 & ~63L) + 4L * tokens * Math.Max(hidden, inter);
 
     /// <summary>
-    /// <see cref="Compute"/> on int8 expert weights (Quantize="int8"): per expert, fc1 and fc2 as symmetric int8 weights
-    /// packed by Int8Gemm.PackB (expert e at e * Int8Gemm.PackedLength(in, out)) with their column sums ([experts, out])
-    /// and per-output-channel scales ([experts, out]); each layer quantizes its input to uint8 per call (dynamic
-    /// quantization, Int8Ops.FloatMatMul).
+    /// <see cref="Compute"/> on int8 expert weights (Quantize="int8", QMoE): per expert, fc1 and fc2 as symmetric int8
+    /// weights (any value in [-128, 127]) packed by <see cref="Int8PanelGemm.PackB"/> (expert e at
+    /// e * Int8PanelGemm.PackedLength(in, out)) with their column sums ([experts, out]) and per-output-channel scales
+    /// ([experts, out]); each layer quantizes its input (the expert's token group) to uint8 per call (dynamic quantization).
     /// </summary>
     public static void ComputeInt8(ReadOnlySpan<float> x, ReadOnlySpan<float> routerLogits,
         ReadOnlySpan<sbyte> fc1Packed, ReadOnlySpan<int> fc1Sums, ReadOnlySpan<float> fc1Scales, ReadOnlySpan<float> fc1Bias,
@@ -139,7 +139,7 @@ public static class MixtureOfExperts
     {
         if (tokens <= 0 || hidden <= 0) return;
         if (experts <= 0 || k <= 0 || k > experts || inter <= 0) ThrowHelper.Argument("experts, k or inter is out of range.");
-        int fc1Stride = Int8Gemm.PackedLength(hidden, inter), fc2Stride = Int8Gemm.PackedLength(inter, hidden);
+        int fc1Stride = Int8PanelGemm.PackedLength(hidden, inter), fc2Stride = Int8PanelGemm.PackedLength(inter, hidden);
         if (x.Length < tokens * hidden || y.Length < tokens * hidden || routerLogits.Length < tokens * experts
             || fc1Packed.Length < experts * fc1Stride || fc2Packed.Length < experts * fc2Stride
             || fc1Sums.Length < experts * inter || fc1Scales.Length < experts * inter || fc2Sums.Length < experts * hidden || fc2Scales.Length < experts * hidden
@@ -171,7 +171,7 @@ public static class MixtureOfExperts
             if (rows == 0) continue;
             for (int i = 0; i < rows; i++) x.Slice(expertRoutes[i] / k * hidden, hidden).CopyTo(gathered.Slice(i * hidden, hidden));
             var h = middle.Slice(0, rows * inter);
-            Int8Ops.FloatMatMul(gathered.Slice(0, rows * hidden), 0f, 0, fc1Packed.Slice(e * fc1Stride, fc1Stride), fc1Sums.Slice(e * inter, inter),
+            ExpertLayer(gathered.Slice(0, rows * hidden), fc1Packed.Slice(e * fc1Stride, fc1Stride), fc1Sums.Slice(e * inter, inter),
                 fc1Scales.Slice(e * inter, inter), fc1Bias.IsEmpty ? default : fc1Bias.Slice(e * inter, inter), h, gemmScratch, rows, inter, hidden);
             switch (activation)
             {
@@ -181,7 +181,7 @@ public static class MixtureOfExperts
                 case ExpertActivation.Silu: Elementwise.Unary(UnaryOp.Swish, h, h, 0f, 0f); break;
             }
             var o = expertOut.Slice(0, rows * hidden);
-            Int8Ops.FloatMatMul(h, 0f, 0, fc2Packed.Slice(e * fc2Stride, fc2Stride), fc2Sums.Slice(e * hidden, hidden),
+            ExpertLayer(h, fc2Packed.Slice(e * fc2Stride, fc2Stride), fc2Sums.Slice(e * hidden, hidden),
                 fc2Scales.Slice(e * hidden, hidden), fc2Bias.IsEmpty ? default : fc2Bias.Slice(e * hidden, hidden), o, gemmScratch, rows, hidden, inter);
             for (int i = 0; i < rows; i++)
             {
@@ -190,6 +190,30 @@ public static class MixtureOfExperts
                     y.Slice(route / k * hidden, hidden), y.Slice(route / k * hidden, hidden));
             }
         }
+    }
+
+    /// <summary>
+    /// One int8 expert layer on an [m, k] token group: a quantized to uint8 with a scale and zero point from its range
+    /// (rows padded to four bytes), the int32 product with the panel-packed weights, y = sum * aScale * wScales[j] + bias[j].
+    /// </summary>
+    private static void ExpertLayer(ReadOnlySpan<float> a, ReadOnlySpan<sbyte> packed, ReadOnlySpan<int> colSums, ReadOnlySpan<float> wScales,
+        ReadOnlySpan<float> bias, Span<float> y, Span<byte> scratch, int m, int n, int k)
+    {
+        int lda = Int8PanelGemm.RowStride(k);
+        var aq = scratch.Slice(0, m * lda);
+        Quantize.Dynamic(a.Slice(0, m * k), aq, out float aScale, out byte aZero);
+        if (lda != k)
+        {
+            // Spread the rows to their padded stride, last first (each moves forward, over bytes already moved).
+            for (int i = m - 1; i >= 0; i--)
+            {
+                aq.Slice(i * k, k).CopyTo(aq.Slice(i * lda, k));
+                aq.Slice(i * lda + k, lda - k).Clear();
+            }
+        }
+        var acc = MemoryMarshal.Cast<byte, int>(scratch.Slice((m * lda + 63) & ~63, 4 * m * n));
+        Int8PanelGemm.Multiply(aq, lda, aZero, packed, colSums, acc, n, m, n, k);
+        Quantize.ToFloat(acc, n, wScales, aScale, bias, y, m, n, false, false);
     }
 
     /// <summary>Per token: softmax of the logits, the k most probable experts (descending) and their weights.</summary>

@@ -101,6 +101,28 @@ public class QuantizationTests
     }
 
     [Fact]
+    public void CompileTimePanelPackingMatchesTheRuntimePacker()
+    {
+        // The int8 experts' layout (QuantizedMoE): Int8Weights.PackPanels must write what Int8PanelGemm.PackB writes.
+        var rng = new Random(5);
+        foreach (var (k, n) in new[] { (1, 1), (5, 17), (27, 8), (64, 33), (9, 70) })
+        {
+            var b = Enumerable.Range(0, k * n).Select(_ => (sbyte)rng.Next(-128, 128)).ToArray();
+            foreach (bool transposed in new[] { false, true })
+            {
+                var expected = new sbyte[EfficientAI.Runtime.Int8PanelGemm.PackedLength(k, n)];
+                var expectedSums = new int[n];
+                EfficientAI.Runtime.Int8PanelGemm.PackB(b, transposed, k, n, expected, expectedSums);
+                var packed = new sbyte[Int8Weights.PackedLength(k, n) + 3];
+                var sums = new int[n + 2];
+                Int8Weights.PackPanels(b, 0, transposed, k, n, packed, 3, sums, 2);
+                Assert.Equal(expected, packed.Skip(3));
+                Assert.Equal(expectedSums, sums.Skip(2));
+            }
+        }
+    }
+
+    [Fact]
     public void DigitsCnnKeepsItsAccuracyInInt8()
     {
         var root = Snapshot.RepoRoot();

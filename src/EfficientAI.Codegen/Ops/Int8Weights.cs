@@ -46,4 +46,23 @@ internal static class Int8Weights
             }
         }
     }
+
+    /// <summary>
+    /// As <see cref="Pack"/> in the runtime's Int8PanelGemm.PackB layout: each 16-column panel holds all its depth quads
+    /// in a row, packed[at + (j / 16) * RoundUp(k, 4) * 16 + (p / 4) * 64 + (j % 16) * 4 + p % 4].
+    /// </summary>
+    public static void PackPanels(sbyte[] b, int offset, bool transposed, int k, int n, sbyte[] packed, int at, int[] colSums, int sumAt)
+    {
+        int panelBytes = RoundUp(k, 4) * 16;
+        for (int j = 0; j < n; j++)
+        {
+            int column = at + j / 16 * panelBytes + j % 16 * 4;
+            for (int p = 0; p < k; p++)
+            {
+                sbyte v = b[offset + (transposed ? j * k + p : p * n + j)];
+                packed[column + (p >> 2) * 64 + (p & 3)] = v;
+                colSums[sumAt + j] += v;
+            }
+        }
+    }
 }

@@ -11,8 +11,8 @@ namespace EfficientAI.Codegen.Ops;
 /// fc2_experts_weights (uint8 [E, hidden, inter / pack]), fc2_scales ([E, hidden]), fc2_experts_bias; attribute
 /// expert_weight_bits 8 (w = (q - 128) * scale) or 4 (two values per byte, low nibble first, w = (q - 8) * scale).
 /// One scale per expert and output row (block_size 0), no zero-point inputs, no fc3. Routing weights are always the
-/// softmax over the k chosen logits (ONNX Runtime's QMoE ignores normalize_routing_weights). The weights are dequantized at
-/// compile time and the node becomes an MoE node (with Quantize="int8" its experts are quantized again, per row).
+/// softmax over the k chosen logits (ONNX Runtime's QMoE ignores normalize_routing_weights). The node becomes a
+/// QuantizedMoE on the same integers (q - 128 or q - 8 as int8) and scales: int8 experts, whatever Quantize says.
 /// </summary>
 internal sealed class QMoEOp : Operator
 {
@@ -30,31 +30,40 @@ internal sealed class QMoEOp : Operator
         for (int i = 8; i < ctx.InputCount; i++)
             if (ctx.Has(i)) throw Unsupported(ctx, $"input {i} ('{ctx.Node.Inputs[i]}': fc3 or zero points) is not supported");
         if (ctx.Str("activation_type", "relu") == "swiglu") throw Unsupported(ctx, "activation_type=swiglu is supported for MoE, not yet for QMoE; use relu, gelu, silu or identity");
+        if (ctx.Int("use_sparse_mixer", 0) != 0) throw Unsupported(ctx, "use_sparse_mixer=1 is not supported; export with use_sparse_mixer=0");
         var x = ctx.Shape(0);
         int hidden = x[x.Length - 1];
-        var fc1 = Dequantize(ctx, 2, 3, (int)bits, hidden);
-        var fc2 = Dequantize(ctx, 5, 6, (int)bits, fc1.Shape[1]);
-        var moe = new Node("MoE", "com.microsoft", ctx.Node.Name, 1) { Guards = ctx.Node.Guards };
+        var (fc1, fc1Scales) = Unpack(ctx, 2, 3, (int)bits, hidden);
+        var (fc2, fc2Scales) = Unpack(ctx, 5, 6, (int)bits, fc1.Shape[1]);
+        // The stored integers q - 128 (8-bit) or q - 8 (4-bit) and their scales are exactly the int8 experts'
+        // symmetric weights: no second rounding. q - 128 reaches -128, which the int8 kernels take as any int8 weight
+        // (VNNI's vpdpbusd sums u8 x s8 products in int32; the AVX-512/AVX2 paths widen to int16 before vpmaddwd).
+        var moe = new Node("QuantizedMoE", QuantizedMatMulOp.OpDomain, ctx.Node.Name, 1) { Guards = ctx.Node.Guards };
         moe.Inputs.Add(ctx.Node.Inputs[0]);
         moe.Inputs.Add(ctx.Node.Inputs[1]);
-        moe.Inputs.Add(Passes.GraphEdit.AddConstant(ctx.Graph, ctx.Node.Inputs[2] + "_float", fc1));
+        moe.Inputs.Add(Passes.GraphEdit.AddConstant(ctx.Graph, ctx.Node.Inputs[2] + "_int8", fc1));
+        moe.Inputs.Add(fc1Scales);
         moe.Inputs.Add(ctx.Has(4) ? ctx.Node.Inputs[4] : "");
-        moe.Inputs.Add(Passes.GraphEdit.AddConstant(ctx.Graph, ctx.Node.Inputs[5] + "_float", fc2));
+        moe.Inputs.Add(Passes.GraphEdit.AddConstant(ctx.Graph, ctx.Node.Inputs[5] + "_int8", fc2));
+        moe.Inputs.Add(fc2Scales);
         moe.Inputs.Add(ctx.Has(7) ? ctx.Node.Inputs[7] : "");
         moe.Outputs.AddRange(ctx.Node.Outputs);
-        foreach (var name in new[] { "k", "activation_type", "use_sparse_mixer" })
+        foreach (var name in new[] { "k", "activation_type" })
             if (ctx.Attr(name) is { } a) moe.Attributes[name] = a;
         // ONNX Runtime's QMoE weighs the chosen experts by the softmax over their k logits whatever
         // normalize_routing_weights says: the normalized weights of MoE (measured against ONNX Runtime 1.32).
         moe.Attributes["normalize_routing_weights"] = new AttributeProto { Name = "normalize_routing_weights", Type = AttributeProto.Types.AttributeType.Int, I = 1 };
         if (!moe.Attributes.ContainsKey("activation_type"))
             moe.Attributes["activation_type"] = new AttributeProto { Name = "activation_type", Type = AttributeProto.Types.AttributeType.String, S = Google.Protobuf.ByteString.CopyFromUtf8("relu") };
-        moe.Fused.Add($"QMoE {bits}-bit weights, dequantized at compile time");
+        moe.Fused.Add($"QMoE {bits}-bit weights as int8 experts (the same integers and scales)");
         return new[] { moe };
     }
 
-    /// <summary>uint8 [E, out, in / pack] with scales [E, out] as float [E, out, in].</summary>
-    private static Tensor Dequantize(OpContext ctx, int weights, int scales, int bits, int inputs)
+    /// <summary>
+    /// uint8 [E, out, in / pack] with scales [E, out] as int8 [E, out, in] (q - 128, or each nibble - 8) and the name
+    /// of the float scales.
+    /// </summary>
+    private static (Tensor Weights, string Scales) Unpack(OpContext ctx, int weights, int scales, int bits, int inputs)
     {
         var q = ctx.Const(weights);
         var s = ctx.Const(scales);
@@ -66,19 +75,19 @@ internal sealed class QMoEOp : Operator
         int experts = q.Shape[0], outputs = q.Shape[1];
         if (!Shape.Equal(s.Shape, new[] { experts, outputs })) throw ctx.Fail($"input {scales} {Shape.Format(s.Shape)} must be [{experts}, {outputs}] (one scale per output row)");
         var bytes = (byte[])q.Data;
-        var scale = s.ToFloats();
-        var w = new float[experts * outputs * inputs];
+        var w = new sbyte[experts * outputs * inputs];
         for (int row = 0; row < experts * outputs; row++)
             for (int i = 0; i < inputs; i++)
             {
                 int b = bytes[row * (inputs / pack) + i / pack];
-                int v = bits == 8 ? b - 128 : ((i % 2 == 0 ? b & 0xF : b >> 4) - 8);
-                w[row * inputs + i] = v * scale[row];
+                w[row * inputs + i] = (sbyte)(bits == 8 ? b - 128 : ((i % 2 == 0 ? b & 0xF : b >> 4) - 8));
             }
-        return Tensor.FromFloats(new[] { experts, outputs, inputs }, w);
+        string scaleName = s.Type == DataType.Float ? ctx.Node.Inputs[scales]
+            : Passes.GraphEdit.AddConstant(ctx.Graph, ctx.Node.Inputs[scales] + "_float", Tensor.FromFloats(s.Shape, s.ToFloats()));
+        return (new Tensor(DataType.Int8, new[] { experts, outputs, inputs }, w), scaleName);
     }
 
-    public override void Infer(OpContext ctx) => throw ctx.Fail("QMoE is always expanded into MoE");
+    public override void Infer(OpContext ctx) => throw ctx.Fail("QMoE is always expanded into QuantizedMoE");
 
-    public override void Emit(Emit.EmitContext ctx) => throw ctx.Fail("QMoE is always expanded into MoE");
+    public override void Emit(Emit.EmitContext ctx) => throw ctx.Fail("QMoE is always expanded into QuantizedMoE");
 }
