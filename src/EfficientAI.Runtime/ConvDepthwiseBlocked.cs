@@ -46,12 +46,16 @@ public static partial class Conv
         int n, int c, int h, int w, int kH, int kW, int oH, int oW, int strideH, int strideW, int padTop, int padLeft,
         int dilationH, int dilationW, Span<float> scratch, Activation activation, int threads = 1) =>
         DepthwiseBlockedOrRows(x, weight, bias, y, n, c, h, w, kH, kW, oH, oW, strideH, strideW, padTop, padLeft, dilationH, dilationW, scratch, activation, threads,
-            DepthwiseBlockedSupported(strideW, padTop, padLeft) && !(strideW == 1 && oW >= RowKernelMinWidth));
+            DepthwiseBlockedSupported(strideW, padTop, padLeft) && !(strideW == 1 && oW >= RowKernelMinWidth && oH >= RowKernelMinRows));
 
     // Unit-stride output rows from this width on stay on the row kernel: whole 512-bit vectors, no transposes, and a
     // plane small enough for L1 (BlazeFace's 24 channels on 64x64: 92 us there, 101 us as a block of 16 plus 8 channels
     // on rows, 99 us as two blocks; load ~12-15).
     private const int RowKernelMinWidth = 64;
+
+    // ... and at least this many rows: on planes of a few wide rows (PP-OCR's 5x5 on 2x96 and 3x96, 200 and 88
+    // channels) the row kernel's per-plane padding copy dominates; blocked there 60 -> 43 and 38 -> 28 us per node.
+    private const int RowKernelMinRows = 8;
 
     // Unit-stride rows from this width on run the channels past the last whole block on the row kernel instead of as a
     // block of mostly zero lanes.

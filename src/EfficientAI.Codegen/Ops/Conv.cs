@@ -196,8 +196,8 @@ internal sealed class ConvOp : Operator
             long rowKernel = ((long)(oH - 1) * strideH + (long)(kH - 1) * dilationH + 1) * (dense + (long)(kW - 1) * win.Dilations[last]) + dense;
             if (is1D) return rowKernel;
             // Conv.DepthwiseBlockedScratchFloats: one 16-channel block's padded plane, a tile's overrun, weights, bias, alignment.
-            long rows = (long)(oH - 1) * strideH + (long)(kH - 1) * dilationH + 1, width = (long)(oW - 1) * win.Strides[1] + (long)(kW - 1) * win.Dilations[1] + 1;
-            return Math.Max(rowKernel, (rows * width + (long)DepthwiseVector * win.Strides[1] + kH * kW + 2) * DepthwiseVector);
+            long planeRows = (long)(oH - 1) * strideH + (long)(kH - 1) * dilationH + 1, width = (long)(oW - 1) * win.Strides[1] + (long)(kW - 1) * win.Dilations[1] + 1;
+            return Math.Max(rowKernel, (planeRows * width + (long)DepthwiseVector * win.Strides[1] + kH * kW + 2) * DepthwiseVector);
         }
         if (WinogradDilation(ctx) > 0)
             return (long)WinogradPositions * (x[1] + w[0]) * Math.Min(WinogradBlockTiles, (WinogradTiles(ctx) + PanelWidth - 1) / PanelWidth * PanelWidth)
