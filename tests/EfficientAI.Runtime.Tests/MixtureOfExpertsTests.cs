@@ -32,39 +32,7 @@ public class MixtureOfExpertsTests
         Array.Fill(scratch, float.NaN); // nothing may depend on the scratch's previous contents
         MixtureOfExperts.Compute(x, logits, fc1, b1, fc2, b2, y, scratch, tokens, experts, k, hidden, inter, activation, normalize);
 
-        var expected = new double[tokens * hidden];
-        for (int t = 0; t < tokens; t++)
-        {
-            var l = logits.Skip(t * experts).Take(experts).Select(v => (double)v).ToArray();
-            var p = l.Select(v => Math.Exp(v - l.Max())).ToArray();
-            double sum = p.Sum();
-            var chosen = Enumerable.Range(0, experts).OrderByDescending(e => p[e]).Take(k).ToArray();
-            double total = chosen.Sum(e => p[e]);
-            foreach (int e in chosen)
-            {
-                double weight = normalize ? p[e] / total : p[e] / sum;
-                var h = new double[inter];
-                for (int i = 0; i < inter; i++)
-                {
-                    double acc = b1[e * inter + i];
-                    for (int q = 0; q < hidden; q++) acc += (double)w1[(e * inter + i) * hidden + q] * x[t * hidden + q];
-                    h[i] = activation switch
-                    {
-                        ExpertActivation.Relu => Math.Max(acc, 0),
-                        ExpertActivation.Gelu => 0.5 * acc * (1 + Math.Tanh(Math.Sqrt(2 / Math.PI) * (acc + 0.044715 * acc * acc * acc))),
-                        ExpertActivation.Silu => acc / (1 + Math.Exp(-acc)),
-                        ExpertActivation.GeluErf => 0.5 * acc * (1 + TestUtil.Erf(acc / Math.Sqrt(2))),
-                        _ => acc,
-                    };
-                }
-                for (int o = 0; o < hidden; o++)
-                {
-                    double acc = b2[e * hidden + o];
-                    for (int i = 0; i < inter; i++) acc += w2[(e * hidden + o) * inter + i] * h[i];
-                    expected[t * hidden + o] += weight * acc;
-                }
-            }
-        }
+        var expected = Reference(x, logits, (row, q) => w1[row * hidden + q], b1, (row, i) => w2[row * inter + i], b2, tokens, experts, k, hidden, inter, activation, normalize);
         TestUtil.AssertClose(expected, y.AsSpan(0, tokens * hidden), 1e-4, 1e-5, $"moe t{tokens} E{experts} k{k} {activation}");
         Assert.True(float.IsNaN(y[^1]) && float.IsNaN(y[^2]), "wrote past y");
     }
@@ -168,6 +136,26 @@ public class MixtureOfExpertsTests
         Array.Fill(scratch, float.NaN);
         MixtureOfExperts.ComputeInt8(x, logits, fc1, sums1, s1, b1, fc2, sums2, s2, b2, y, scratch, tokens, experts, k, hidden, inter, activation, normalize);
 
+        // Dequantized weights: q * the row's scale.
+        var expected = Reference(x, logits, (row, j) => (double)q1[row * hidden + j] * s1[row], b1, (row, i) => (double)q2[row * inter + i] * s2[row], b2,
+            tokens, experts, k, hidden, inter, activation, normalize);
+        double rms = Math.Sqrt(expected.Average(v => v * v));
+        double errRms = Math.Sqrt(expected.Select((v, i) => (v - y[i]) * (v - y[i])).Average());
+        Assert.True(rms > 0 && errRms < 0.015 * rms, $"int8 MoE error RMS {errRms:G3} vs output RMS {rms:G3}");
+        Assert.True(float.IsNaN(y[^1]) && float.IsNaN(y[^2]), "wrote past y");
+        long before = GC.GetAllocatedBytesForCurrentThread();
+        MixtureOfExperts.ComputeInt8(x, logits, fc1, sums1, s1, b1, fc2, sums2, s2, b2, y, scratch, tokens, experts, k, hidden, inter, activation, normalize);
+        Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
+    }
+
+    /// <summary>
+    /// A naive top-k MoE in double: softmax over each token's logits, the k largest, weights renormalized or not, and
+    /// act(x W1[e]^T + b1) W2[e]^T + b2 per chosen expert; w1(row, q) and w2(row, i) give expert rows e * inter + i and
+    /// e * hidden + o of the weights.
+    /// </summary>
+    private static double[] Reference(float[] x, float[] logits, Func<int, int, double> w1, float[] b1, Func<int, int, double> w2, float[] b2,
+        int tokens, int experts, int k, int hidden, int inter, ExpertActivation activation, bool normalize)
+    {
         var expected = new double[tokens * hidden];
         for (int t = 0; t < tokens; t++)
         {
@@ -183,29 +171,24 @@ public class MixtureOfExpertsTests
                 for (int i = 0; i < inter; i++)
                 {
                     double acc = b1[e * inter + i];
-                    for (int j = 0; j < hidden; j++) acc += (double)q1[(e * inter + i) * hidden + j] * s1[e * inter + i] * x[t * hidden + j];
+                    for (int q = 0; q < hidden; q++) acc += w1(e * inter + i, q) * x[t * hidden + q];
                     h[i] = activation switch
                     {
                         ExpertActivation.Relu => Math.Max(acc, 0),
                         ExpertActivation.Gelu => 0.5 * acc * (1 + Math.Tanh(Math.Sqrt(2 / Math.PI) * (acc + 0.044715 * acc * acc * acc))),
                         ExpertActivation.Silu => acc / (1 + Math.Exp(-acc)),
+                        ExpertActivation.GeluErf => 0.5 * acc * (1 + TestUtil.Erf(acc / Math.Sqrt(2))),
                         _ => acc,
                     };
                 }
                 for (int o = 0; o < hidden; o++)
                 {
                     double acc = b2[e * hidden + o];
-                    for (int i = 0; i < inter; i++) acc += (double)q2[(e * hidden + o) * inter + i] * s2[e * hidden + o] * h[i];
+                    for (int i = 0; i < inter; i++) acc += w2(e * hidden + o, i) * h[i];
                     expected[t * hidden + o] += weight * acc;
                 }
             }
         }
-        double rms = Math.Sqrt(expected.Average(v => v * v));
-        double errRms = Math.Sqrt(expected.Select((v, i) => (v - y[i]) * (v - y[i])).Average());
-        Assert.True(rms > 0 && errRms < 0.015 * rms, $"int8 MoE error RMS {errRms:G3} vs output RMS {rms:G3}");
-        Assert.True(float.IsNaN(y[^1]) && float.IsNaN(y[^2]), "wrote past y");
-        long before = GC.GetAllocatedBytesForCurrentThread();
-        MixtureOfExperts.ComputeInt8(x, logits, fc1, sums1, s1, b1, fc2, sums2, s2, b2, y, scratch, tokens, experts, k, hidden, inter, activation, normalize);
-        Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
+        return expected;
     }
 }
