@@ -19,7 +19,7 @@ public class CalibrationTests
     private const int SampleLength = 2 * 3 * 9 * 9;
 
     /// <summary>Conv (3x3 pad 1) + Relu, strided Conv, MaxPool, Flatten, Gemm (transB, alpha, beta), MatMul: every quantized kind.</summary>
-    private static byte[] SmallNet()
+    internal static byte[] SmallNet()
     {
         var b = new OnnxBuilder(13).Input("x", InputShape);
         b.Initializer("w1", new[] { 8, 3, 3, 3 }, OrtReference.RandomFloats(8 * 27, 21, 0.4f));

@@ -206,25 +206,8 @@ public class QdqExportTests
             Assert.True(maxError <= 1e-5 * maxAbs, $"max error {maxError} against max |y| {maxAbs}");
     }
 
-    /// <summary>Conv (3x3 pad 1) + Relu, strided Conv, MaxPool, Flatten, Gemm (transB, alpha, beta), MatMul: every quantized kind in a chain.</summary>
-    private static byte[] SmallNet()
-    {
-        var b = new OnnxBuilder(13).Input("x", 2, 3, 9, 9);
-        b.Initializer("w1", new[] { 8, 3, 3, 3 }, OrtReference.RandomFloats(8 * 27, 21, 0.4f));
-        b.Initializer("b1", new[] { 8 }, OrtReference.RandomFloats(8, 22, 0.2f));
-        b.Initializer("w2", new[] { 6, 8, 3, 3 }, OrtReference.RandomFloats(6 * 72, 23, 0.2f));
-        b.Initializer("g", new[] { 10, 6 * 2 * 2 }, OrtReference.RandomFloats(10 * 24, 24, 0.2f));
-        b.Initializer("c", new[] { 10 }, OrtReference.RandomFloats(10, 25, 0.3f));
-        b.Initializer("m", new[] { 10, 7 }, OrtReference.RandomFloats(70, 26, 0.5f));
-        b.Node("Conv", new[] { "x", "w1", "b1" }, new[] { "c1" }, A.Ints("pads", 1, 1, 1, 1));
-        b.Node("Relu", "c1", "r1");
-        b.Node("Conv", new[] { "r1", "w2" }, new[] { "c2" }, A.Ints("strides", 2, 2));
-        b.Node("MaxPool", new[] { "c2" }, new[] { "p" }, A.Ints("kernel_shape", 2, 2), A.Ints("strides", 2, 2));
-        b.Node("Flatten", "p", "f");
-        b.Node("Gemm", new[] { "f", "g", "c" }, new[] { "y" }, A.Int("transB", 1), A.Float("alpha", 0.5f), A.Float("beta", 2f));
-        b.Node("MatMul", new[] { "y", "m" }, new[] { "z" });
-        return b.Output("z").Build();
-    }
+    /// <summary>Every quantized kind in a chain: the calibration tests' small net.</summary>
+    private static byte[] SmallNet() => CalibrationTests.SmallNet();
 
     [Theory]
     [InlineData(false)]
