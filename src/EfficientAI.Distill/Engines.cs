@@ -3,13 +3,11 @@ using System.Collections.Generic;
 using System.IO;
 using System.Linq;
 using System.Reflection;
-using System.Runtime.Loader;
 using System.Threading;
 using EfficientAI.Codegen;
 using EfficientAI.Codegen.Emit;
 using EfficientAI.Codegen.Model;
-using Microsoft.CodeAnalysis;
-using Microsoft.CodeAnalysis.CSharp;
+using EfficientAI.Cli.Validation;
 using Microsoft.ML.OnnxRuntime;
 using Microsoft.ML.OnnxRuntime.Tensors;
 
@@ -94,14 +92,6 @@ internal sealed class OrtEngine : IModelEngine
 internal sealed class GeneratedEngine : IModelEngine
 {
     private const string ShimName = "EaiDistillShim";
-    private static readonly Lazy<MetadataReference[]> s_references = new(() =>
-    {
-        var tpa = ((string?)AppContext.GetData("TRUSTED_PLATFORM_ASSEMBLIES") ?? "").Split(Path.PathSeparator);
-        return tpa.Where(p => Path.GetFileName(p).StartsWith("System.", StringComparison.Ordinal) || Path.GetFileName(p) is "netstandard.dll" or "mscorlib.dll")
-            .Append(typeof(EfficientAI.Runtime.Gemm).Assembly.Location)
-            .Select(p => (MetadataReference)MetadataReference.CreateFromFile(p)).ToArray();
-    });
-
     private readonly Action<float[], float[]> _run;
     private readonly Func<float[], float[], int, double[]> _time;
 
@@ -159,19 +149,8 @@ internal sealed class GeneratedEngine : IModelEngine
                 }
             }
             """;
-        var parse = new CSharpParseOptions(LanguageVersion.Latest);
-        var compilation = CSharpCompilation.Create("EaiDistill_" + Guid.NewGuid().ToString("N"),
-            result.Output.Sources.Select(s => CSharpSyntaxTree.ParseText(s.Text, parse, s.HintName)).Append(CSharpSyntaxTree.ParseText(shim, parse)),
-            s_references.Value,
-            new CSharpCompilationOptions(OutputKind.DynamicallyLinkedLibrary, optimizationLevel: OptimizationLevel.Release, allowUnsafe: true, nullableContextOptions: NullableContextOptions.Enable));
-        using var ms = new MemoryStream();
-        var emit = compilation.Emit(ms);
-        if (!emit.Success)
-            throw new DistillException(ExitCodes.InternalError, "the generated code does not compile (a compiler bug):\n  " +
-                string.Join("\n  ", emit.Diagnostics.Where(d => d.Severity == DiagnosticSeverity.Error).Take(10)));
-        ms.Position = 0;
-        // Non-collectible, as eai validate: [ThreadStatic] arenas in collectible contexts have crashed hosts on unload.
-        var assembly = new AssemblyLoadContext("eai-distill-" + Guid.NewGuid().ToString("N"), isCollectible: false).LoadFromStream(ms);
+        var assembly = InMemoryAssembly.CompileAndLoad("EaiDistill_", result.Output.Sources, shim, out var compileErrors)
+            ?? throw new DistillException(ExitCodes.InternalError, "the generated code does not compile (a compiler bug):\n  " + compileErrors);
         return new GeneratedEngine(assembly.GetType(ShimName)!, input.Name, output.Name, inShape.Skip(1).ToArray(), outShape[1], result.Figures);
     }
 

@@ -1,14 +1,10 @@
 using System;
 using System.Collections.Generic;
-using System.IO;
 using System.Linq;
 using System.Reflection;
-using System.Runtime.Loader;
 using System.Text;
 using EfficientAI.Codegen.Ir;
 using EfficientAI.Codegen.Model;
-using Microsoft.CodeAnalysis;
-using Microsoft.CodeAnalysis.CSharp;
 
 namespace EfficientAI.Cli.Validation;
 
@@ -19,14 +15,6 @@ namespace EfficientAI.Cli.Validation;
 internal sealed class GeneratedModel
 {
     private const string ShimName = "EaiValidateShim";
-    private static readonly Lazy<MetadataReference[]> s_references = new(() =>
-    {
-        var tpa = ((string?)AppContext.GetData("TRUSTED_PLATFORM_ASSEMBLIES") ?? "").Split(Path.PathSeparator);
-        return tpa.Where(p => Path.GetFileName(p).StartsWith("System.", StringComparison.Ordinal) || Path.GetFileName(p) is "netstandard.dll" or "mscorlib.dll")
-            .Append(typeof(EfficientAI.Runtime.Gemm).Assembly.Location)
-            .Select(p => (MetadataReference)MetadataReference.CreateFromFile(p)).ToArray();
-    });
-
     /// <summary>The static class the generated code calls Mark(i) on when compiled for profiling.</summary>
     public const string ProfilerName = "global::EaiNodeProfiler";
 
@@ -77,19 +65,8 @@ internal sealed class GeneratedModel
             {{(profiledNodes > 0 ? ProfileMethod(fq, locals.ToString(), spanArgs, profiledNodes) : "")}}
             }
             """;
-        var parse = new CSharpParseOptions(LanguageVersion.Latest);
-        var compilation = CSharpCompilation.Create("EaiValidate_" + Guid.NewGuid().ToString("N"),
-            sources.Select(s => CSharpSyntaxTree.ParseText(s.Text, parse, s.HintName)).Append(CSharpSyntaxTree.ParseText(shim, parse)),
-            s_references.Value,
-            new CSharpCompilationOptions(OutputKind.DynamicallyLinkedLibrary, optimizationLevel: OptimizationLevel.Release, allowUnsafe: true, nullableContextOptions: NullableContextOptions.Enable));
-        using var ms = new MemoryStream();
-        var emit = compilation.Emit(ms);
-        if (!emit.Success)
-            throw new CliException(ExitCodes.InternalError, "the generated code does not compile (a compiler bug: please report it with the model):\n  " +
-                string.Join("\n  ", emit.Diagnostics.Where(d => d.Severity == DiagnosticSeverity.Error).Take(10)));
-        ms.Position = 0;
-        // Non-collectible: [ThreadStatic] arenas in collectible contexts have crashed hosts on unload.
-        var assembly = new AssemblyLoadContext("eai-validate-" + Guid.NewGuid().ToString("N"), isCollectible: false).LoadFromStream(ms);
+        var assembly = InMemoryAssembly.CompileAndLoad("EaiValidate_", sources, shim, out var errors)
+            ?? throw new CliException(ExitCodes.InternalError, "the generated code does not compile (a compiler bug: please report it with the model):\n  " + errors);
         return new GeneratedModel(assembly.GetType(ShimName)!, inputTypes.ToArray(), outputs.ToArray());
     }
 
