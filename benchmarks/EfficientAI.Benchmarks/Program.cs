@@ -232,6 +232,13 @@ static IEnumerable<string> KernelTable(Summary peak, Summary gemm)
     double peak512 = p512 is null ? double.NaN : Gflops(p512, peakFlops * 16);
     double peak256 = p256 is null ? double.NaN : Gflops(p256, peakFlops * 8);
     yield return $"Single-core FMA peak (register-only loop): Vector512 {peak512:F1} GFLOP/s, Vector256 {peak256:F1} GFLOP/s.";
+    var vnni = peak.Reports.FirstOrDefault(r => r.BenchmarkCase.Descriptor.WorkloadMethod.Name == "Vnni256" && r.ResultStatistics is not null);
+    if (vnni is not null)
+    {
+        // 8 lanes x 4 multiply-adds per instruction; the ratio is the most int8 can gain over float on compute-bound layers.
+        double gmacs = FmaPeakBenchmarks.Chains * 32.0 / vnni.ResultStatistics!.Median, fmaGmacs = peak512 / 2;
+        yield return $"Int8 peak (AVX-VNNI 256-bit, register-only loop): {gmacs:F1} GMAC/s, {gmacs / fmaGmacs:F2}x the Vector512 FMA multiply-adds.";
+    }
     yield return "";
     yield return "| m x n x k | Gemm.Compute GFLOP/s | % of peak | Gemm.ComputePacked GFLOP/s | % of peak |";
     yield return "|---|---:|---:|---:|---:|";
