@@ -98,11 +98,37 @@ internal sealed class ConvOp : Operator
     /// im2col columns for a block of output pixels in the packed GEMM layout (Conv.Conv2D with scratch), one slice of
     /// at most 256 rows of depth at a time. The block is at most 256 pixels and 1 MB, whole pairs of panels where it
     /// can be, at least 64 pixels while that fits 256 KB, and otherwise no larger than the Conv's own input or output
-    /// tensor, so the scratch never dominates a small model's arena; at least one 16-pixel panel. Depthwise
-    /// convolutions get one zero-padded input plane instead.
+    /// tensor, so the scratch never dominates a small model's arena; at least one 16-pixel panel. Stride-2 Convs get
+    /// their input's stride phases ahead of it (about the input's size). Depthwise convolutions get one zero-padded
+    /// input plane instead.
     /// </summary>
     public override long ScratchFloats(OpContext ctx) =>
-        ctx.Node.HasInput(ResidualInput) ? 0 : UsesDirect(ctx) ? DirectScratchFloats(ctx) : UsesFewPixels(ctx) ? FewPixelsScratchFloats(ctx) : ScratchPerThread(ctx) * ThreadsFor(ctx);
+        ctx.Node.HasInput(ResidualInput) ? 0 : UsesDirect(ctx) ? DirectScratchFloats(ctx) : UsesFewPixels(ctx) ? FewPixelsScratchFloats(ctx)
+            : ScratchPerThread(ctx) is long perThread and > 0 ? StridePhaseFloats(ctx) + perThread * ThreadsFor(ctx) : 0;
+
+    // Conv.MaxShiftedTaps: the taps whose packing masks the runtime keeps on the stack.
+    private const int MaxShiftedTaps = 64;
+
+    /// <summary>
+    /// Conv.StridePhaseFloats: a stride-2 im2col Conv (no dilation, NCHW) reads its input split into the 2x2 stride
+    /// phases its taps use, each ceil(h / 2) rows of oW, so its columns pack as shifted runs instead of gathers; 0 where
+    /// a phase's row would be wider than the output's, and for the kernels that do not read them.
+    /// </summary>
+    private static long StridePhaseFloats(OpContext ctx)
+    {
+        var x = InputShape(ctx);
+        var w = ctx.Shape(1);
+        var y = ctx.Output(0).RequireShape;
+        int group = (int)ctx.Int("group", 1);
+        if (x.Length != 4 || ctx.Node.ChannelsLastInput || (x[1] / group == 1 && w[0] / group == 1) || Pruned(ctx)) return 0;
+        var win = Window.Resolve(ctx, x.Skip(2).ToArray(), ctx.IntArray("kernel_shape") ?? w.Skip(2).ToArray());
+        if (win.Strides[0] != 2 || win.Strides[1] != 2 || win.Dilations[0] != 1 || win.Dilations[1] != 1 || win.PadBegin[0] < 0 || win.PadBegin[1] < 0) return 0;
+        int kH = win.Kernel[0], kW = win.Kernel[1], oW = y[3];
+        if ((long)kH * kW > MaxShiftedTaps || oW <= 0) return 0;
+        for (int kw = 0; kw < Math.Min(kW, 2); kw++)
+            if ((x[3] - ((kw - win.PadBegin[1]) & 1) + 1) / 2 > oW) return 0;
+        return (long)x[1] * Math.Min(kH, 2) * Math.Min(kW, 2) * ((x[2] + 1) / 2) * oW;
+    }
 
     // The residual ResidualAddFusion gives a 1x1 Conv (not an ONNX input: Conv has three).
     private const int ResidualInput = 3;
