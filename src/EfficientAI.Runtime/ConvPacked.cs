@@ -4,6 +4,7 @@
 // every kernel size, stride, dilation and padding takes this path. Depthwise convolutions keep their own kernel.
 using System;
 using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
 using System.Runtime.Intrinsics.X86;
 
@@ -11,7 +12,7 @@ namespace EfficientAI.Runtime;
 
 public static partial class Conv
 {
-    /// <summary>Floats of scratch that let <see cref="Conv2D(ReadOnlySpan{float}, ReadOnlySpan{float}, ReadOnlySpan{float}, Span{float}, int, int, int, int, int, int, int, int, int, int, int, int, int, int, int, int, Span{float}, Activation, bool, int)"/>
+    /// <summary>Floats of scratch that let <see cref="Conv2D(ReadOnlySpan{float}, ReadOnlySpan{float}, ReadOnlySpan{float}, Span{float}, int, int, int, int, int, int, int, int, int, int, int, int, int, int, int, int, Span{float}, Activation, bool, int, ReadOnlySpan{float})"/>
     /// process the output pixels in blocks of up to blockPixels, a slice of <see cref="SliceRows"/> rows of their im2col columns at a
     /// time (0 when the convolution is depthwise and needs none).</summary>
     public static long ScratchFloats(int c, int m, int kH, int kW, int oH, int oW, int group, int blockPixels = 256)
@@ -31,12 +32,14 @@ public static partial class Conv
     /// [n, h, w, c] (the Transpose that made it [n, c, h, w] was folded away): only the im2col gather reads it
     /// differently, so this needs scratch and a non-depthwise convolution. With <c>threads</c> &gt; 1 the caller and pool
     /// workers (<see cref="Workers"/>) share the blocks of pixels, and the scratch is split into that many equal
-    /// slices, one per participant.
+    /// slices, one per participant. A <paramref name="residual"/> shaped as y (ResidualAddFusion) is added before the
+    /// activation in the GEMM's epilogue: y = act(conv + bias + residual); it may be y itself, and otherwise must not
+    /// overlap y or x; it needs the im2col path (scratch, a non-depthwise NCHW convolution).
     /// </summary>
     public static unsafe void Conv2D(ReadOnlySpan<float> x, ReadOnlySpan<float> weight, ReadOnlySpan<float> bias, Span<float> y,
         int n, int c, int h, int w, int m, int kH, int kW, int oH, int oW,
         int strideH, int strideW, int padTop, int padLeft, int dilationH, int dilationW, int group, Span<float> scratch, Activation activation,
-        bool channelsLast = false, int threads = 1)
+        bool channelsLast = false, int threads = 1, ReadOnlySpan<float> residual = default)
     {
         if (threads < 1) ThrowHelper.Argument("threads must be at least 1.");
         if (group <= 0 || c % group != 0 || m % group != 0) ThrowHelper.Argument("c and m must be multiples of group.");
@@ -54,6 +57,9 @@ public static partial class Conv
         // (the 512-bit kernel's width).
         int block = depth == 0 ? 0 : (int)Math.Min(scratch.Length / sliceRows / Gemm.PanelWidth * Gemm.PanelWidth, (long)(outPlane + Gemm.PanelWidth - 1) / Gemm.PanelWidth * Gemm.PanelWidth);
         if (block > 2 * Gemm.PanelWidth) block = block / (2 * Gemm.PanelWidth) * (2 * Gemm.PanelWidth);
+        bool hasResidual = !residual.IsEmpty;
+        if (hasResidual && ((cg == 1 && mg == 1) || block < Gemm.PanelWidth || channelsLast || residual.Length < (long)n * m * outPlane))
+            ThrowHelper.Argument("A residual needs the im2col path (scratch, a non-depthwise NCHW convolution) and y's shape.");
         if (cg == 1 && mg == 1 && !channelsLast && outPlane > 0 && scratch.Length >= DepthwiseScratchFloats(kH, kW, oH, oW, strideH, strideW, dilationH, dilationW))
         {
             Depthwise(x, weight, bias, y, n, c, h, w, kH, kW, oH, oW, strideH, strideW, padTop, padLeft, dilationH, dilationW, scratch, threads);
@@ -86,6 +92,9 @@ public static partial class Conv
         // the input plane (its phase plane) shifted.
         bool shifted = phased || Avx2.IsSupported && !channelsLast && strideH == 1 && strideW == 1 && oW == w && kH * kW <= MaxShiftedTaps;
         int blocks = (outPlane - direct + block - 1) / block;
+        // The GEMM starts from y: the residual goes there first unless it is y (the output planned in its memory).
+        if (hasResidual && !Unsafe.AreSame(ref MemoryMarshal.GetReference(residual), ref MemoryMarshal.GetReference((ReadOnlySpan<float>)y)))
+            residual.Slice(0, n * m * outPlane).CopyTo(y);
         fixed (float* px = x, pw = weight, pb = bias, py = y, ps = scratch, pp = phases)
         {
             var job = new Im2ColJob
@@ -93,6 +102,7 @@ public static partial class Conv
                 X = phased ? pp : px, W = pw, Bias = bias.IsEmpty ? null : pb, Y = py, Scratch = ps, ScratchStride = scratch.Length,
                 C = c, M = m, Cg = cg, Mg = mg, Depth = depth, SliceRows = sliceRows, Taps = kH * kW, InPlane = inPlane, OutPlane = outPlane, ChannelStride = channelStride,
                 Groups = group, Direct = direct, Block = block, Blocks = blocks, Gather = gather, Shifted = shifted, Geometry = geometry, Activation = activation,
+                FromY = hasResidual,
             };
             // Work items: per image and group, the directly read (pointwise) pixels in chunks, then each block.
             int perGroup = (direct + DirectChunk - 1) / DirectChunk + blocks;
@@ -186,11 +196,13 @@ public static partial class Conv
         public float* X, W, Bias, Y, Scratch;
         public int ScratchStride, C, M, Cg, Mg, Depth, SliceRows, Taps, InPlane, OutPlane, ChannelStride, Groups, Direct, Block, Blocks;
         public bool Gather, Shifted;
+        /// <summary>y holds the residual: the first slice starts from it.</summary>
+        public bool FromY;
         public Geometry Geometry;
         public Activation Activation;
     }
 
-    /// <summary>One work item of <see cref="Conv2D(ReadOnlySpan{float}, ReadOnlySpan{float}, ReadOnlySpan{float}, Span{float}, int, int, int, int, int, int, int, int, int, int, int, int, int, int, int, int, Span{float}, Activation, bool, int)"/>: the direct pixels or one block of an image and group.</summary>
+    /// <summary>One work item of <see cref="Conv2D(ReadOnlySpan{float}, ReadOnlySpan{float}, ReadOnlySpan{float}, Span{float}, int, int, int, int, int, int, int, int, int, int, int, int, int, int, int, int, Span{float}, Activation, bool, int, ReadOnlySpan{float})"/>: the direct pixels or one block of an image and group.</summary>
     private static unsafe void Im2ColItem(void* state, int item, int participant)
     {
         ref Im2ColJob j = ref *(Im2ColJob*)state;
@@ -204,7 +216,7 @@ public static partial class Conv
         if (b < directChunks)
         {
             int c0 = b * DirectChunk, count = Math.Min(DirectChunk, j.Direct - c0);
-            Gemm.AccumulatePacked(wg, j.Depth, xg + c0, null, yg + c0, j.OutPlane, j.Mg, count, j.Depth, j.Activation, rowBias: bg, ldb: j.ChannelStride);
+            Gemm.AccumulatePacked(wg, j.Depth, xg + c0, null, yg + c0, j.OutPlane, j.Mg, count, j.Depth, j.Activation, rowBias: bg, ldb: j.ChannelStride, fromY: j.FromY);
             return;
         }
         int p0 = j.Direct + (b - directChunks) * j.Block;
@@ -220,7 +232,7 @@ public static partial class Conv
             else if (j.Gather) PackColumnsGather(xs, rows / j.Taps, j.Geometry, p0, pixels, ps);
             else PackColumns(xs, rows / j.Taps, j.Geometry, p0, pixels, ps);
             Gemm.AccumulatePacked(wg + r0, j.Depth, ps, null, yg + p0, j.OutPlane, j.Mg, pixels, rows, j.Activation, rowBias: bg,
-                accumulate: r0 > 0, finish: r0 + rows == j.Depth);
+                accumulate: r0 > 0, finish: r0 + rows == j.Depth, fromY: j.FromY);
         }
     }
 

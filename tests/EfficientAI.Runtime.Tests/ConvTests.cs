@@ -155,6 +155,35 @@ public class ConvTests
 
         // The same input stored [n, h, w, c] (a folded NHWC Transpose): the im2col gather reads it in place.
         if (cg == 1 && mg == 1) return;
+
+        // ResidualAddFusion: y = act(conv + bias + residual) from the GEMM's epilogue, the residual in a span of its own
+        // (copied into y first) and as y itself, on one thread and two, with the planned scratch (and stride phases).
+        float[] residual = TestUtil.RandomArray(rng, y.Length);
+        var residualScale = Array.ConvertAll(scale, v => v);
+        for (int i = 0; i < y.Length; i++) residualScale[i] += Math.Abs(residual[i]);
+        long columns = Math.Max(depth * 16L, Conv.ScratchFloats(t.C, t.M, t.KH, t.KW, oH, oW, t.Group));
+        foreach (var (threads, inPlace) in new[] { (1, false), (1, true), (2, true) })
+        {
+            foreach (var act in new[] { Activation.Relu, new Activation(ActivationKind.Sigmoid) })
+            {
+                var scratch = new float[phases + columns * threads];
+                Array.Fill(scratch, float.NaN);
+                if (inPlace) residual.CopyTo(y);
+                else Array.Fill(y, float.NaN);
+                Conv.Conv2D(x, w, bias, y, t.N, t.C, t.H, t.W, t.M, t.KH, t.KW, oH, oW, t.StrideH, t.StrideW, t.PadTop, t.PadLeft,
+                    t.DilationH, t.DilationW, t.Group, scratch, act, threads: threads, residual: inPlace ? y : residual);
+                var activated = new double[y.Length];
+                for (int i = 0; i < y.Length; i++)
+                {
+                    double v = expected[i] + residual[i];
+                    activated[i] = act.Kind == ActivationKind.Relu ? Math.Max(v, 0) : 1 / (1 + Math.Exp(-v));
+                }
+                TestUtil.AssertClose(activated, y, 1e-4, 1e-6, $"{t.Name} residual threads {threads} in place {inPlace} {act.Kind}", residualScale);
+            }
+        }
+        // Depthwise and channels-last Convs do not take one.
+        Assert.Throws<ArgumentException>(() => Conv.Conv2D(x, w, bias, y, t.N, t.C, t.H, t.W, t.M, t.KH, t.KW, oH, oW, t.StrideH, t.StrideW, t.PadTop, t.PadLeft,
+            t.DilationH, t.DilationW, t.Group, new float[phases + columns], Activation.None, channelsLast: true, residual: residual));
         var nhwc = new float[x.Length];
         for (int n = 0; n < t.N; n++)
             for (int c = 0; c < t.C; c++)
