@@ -180,7 +180,7 @@ public static partial class Conv
                 float* dst = y + at;
                 if (residual != null)
                 {
-                    // ResidualAddFusion: the residual joins each row as it is stored, then the activation.
+                    // A residual joins each row as it is stored, then the activation.
                     float* res = residual + at;
                     for (int i = 0; i < rows; i++, dst += oW, res += oW)
                     {
@@ -228,10 +228,29 @@ public static partial class Conv
         StorePartResidual(dst, residual, v, n, act);
     }
 
+    /// <summary>Fewer than 16 lanes: 8 and 4 at a time, the rest one by one (rows of 28 and 56 end in 12 and 8).</summary>
     [MethodImpl(MethodImplOptions.NoInlining)]
     private static unsafe void StorePartResidual(float* dst, float* residual, Vector512<float> v, int n, Activation act)
     {
-        for (int i = 0; i < n; i++) dst[i] = ActivateScalar(v.GetElement(i) + residual[i], act);
+        var part = v.GetLower();
+        if (n >= 8)
+        {
+            Activate<Simd256, Vector256<float>>(part + Vector256.Load(residual), act).Store(dst);
+            part = v.GetUpper();
+            dst += 8;
+            residual += 8;
+            n -= 8;
+        }
+        var quarter = part.GetLower();
+        if (n >= 4)
+        {
+            Activate<Simd128, Vector128<float>>(quarter + Vector128.Load(residual), act).Store(dst);
+            quarter = part.GetUpper();
+            dst += 4;
+            residual += 4;
+            n -= 4;
+        }
+        for (int i = 0; i < n; i++) dst[i] = ActivateScalar(quarter.GetElement(i) + residual[i], act);
     }
 
     /// <summary>The first min(n, 16) lanes of v at dst.</summary>

@@ -7,15 +7,15 @@ namespace EfficientAI.Codegen.Passes;
 
 /// <summary>
 /// A 1x1 unit-stride unpadded Conv of one group (NCHW, constant float weights, at most 256 input channels), or a Conv
-/// whose own kernel takes a residual (ConvOp.TakesResidual: Winograd, im2col + packed GEMM), whose only reader is
+/// whose own kernel takes a residual (ConvOp.TakesResidual: im2col + packed GEMM), whose only reader is
 /// Add(conv, residual), the residual a computed tensor of the same shape, becomes one Conv whose fourth input is the
 /// residual; an activation after the Add (as ActivationFusion takes them) joins it as its epilogue. Conv.Pointwise
-/// adds the residual and activates each tile before storing it, the packed GEMM starts its first k block from it,
-/// Winograd adds it as it stores each output row: a residual block's Conv -> Add -> Relu is one pass over memory
-/// instead of three (ResNet's basic blocks). Runs after quantization (an int8 Conv stays as it is) and after
-/// ChannelsLastConvInput; left alone: a Conv with an activation of its own, a residual that broadcasts, a constant
-/// one (BiasAddFusion's), the few-pixel, direct, depthwise and pruned kernels, and, with Threads, a 1x1 Conv large
-/// enough to be shared.
+/// adds the residual and activates each tile before storing it, the packed GEMM starts its first k block from it:
+/// a residual block's Conv -> Add -> Relu is one pass over memory instead of three (ResNet's 14x14 blocks and
+/// downsampling shortcuts). Runs after quantization (an int8 Conv stays as it is) and after ChannelsLastConvInput;
+/// left alone: a Conv with an activation of its own, a residual that broadcasts, a constant one (BiasAddFusion's),
+/// the Winograd, few-pixel, direct, depthwise and pruned kernels, and, with Threads, a 1x1 Conv large enough to be
+/// shared.
 /// </summary>
 internal static class ResidualAddFusion
 {
