@@ -4,6 +4,7 @@
 // every kernel size, stride, dilation and padding takes this path. Depthwise convolutions keep their own kernel.
 using System;
 using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
 using System.Runtime.Intrinsics.X86;
 
@@ -11,7 +12,7 @@ namespace EfficientAI.Runtime;
 
 public static partial class Conv
 {
-    /// <summary>Floats of scratch that let <see cref="Conv2D(ReadOnlySpan{float}, ReadOnlySpan{float}, ReadOnlySpan{float}, Span{float}, int, int, int, int, int, int, int, int, int, int, int, int, int, int, int, int, Span{float}, Activation, bool, int)"/>
+    /// <summary>Floats of scratch that let <see cref="Conv2D(ReadOnlySpan{float}, ReadOnlySpan{float}, ReadOnlySpan{float}, Span{float}, int, int, int, int, int, int, int, int, int, int, int, int, int, int, int, int, Span{float}, Activation, bool, int, ReadOnlySpan{float})"/>
     /// process the output pixels in blocks of up to blockPixels, a slice of <see cref="SliceRows"/> rows of their im2col columns at a
     /// time (0 when the convolution is depthwise and needs none).</summary>
     public static long ScratchFloats(int c, int m, int kH, int kW, int oH, int oW, int group, int blockPixels = 256)
@@ -31,23 +32,34 @@ public static partial class Conv
     /// [n, h, w, c] (the Transpose that made it [n, c, h, w] was folded away): only the im2col gather reads it
     /// differently, so this needs scratch and a non-depthwise convolution. With <c>threads</c> &gt; 1 the caller and pool
     /// workers (<see cref="Workers"/>) share the blocks of pixels, and the scratch is split into that many equal
-    /// slices, one per participant.
+    /// slices, one per participant. A <paramref name="residual"/> shaped as y (ResidualAddFusion) is added before the
+    /// activation in the GEMM's epilogue: y = act(conv + bias + residual); it may be y itself, and otherwise must not
+    /// overlap y or x; it needs the im2col path (scratch, a non-depthwise NCHW convolution).
     /// </summary>
     public static unsafe void Conv2D(ReadOnlySpan<float> x, ReadOnlySpan<float> weight, ReadOnlySpan<float> bias, Span<float> y,
         int n, int c, int h, int w, int m, int kH, int kW, int oH, int oW,
         int strideH, int strideW, int padTop, int padLeft, int dilationH, int dilationW, int group, Span<float> scratch, Activation activation,
-        bool channelsLast = false, int threads = 1)
+        bool channelsLast = false, int threads = 1, ReadOnlySpan<float> residual = default)
     {
         if (threads < 1) ThrowHelper.Argument("threads must be at least 1.");
-        if (threads > 1) scratch = scratch.Slice(0, scratch.Length / threads);
         if (group <= 0 || c % group != 0 || m % group != 0) ThrowHelper.Argument("c and m must be multiples of group.");
         int cg = c / group, mg = m / group, depth = cg * kH * kW;
         int outPlane = oH * oW;
         int sliceRows = SliceRows(depth, kH * kW);
+        // Stride 2: the input's stride phases first in the scratch (shared by the threads) when there is room for them
+        // and at least one panel of columns per thread behind them.
+        long phaseFloats = channelsLast || !Avx2.IsSupported || (cg == 1 && mg == 1) ? 0 : StridePhaseFloats(c, h, w, kH, kW, oW, strideH, strideW, padTop, padLeft, dilationH, dilationW);
+        bool phased = phaseFloats > 0 && scratch.Length - phaseFloats >= (long)threads * sliceRows * Gemm.PanelWidth;
+        Span<float> phases = phased ? scratch.Slice(0, (int)phaseFloats) : default;
+        if (phased) scratch = scratch.Slice((int)phaseFloats);
+        if (threads > 1) scratch = scratch.Slice(0, scratch.Length / threads);
         // Blocks of whole panels whose columns for one slice of depth fit the scratch, pairs of panels where they can
         // (the 512-bit kernel's width).
         int block = depth == 0 ? 0 : (int)Math.Min(scratch.Length / sliceRows / Gemm.PanelWidth * Gemm.PanelWidth, (long)(outPlane + Gemm.PanelWidth - 1) / Gemm.PanelWidth * Gemm.PanelWidth);
         if (block > 2 * Gemm.PanelWidth) block = block / (2 * Gemm.PanelWidth) * (2 * Gemm.PanelWidth);
+        bool hasResidual = !residual.IsEmpty;
+        if (hasResidual && ((cg == 1 && mg == 1) || block < Gemm.PanelWidth || channelsLast || residual.Length < (long)n * m * outPlane))
+            ThrowHelper.Argument("A residual needs the im2col path (scratch, a non-depthwise NCHW convolution) and y's shape.");
         if (cg == 1 && mg == 1 && !channelsLast && outPlane > 0 && scratch.Length >= DepthwiseScratchFloats(kH, kW, oH, oW, strideH, strideW, dilationH, dilationW))
         {
             Depthwise(x, weight, bias, y, n, c, h, w, kH, kW, oH, oW, strideH, strideW, padTop, padLeft, dilationH, dilationW, scratch, threads);
@@ -65,28 +77,114 @@ public static partial class Conv
         if (x.Length < n * c * inPlane || weight.Length < m * depth || y.Length < n * m * outPlane || (!bias.IsEmpty && bias.Length < m))
             ThrowHelper.Argument("A span is shorter than its shape.");
         // Where element (ic, ih, iw) of an image is: ic * channelStride + (ih * w + iw) * pixelStride.
-        int channelStride = channelsLast ? 1 : inPlane, pixelStride = channelsLast ? c : 1;
-        var geometry = new Geometry(h, w, kH, kW, oW, strideH, strideW, padTop, padLeft, dilationH, dilationW, channelStride, pixelStride);
+        // With stride phases the im2col reads the phase planes: a channel is its phases, a row oW wide.
+        int channelStride = phased ? (int)(phaseFloats / c) : channelsLast ? 1 : inPlane, pixelStride = channelsLast ? c : 1;
+        var geometry = new Geometry(h, w, kH, kW, oW, strideH, strideW, padTop, padLeft, dilationH, dilationW, channelStride, pixelStride, phased);
         // 1x1, unit stride, no padding: the input rows are the GEMM's right operand as they are; only the pixels
-        // past the last whole panel are packed.
-        bool pointwise = !channelsLast && kH == 1 && kW == 1 && strideH == 1 && strideW == 1 && padTop == 0 && padLeft == 0 && oH == h && oW == w;
-        int direct = pointwise ? outPlane / Gemm.PanelWidth * Gemm.PanelWidth : 0;
+        // past the last whole panel are packed. A 1x1 stride-2 unpadded Conv's one phase plane is that too.
+        bool pointwise = !channelsLast && kH == 1 && kW == 1 && padTop == 0 && padLeft == 0 && (strideH == 1 && strideW == 1 && oH == h && oW == w || phased);
+        // A phase plane in whole panel pairs, the rest packed (ResNet-18's 256->512 on 7x7: 49 pixels as 48 read in
+        // place and 1 packed ran at 105 GFLOP/s, as 32 and 17 at 144).
+        int direct = !pointwise ? 0 : phased ? outPlane / (2 * Gemm.PanelWidth) * (2 * Gemm.PanelWidth) : outPlane / Gemm.PanelWidth * Gemm.PanelWidth;
         // Narrow output rows break the contiguous runs PackColumns copies into many short pieces: gather instead.
         bool gather = Avx2.IsSupported && (oW < GatherBelowWidth || strideW * pixelStride != 1);
-        // Unit stride with output rows as wide as the input's ('same' padding): a tap's column is the input plane shifted.
-        bool shifted = Avx2.IsSupported && !channelsLast && strideH == 1 && strideW == 1 && oW == w && kH * kW <= MaxShiftedTaps;
+        // Unit stride with output rows as wide as the input's ('same' padding), or stride phases: a tap's column is
+        // the input plane (its phase plane) shifted.
+        bool shifted = phased || Avx2.IsSupported && !channelsLast && strideH == 1 && strideW == 1 && oW == w && kH * kW <= MaxShiftedTaps;
         int blocks = (outPlane - direct + block - 1) / block;
-        fixed (float* px = x, pw = weight, pb = bias, py = y, ps = scratch)
+        // The GEMM starts from y: the residual goes there first unless it is y (the output planned in its memory).
+        if (hasResidual && !Unsafe.AreSame(ref MemoryMarshal.GetReference(residual), ref MemoryMarshal.GetReference((ReadOnlySpan<float>)y)))
+            residual.Slice(0, n * m * outPlane).CopyTo(y);
+        fixed (float* px = x, pw = weight, pb = bias, py = y, ps = scratch, pp = phases)
         {
             var job = new Im2ColJob
             {
-                X = px, W = pw, Bias = bias.IsEmpty ? null : pb, Y = py, Scratch = ps, ScratchStride = scratch.Length,
+                X = phased ? pp : px, W = pw, Bias = bias.IsEmpty ? null : pb, Y = py, Scratch = ps, ScratchStride = scratch.Length,
                 C = c, M = m, Cg = cg, Mg = mg, Depth = depth, SliceRows = sliceRows, Taps = kH * kW, InPlane = inPlane, OutPlane = outPlane, ChannelStride = channelStride,
                 Groups = group, Direct = direct, Block = block, Blocks = blocks, Gather = gather, Shifted = shifted, Geometry = geometry, Activation = activation,
+                FromY = hasResidual,
             };
             // Work items: per image and group, the directly read (pointwise) pixels in chunks, then each block.
             int perGroup = (direct + DirectChunk - 1) / DirectChunk + blocks;
-            Workers.For(threads, n * group * perGroup, &Im2ColItem, &job);
+            if (!phased)
+            {
+                Workers.For(threads, n * group * perGroup, &Im2ColItem, &job);
+                return;
+            }
+            // One image at a time: its phases are split on the calling thread, then every thread reads them.
+            for (int img = 0; img < n; img++)
+            {
+                SplitStridePhases(px + (nint)img * c * inPlane, c, h, w, kH, kW, oW, padTop, padLeft, pp);
+                job.Y = py + (nint)img * m * outPlane;
+                Workers.For(threads, group * perGroup, &Im2ColItem, &job);
+            }
+        }
+    }
+
+    /// <summary>
+    /// Floats of a stride-2 Conv's stride phases (no dilation, NCHW): per input channel the planes x[2i + a, 2j + b]
+    /// for the row phases a and column phases b its taps read, each ceil(h / 2) rows of oW, so tap (kh, kw) of output
+    /// pixel p reads its phase plane at p + a constant and packs as shifted runs like a 'same' unit-stride Conv (the
+    /// AVX2 gathers took 15-30% of ResNet-18's stride-2 Convs). 0 for other Convs and where a phase's row holds more
+    /// than oW columns (a read would fall past the plane's rows).
+    /// </summary>
+    public static long StridePhaseFloats(int c, int h, int w, int kH, int kW, int oW, int strideH, int strideW, int padTop, int padLeft, int dilationH, int dilationW)
+    {
+        if (strideH != 2 || strideW != 2 || dilationH != 1 || dilationW != 1 || kH * kW > MaxShiftedTaps || padTop < 0 || padLeft < 0 || oW <= 0) return 0;
+        for (int kw = 0; kw < Math.Min(kW, 2); kw++)
+            if ((w - Parity(kw - padLeft) + 1) / 2 > oW) return 0;
+        return (long)c * Math.Min(kH, 2) * Math.Min(kW, 2) * ((h + 1) / 2) * oW;
+    }
+
+    private static int Parity(int v) => v & 1;
+
+    /// <summary>Where tap (kh, kw) reads a phased channel: its phase plane's offset plus (dh oW + dw), dh and dw the tap's rows and columns of the phase grid.</summary>
+    private static int PhaseShift(in Geometry g, int kh, int kw)
+    {
+        int rowPhases = Math.Min(g.KH, 2), colPhases = Math.Min(g.KW, 2), plane = (g.H + 1) / 2 * g.OW;
+        int dh = kh - g.PadTop, dw = kw - g.PadLeft;
+        int slot = (rowPhases == 2 ? Parity(dh) : 0) * colPhases + (colPhases == 2 ? Parity(dw) : 0);
+        return slot * plane + (dh >> 1) * g.OW + (dw >> 1);
+    }
+
+    /// <summary>
+    /// The stride phases of one image (see <see cref="StridePhaseFloats"/>): per channel, row phase and column phase a
+    /// plane of ceil(h / 2) rows of oW; 16 columns per step from the even lanes of two loads (AVX-512), the rest in
+    /// scalar code; positions past the input are zero.
+    /// </summary>
+    private static unsafe void SplitStridePhases(float* x, int c, int h, int w, int kH, int kW, int oW, int padTop, int padLeft, float* phases)
+    {
+        int rowPhases = Math.Min(kH, 2), colPhases = Math.Min(kW, 2), ph = (h + 1) / 2;
+        nint plane = (nint)ph * oW;
+        var even = Vector512.Create(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30);
+        bool vector = Avx512F.IsSupported && Vector512.IsHardwareAccelerated;
+        float* dst = phases;
+        for (int ic = 0; ic < c; ic++)
+        {
+            float* channel = x + (nint)ic * h * w;
+            for (int ra = 0; ra < rowPhases; ra++)
+            {
+                int a = rowPhases == 2 ? ra : Parity(-padTop);
+                for (int cb = 0; cb < colPhases; cb++, dst += plane)
+                {
+                    int b = colPhases == 2 ? cb : Parity(-padLeft);
+                    int columns = Math.Min(oW, (w - b + 1) / 2);
+                    for (int i = 0; i < ph; i++)
+                    {
+                        float* to = dst + (nint)i * oW;
+                        int ih = 2 * i + a, j = 0;
+                        if (ih < h)
+                        {
+                            float* from = channel + (nint)ih * w + b;
+                            if (vector)
+                                for (; 2 * j + b + 32 <= w && j + 16 <= columns; j += 16)
+                                    Avx512F.PermuteVar16x32x2(Vector512.Load(from + 2 * j), even, Vector512.Load(from + 2 * j + 16)).Store(to + j);
+                            for (; j < columns; j++) to[j] = from[2 * j];
+                        }
+                        for (; j < oW; j++) to[j] = 0f;
+                    }
+                }
+            }
         }
     }
 
@@ -98,11 +196,13 @@ public static partial class Conv
         public float* X, W, Bias, Y, Scratch;
         public int ScratchStride, C, M, Cg, Mg, Depth, SliceRows, Taps, InPlane, OutPlane, ChannelStride, Groups, Direct, Block, Blocks;
         public bool Gather, Shifted;
+        /// <summary>y holds the residual: the first slice starts from it.</summary>
+        public bool FromY;
         public Geometry Geometry;
         public Activation Activation;
     }
 
-    /// <summary>One work item of <see cref="Conv2D(ReadOnlySpan{float}, ReadOnlySpan{float}, ReadOnlySpan{float}, Span{float}, int, int, int, int, int, int, int, int, int, int, int, int, int, int, int, int, Span{float}, Activation, bool, int)"/>: the direct pixels or one block of an image and group.</summary>
+    /// <summary>One work item of <see cref="Conv2D(ReadOnlySpan{float}, ReadOnlySpan{float}, ReadOnlySpan{float}, Span{float}, int, int, int, int, int, int, int, int, int, int, int, int, int, int, int, int, Span{float}, Activation, bool, int, ReadOnlySpan{float})"/>: the direct pixels or one block of an image and group.</summary>
     private static unsafe void Im2ColItem(void* state, int item, int participant)
     {
         ref Im2ColJob j = ref *(Im2ColJob*)state;
@@ -116,7 +216,7 @@ public static partial class Conv
         if (b < directChunks)
         {
             int c0 = b * DirectChunk, count = Math.Min(DirectChunk, j.Direct - c0);
-            Gemm.AccumulatePacked(wg, j.Depth, xg + c0, null, yg + c0, j.OutPlane, j.Mg, count, j.Depth, j.Activation, rowBias: bg, ldb: j.InPlane);
+            Gemm.AccumulatePacked(wg, j.Depth, xg + c0, null, yg + c0, j.OutPlane, j.Mg, count, j.Depth, j.Activation, rowBias: bg, ldb: j.ChannelStride, fromY: j.FromY);
             return;
         }
         int p0 = j.Direct + (b - directChunks) * j.Block;
@@ -132,7 +232,7 @@ public static partial class Conv
             else if (j.Gather) PackColumnsGather(xs, rows / j.Taps, j.Geometry, p0, pixels, ps);
             else PackColumns(xs, rows / j.Taps, j.Geometry, p0, pixels, ps);
             Gemm.AccumulatePacked(wg + r0, j.Depth, ps, null, yg + p0, j.OutPlane, j.Mg, pixels, rows, j.Activation, rowBias: bg,
-                accumulate: r0 > 0, finish: r0 + rows == j.Depth);
+                accumulate: r0 > 0, finish: r0 + rows == j.Depth, fromY: j.FromY);
         }
     }
 
@@ -143,8 +243,9 @@ public static partial class Conv
     public static int SliceRows(int depth, int taps) =>
         depth <= Gemm.PackedDepthBlock || taps <= 0 ? depth : taps >= Gemm.PackedDepthBlock ? taps : Gemm.PackedDepthBlock / taps * taps;
 
+    /// <summary>A Conv's window; with Phased the input is its stride phases (<see cref="StridePhaseFloats"/>), ChannelStride apart.</summary>
     private readonly record struct Geometry(int H, int W, int KH, int KW, int OW, int StrideH, int StrideW, int PadTop, int PadLeft, int DilationH, int DilationW,
-        int ChannelStride, int PixelStride);
+        int ChannelStride, int PixelStride, bool Phased = false);
 
     /// <summary>
     /// The im2col columns of output pixels [p0, p0 + pixels) in panel layout: row r = (ic, kh, kw) of panel q holds
@@ -267,7 +368,8 @@ public static partial class Conv
     /// the plane at p + (kh dH - padTop) w + kw dW - padLeft, so a panel's 16 values are one shifted run of the plane,
     /// taken by two masked loads (AVX vmaskmovps, which does not touch masked-off lanes) with the taps that fall into
     /// the padding or past the block masked to zero. The masks depend on the panel and the tap, not on the channel.
-    /// (Gathers took a quarter of ResNet-18's 28x28 and 14x14 Convs.)
+    /// (Gathers took a quarter of ResNet-18's 28x28 and 14x14 Convs.) With g.Phased x is the stride phases of a
+    /// stride-2 Conv, where the same holds with rows oW wide (<see cref="StridePhaseFloats"/>).
     /// </summary>
     [SkipLocalsInit]
     private static unsafe void PackColumnsShifted(float* x, int cg, in Geometry g, int p0, int pixels, float* packed)
@@ -281,7 +383,7 @@ public static partial class Conv
         var w = Vector256.Create(g.W);
         var minusOne = Vector256.Create(-1);
         for (int kh = 0, t = 0; kh < g.KH; kh++)
-            for (int kw = 0; kw < g.KW; kw++, t++) shifts[t] = (kh * g.DilationH - g.PadTop) * g.W + kw * g.DilationW - g.PadLeft;
+            for (int kw = 0; kw < g.KW; kw++, t++) shifts[t] = g.Phased ? PhaseShift(g, kh, kw) : (kh * g.DilationH - g.PadTop) * g.W + kw * g.DilationW - g.PadLeft;
         for (int q = 0; q * panelWidth < pixels; q++)
         {
             // Pixels past the block get an output row whose every tap lands above the input, so they mask to zero.
@@ -291,10 +393,10 @@ public static partial class Conv
                 lanes[lane] = p < pixels ? (p0 + p) / g.OW : -((g.KH - 1) * g.DilationH + 1);
                 lanes[panelWidth + lane] = p < pixels ? (p0 + p) % g.OW : 0;
             }
-            var rowLo = Vector256.Load(lanes);
-            var rowHi = Vector256.Load(lanes + 8);
-            var colLo = Vector256.Load(lanes + panelWidth);
-            var colHi = Vector256.Load(lanes + panelWidth + 8);
+            var rowLo = Vector256.Load(lanes) * g.StrideH;
+            var rowHi = Vector256.Load(lanes + 8) * g.StrideH;
+            var colLo = Vector256.Load(lanes + panelWidth) * g.StrideW;
+            var colHi = Vector256.Load(lanes + panelWidth + 8) * g.StrideW;
             for (int kh = 0, t = 0; kh < g.KH; kh++)
             {
                 var rowOffset = Vector256.Create(kh * g.DilationH - g.PadTop);

@@ -68,11 +68,15 @@ public static partial class Conv
     /// 3x3 stride-1 convolution (dilation equal on both axes) by Winograd F(4x4, 3x3): x [n, c, h, w], the weights
     /// transformed by <see cref="WinogradWeights"/>, bias [m] or empty, y [n, m, oH, oW]. Scratch holds blocks of
     /// tiles: per participant <see cref="WinogradScratchFloats"/> for a block of at least 16 tiles (the block is
-    /// whatever multiple of 16 fits). With threads &gt; 1 the caller and pool workers share the blocks.
+    /// whatever multiple of 16 fits). With threads &gt; 1 the caller and pool workers share the blocks. A
+    /// <paramref name="residual"/> shaped as y (ResidualAddFusion) is added before the activation as each output is
+    /// stored: y = act(conv + bias + residual); it may be y itself (each output reads its residual before it is
+    /// written), and otherwise must not overlap y or x.
     /// </summary>
     public static void Conv2DWinograd(ReadOnlySpan<float> x, ReadOnlySpan<float> transformedWeight, ReadOnlySpan<float> bias, Span<float> y,
-        int n, int c, int h, int w, int m, int oH, int oW, int padTop, int padLeft, int dilation, Span<float> scratch, Activation activation, int threads = 1) =>
-        Conv2DWinograd(x, transformedWeight, bias, y, n, c, h, w, m, oH, oW, padTop, padLeft, dilation, scratch, activation, threads, shuffles: true);
+        int n, int c, int h, int w, int m, int oH, int oW, int padTop, int padLeft, int dilation, Span<float> scratch, Activation activation, int threads = 1,
+        ReadOnlySpan<float> residual = default) =>
+        Conv2DWinograd(x, transformedWeight, bias, y, n, c, h, w, m, oH, oW, padTop, padLeft, dilation, scratch, activation, threads, shuffles: true, residual);
 
     /// <summary>
     /// <paramref name="shuffles"/>: undilated Convs transform their tiles with AVX-512 shuffles of whole input and
@@ -80,12 +84,12 @@ public static partial class Conv
     /// </summary>
     internal static unsafe void Conv2DWinograd(ReadOnlySpan<float> x, ReadOnlySpan<float> transformedWeight, ReadOnlySpan<float> bias, Span<float> y,
         int n, int c, int h, int w, int m, int oH, int oW, int padTop, int padLeft, int dilation, Span<float> scratch, Activation activation, int threads,
-        bool shuffles)
+        bool shuffles, ReadOnlySpan<float> residual = default)
     {
         if (threads < 1 || dilation < 1) ThrowHelper.Argument("threads and dilation must be at least 1.");
         if (threads > 1) scratch = scratch.Slice(0, scratch.Length / threads);
         if (x.Length < (long)n * c * h * w || transformedWeight.Length < (long)WinogradPositions * m * c || y.Length < (long)n * m * oH * oW
-            || (!bias.IsEmpty && bias.Length < m))
+            || (!bias.IsEmpty && bias.Length < m) || (!residual.IsEmpty && residual.Length < (long)n * m * oH * oW))
             ThrowHelper.Argument("A span is shorter than its shape.");
         int tiles = WinogradTiles(oH, oW, dilation);
         if (n == 0 || m == 0 || tiles == 0) return;
@@ -95,11 +99,11 @@ public static partial class Conv
         if (block > 32) block = block / 32 * 32;
         if (block < 16) ThrowHelper.Argument("scratch is too small for one block of 16 tiles.");
         int blocks = (tiles + block - 1) / block;
-        fixed (float* px = x, pu = transformedWeight, pb = bias, py = y, ps = scratch)
+        fixed (float* px = x, pu = transformedWeight, pb = bias, py = y, ps = scratch, pr = residual)
         {
             var job = new WinogradJob
             {
-                X = px, U = pu, Bias = bias.IsEmpty ? null : pb, Y = py, Scratch = ps, ScratchStride = scratch.Length,
+                X = px, U = pu, Bias = bias.IsEmpty ? null : pb, Y = py, Residual = residual.IsEmpty ? null : pr, Scratch = ps, ScratchStride = scratch.Length,
                 C = c, H = h, W = w, M = m, OH = oH, OW = oW, PadTop = padTop, PadLeft = padLeft, Dilation = dilation,
                 Tiles = tiles, Block = block, Blocks = blocks, Activation = activation, PanelStride = (nint)c * block + 16, ProductStride = (nint)m * block + 16,
                 Shuffles = shuffles && dilation == 1 && w >= 16 && Simd512.IsSupported,
@@ -113,6 +117,8 @@ public static partial class Conv
     private unsafe struct WinogradJob
     {
         public float* X, U, Bias, Y, Scratch;
+        /// <summary>Added to each output before the activation, or null.</summary>
+        public float* Residual;
         public int ScratchStride, C, H, W, M, OH, OW, PadTop, PadLeft, Dilation, Tiles, TilesH, TilesW, Block, Blocks;
         /// <summary>Floats between positions' transformed inputs: c x block and a slack row.</summary>
         public nint PanelStride;
@@ -143,12 +149,13 @@ public static partial class Conv
         float* product = v + WinogradPositions * j.PanelStride;
         float* x = j.X + (nint)img * c * j.H * j.W;
         float* y = j.Y + (nint)img * m * j.OH * j.OW;
+        float* residual = j.Residual == null ? null : j.Residual + (nint)img * m * j.OH * j.OW;
         Activation act = j.Activation.InRegisters ? j.Activation : Activation.None;
         if (j.Shuffles)
         {
             WinogradInputShuffled(ref j, x, v, t0, count);
             WinogradProducts(ref j, v, product, padded);
-            WinogradOutputShuffled(ref j, product, y, t0, count, act);
+            WinogradOutputShuffled(ref j, product, y, residual, t0, count, act);
             return;
         }
         // Per lane: the output row and column of the tile's first pixel (tiles past the block: far above the image).
@@ -197,8 +204,9 @@ public static partial class Conv
             }
             for (int oc = 0; oc < m; oc++)
             {
-                OutputTransform<TS, TV>(product + (nint)oc * j.Block + q * 16, j.ProductStride, half, tile, j.Bias == null ? 0f : j.Bias[oc], act);
-                WinogradScatter(tile, y + (nint)oc * j.OH * j.OW, j.OH, j.OW, d, outRow, outCol, lanes);
+                OutputTransform<TS, TV>(product + (nint)oc * j.Block + q * 16, j.ProductStride, half, tile, j.Bias == null ? 0f : j.Bias[oc], residual == null ? act : Activation.None);
+                if (residual == null) WinogradScatter(tile, y + (nint)oc * j.OH * j.OW, j.OH, j.OW, d, outRow, outCol, lanes);
+                else WinogradScatterResidual(tile, y + (nint)oc * j.OH * j.OW, residual + (nint)oc * j.OH * j.OW, j.OH, j.OW, d, outRow, outCol, lanes, act);
             }
         }
     }
@@ -343,6 +351,27 @@ public static partial class Conv
         ActivationKind.Relu => TS.Max(default, v),
         ActivationKind.LeakyRelu => TS.Fma(TS.Splat(act.Alpha), TS.Min(default, v), TS.Max(default, v)),
         ActivationKind.Clip => TS.Min(TS.Splat(act.Beta), TS.Max(TS.Splat(act.Alpha), v)),
+        _ => v,
+    };
+
+    /// <summary><see cref="WinogradScatter"/> adding the residual at each output's position, then the in-register activation.</summary>
+    private static unsafe void WinogradScatterResidual(float* tile, float* y, float* residual, int oH, int oW, int d, int* rows, int* cols, int lanes, Activation act)
+    {
+        for (int lane = 0; lane < lanes; lane++)
+            for (int i = 0; i < 4 && rows[lane] + i * d < oH; i++)
+                for (int jj = 0; jj < 4 && cols[lane] + jj * d < oW; jj++)
+                {
+                    nint at = (nint)(rows[lane] + i * d) * oW + cols[lane] + jj * d;
+                    y[at] = ActivateScalar(tile[(i * 4 + jj) * 16 + lane] + residual[at], act);
+                }
+    }
+
+    /// <summary><see cref="Activate{TS, TV}"/> on one value (NaN passes the same way).</summary>
+    internal static float ActivateScalar(float v, Activation act) => act.Kind switch
+    {
+        ActivationKind.Relu => MathF.Max(0f, v),
+        ActivationKind.LeakyRelu => v < 0f ? act.Alpha * v : v,
+        ActivationKind.Clip => MathF.Min(act.Beta, MathF.Max(act.Alpha, v)),
         _ => v,
     };
 

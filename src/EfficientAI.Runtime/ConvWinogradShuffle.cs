@@ -157,7 +157,7 @@ public static partial class Conv
     /// <summary>Output transform of a block's tiles (undilated), bias and in-register activation, stored as whole rows.</summary>
     [SkipLocalsInit]
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static unsafe void WinogradOutputShuffled(ref WinogradJob j, float* product, float* y, int t0, int count, Activation act)
+    private static unsafe void WinogradOutputShuffled(ref WinogradJob j, float* product, float* y, float* residual, int t0, int count, Activation act)
     {
         float* half = stackalloc float[WinogradPositions * 16];
         float* tile = stackalloc float[16 * 16];
@@ -174,8 +174,29 @@ public static partial class Conv
             int rows = Math.Min(4, oH - 4 * row), cols = Math.Min(4 * k, oW - 4 * col);
             for (int oc = 0; oc < m; oc++)
             {
-                OutputTransform<Simd512, Vector512<float>>(product + (nint)oc * j.Block + lane, posStride, half, tile, j.Bias == null ? 0f : j.Bias[oc], act);
-                float* dst = y + oc * plane + (nint)(4 * row) * oW + 4 * col;
+                OutputTransform<Simd512, Vector512<float>>(product + (nint)oc * j.Block + lane, posStride, half, tile, j.Bias == null ? 0f : j.Bias[oc],
+                    residual == null ? act : Activation.None);
+                nint at = oc * plane + (nint)(4 * row) * oW + 4 * col;
+                float* dst = y + at;
+                if (residual != null)
+                {
+                    // A residual joins each row as it is stored, then the activation.
+                    float* res = residual + at;
+                    for (int i = 0; i < rows; i++, dst += oW, res += oW)
+                    {
+                        float* s = tile + i * 4 * 16;
+                        Vector512<float> o0 = Vector512.Load(s), o1 = Vector512.Load(s + 16), o2 = Vector512.Load(s + 32), o3 = Vector512.Load(s + 48);
+                        var lo01 = Avx512F.PermuteVar16x32x2(o0, pairsLo, o1);
+                        var hi01 = Avx512F.PermuteVar16x32x2(o0, pairsHi, o1);
+                        var lo23 = Avx512F.PermuteVar16x32x2(o2, pairsLo, o3);
+                        var hi23 = Avx512F.PermuteVar16x32x2(o2, pairsHi, o3);
+                        StoreColumnsResidual(dst, res, Avx512F.PermuteVar16x32x2(lo01, quadsLo, lo23), cols, act);
+                        if (cols > 16) StoreColumnsResidual(dst + 16, res + 16, Avx512F.PermuteVar16x32x2(lo01, quadsHi, lo23), cols - 16, act);
+                        if (cols > 32) StoreColumnsResidual(dst + 32, res + 32, Avx512F.PermuteVar16x32x2(hi01, quadsLo, hi23), cols - 32, act);
+                        if (cols > 48) StoreColumnsResidual(dst + 48, res + 48, Avx512F.PermuteVar16x32x2(hi01, quadsHi, hi23), cols - 48, act);
+                    }
+                    continue;
+                }
                 for (int i = 0; i < rows; i++, dst += oW)
                 {
                     // Output columns 0-3 of each tile (one tile per lane) into 64 floats in tile order.
@@ -193,6 +214,43 @@ public static partial class Conv
             }
             lane += k;
         }
+    }
+
+    /// <summary>The first min(n, 16) lanes of act(v + residual) at dst (residual may be dst: it is read first).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static unsafe void StoreColumnsResidual(float* dst, float* residual, Vector512<float> v, int n, Activation act)
+    {
+        if (n >= 16)
+        {
+            Activate<Simd512, Vector512<float>>(v + Vector512.Load(residual), act).Store(dst);
+            return;
+        }
+        StorePartResidual(dst, residual, v, n, act);
+    }
+
+    /// <summary>Fewer than 16 lanes: 8 and 4 at a time, the rest one by one (rows of 28 and 56 end in 12 and 8).</summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static unsafe void StorePartResidual(float* dst, float* residual, Vector512<float> v, int n, Activation act)
+    {
+        var part = v.GetLower();
+        if (n >= 8)
+        {
+            Activate<Simd256, Vector256<float>>(part + Vector256.Load(residual), act).Store(dst);
+            part = v.GetUpper();
+            dst += 8;
+            residual += 8;
+            n -= 8;
+        }
+        var quarter = part.GetLower();
+        if (n >= 4)
+        {
+            Activate<Simd128, Vector128<float>>(quarter + Vector128.Load(residual), act).Store(dst);
+            quarter = part.GetUpper();
+            dst += 4;
+            residual += 4;
+            n -= 4;
+        }
+        for (int i = 0; i < n; i++) dst[i] = ActivateScalar(quarter.GetElement(i) + residual[i], act);
     }
 
     /// <summary>The first min(n, 16) lanes of v at dst.</summary>

@@ -74,12 +74,13 @@ public static partial class Gemm
     /// y[i*ldy + j] = act(sum_p a[i*lda + p] * B[p, j] + bias[j]) with B packed for (k, n). bias may be null. Shared
     /// with Conv (a is then the weights, the packed operand its input columns). A caller that packs its operand a slice
     /// of k at a time passes each slice: <paramref name="accumulate"/> adds to y instead of starting from the bias, and
-    /// <paramref name="finish"/> false leaves the activation to the last slice.
+    /// <paramref name="finish"/> false leaves the activation to the last slice. <paramref name="fromY"/> starts the first
+    /// slice from y plus the bias (a residual the caller put in y: ResidualAddFusion's Convs).
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     internal static unsafe void AccumulatePacked(float* a, nint lda, float* packed, float* bias, float* y, nint ldy,
         int m, int n, int k, Activation activation, int maxWidth = MaxVectorWidth, float* rowBias = null, nint ldb = 0,
-        bool accumulate = false, bool finish = true)
+        bool accumulate = false, bool finish = true, bool fromY = false)
     {
         int panels = (n + PanelWidth - 1) / PanelWidth;
         // Packed panels: rows PanelWidth apart, panels k rows apart. ldb > 0 reads an unpacked row-major [k, ldb]
@@ -89,7 +90,7 @@ public static partial class Gemm
         for (int p0 = 0; p0 < k; p0 += PackedDepthBlock)
         {
             int kc = Math.Min(PackedDepthBlock, k - p0);
-            var step = new PackedStep(p0 == 0 && !accumulate, p0 + kc == k && finish, bias, rowBias, activation);
+            var step = new PackedStep(p0 == 0 && !accumulate, p0 + kc == k && finish, bias, rowBias, activation, fromY);
             float* ap = a + p0;
             int q = 0;
             if (maxWidth >= 16 && Simd512.IsSupported)
@@ -125,9 +126,10 @@ public static partial class Gemm
     /// <summary>What the epilogue of one k block does: the first adds the bias (others add y), the last activates.</summary>
     private readonly unsafe struct PackedStep
     {
-        public PackedStep(bool first, bool last, float* bias, float* rowBias, Activation activation)
+        public PackedStep(bool first, bool last, float* bias, float* rowBias, Activation activation, bool fromY = false)
         {
             First = first;
+            Zero = first && !fromY;
             Last = last;
             Bias = bias;
             RowBias = rowBias;
@@ -135,6 +137,8 @@ public static partial class Gemm
         }
 
         public bool First { get; }
+        /// <summary>The first block, starting from zero (plus the bias); false where it starts from y (fromY).</summary>
+        public bool Zero { get; }
         public bool Last { get; }
         /// <summary>Per column (Gemm's C row), or null.</summary>
         public float* Bias { get; }
@@ -181,17 +185,17 @@ public static partial class Gemm
             {
                 target = yTile;
                 ldt = 2 * w;
-                if (!step.First)
+                if (!step.Zero)
                 {
                     for (int r = 0; r < rows; r++)
                         for (int j = 0; j < width; j++) yTile[r * 2 * w + j] = yi[r * ldy + j];
                 }
             }
             float* rowBias = step.First && step.RowBias != null ? step.RowBias + i : null;
-            if (rows == TileRows) Tile6x2<TS, TV>(a + i * lda, lda, b, second, ldb, target, ldt, kc, step.First, bias, rowBias, regs);
-            else if (rows == 4) TileRx2<TS, TV, TileRows4>(a + i * lda, lda, b, second, ldb, target, ldt, kc, step.First, bias, rowBias, regs);
-            else if (rows == 2) TileRx2<TS, TV, TileRows2>(a + i * lda, lda, b, second, ldb, target, ldt, kc, step.First, bias, rowBias, regs);
-            else Tile1x2<TS, TV>(a + i * lda, b, second, ldb, target, kc, step.First, bias, rowBias, regs);
+            if (rows == TileRows) Tile6x2<TS, TV>(a + i * lda, lda, b, second, ldb, target, ldt, kc, step.Zero, bias, rowBias, regs);
+            else if (rows == 4) TileRx2<TS, TV, TileRows4>(a + i * lda, lda, b, second, ldb, target, ldt, kc, step.Zero, bias, rowBias, regs);
+            else if (rows == 2) TileRx2<TS, TV, TileRows2>(a + i * lda, lda, b, second, ldb, target, ldt, kc, step.Zero, bias, rowBias, regs);
+            else Tile1x2<TS, TV>(a + i * lda, b, second, ldb, target, kc, step.Zero, bias, rowBias, regs);
             if (!full)
             {
                 for (int r = 0; r < rows; r++)
@@ -208,8 +212,9 @@ public static partial class Gemm
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static unsafe TV Finish<TS, TV>(TV acc, float* y, bool first, float* bias, float* rowBias, Activation act) where TS : struct, ISimd<TV> where TV : struct
     {
+        // Bias only with the first block (null otherwise), added to y when that block starts from y.
         if (!first) acc = TS.Add(acc, TS.Load(y));
-        else if (bias != null) acc = TS.Add(acc, TS.Load(bias));
+        if (bias != null) acc = TS.Add(acc, TS.Load(bias));
         else if (rowBias != null) acc = TS.Add(acc, TS.Splat(*rowBias));
         // Max/Min return their second operand when either is NaN: NaN passes through as in the unfused ops.
         return act.Kind switch
@@ -340,7 +345,8 @@ public static partial class Gemm
             {
                 float sum = 0f;
                 for (int p = 0; p < kc; p++) sum += a[i * lda + p] * b[p * ldb + j];
-                float v = !step.First ? yi[j] + sum : step.Bias != null ? sum + step.Bias[j0 + j] : step.RowBias != null ? sum + step.RowBias[i] : sum;
+                float v = !step.Zero ? yi[j] + sum : sum;
+                if (step.First) v = step.Bias != null ? v + step.Bias[j0 + j] : step.RowBias != null ? v + step.RowBias[i] : v;
                 if (step.Last && step.Activation.InRegisters)
                 {
                     var act = step.Activation;

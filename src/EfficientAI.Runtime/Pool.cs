@@ -27,6 +27,12 @@ public static class Pool
             MaxPool2x2(x, y, nc, h, w, oH, oW);
             return;
         }
+        if (strideW == 2 && dilationW == 1 && Avx512F.IsSupported && Vector512.IsHardwareAccelerated && padLeft >= 0 && padLeft < kW
+            && StridedRowFloats(kW, oW) <= MaxStackRow)
+        {
+            MaxPoolStride2(x, y, nc, h, w, kH, kW, oH, oW, strideH, padTop, padLeft, dilationH);
+            return;
+        }
         Span<float> columns = strideW > 1 && dilationW == 1 && w <= MaxStackRow ? stackalloc float[w] : default;
         for (int plane = 0; plane < nc; plane++)
         {
@@ -126,6 +132,79 @@ public static class Pool
                         MaxNaN(Avx512F.PermuteVar16x32x2(lo, even, hi), Avx512F.PermuteVar16x32x2(lo, odd, hi)).Store(yr + ow);
                     }
                     for (; ow < oW; ow++) yr[ow] = MaxNaN(MaxNaN(r0[2 * ow], r0[2 * ow + 1]), MaxNaN(r1[2 * ow], r1[2 * ow + 1]));
+                }
+            }
+        }
+    }
+
+    /// <summary>Floats of MaxPoolStride2's padded row of column maxima: every load of its last (partial) 16-output step stays inside.</summary>
+    private static int StridedRowFloats(int kW, int oW) => 2 * ((oW + 15) / 16 * 16) + kW + 16;
+
+    /// <summary>
+    /// Windows of any height and width with column stride 2 (ResNet's 3x3 stride 2 pad 1 on 112x112): per output row
+    /// the column maxima of the window's rows go into a row buffer with the left and right padding as -inf, then 16
+    /// outputs per step take, per kw, the even lanes of two loads at 2 ow + kw (one two-source permute) and their
+    /// maximum. Where the path above took each output's maximum over its kW column maxima in scalar code.
+    /// </summary>
+    [SkipLocalsInit]
+    private static unsafe void MaxPoolStride2(ReadOnlySpan<float> x, Span<float> y, int nc, int h, int w, int kH, int kW, int oH, int oW,
+        int strideH, int padTop, int padLeft, int dilationH)
+    {
+        var even = Vector512.Create(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30);
+        var minusInfinity = Vector512.Create(float.NegativeInfinity);
+        int length = StridedRowFloats(kW, oW);
+        // Input columns an output reads: those past the last window are left out of the buffer.
+        int count = Math.Min(w, length - padLeft);
+        float* row = stackalloc float[length];
+        float* last = stackalloc float[16];
+        new Span<float>(row, length).Fill(float.NegativeInfinity);
+        fixed (float* px = x, py = y)
+        {
+            for (int plane = 0; plane < nc; plane++)
+            {
+                float* xp = px + (nint)plane * h * w;
+                for (int oh = 0; oh < oH; oh++)
+                {
+                    float* yRow = py + ((nint)plane * oH + oh) * oW;
+                    int top = oh * strideH - padTop;
+                    int khFirst = Conv.FirstValid(top, dilationH), khEnd = Conv.EndValid(top, dilationH, h, kH);
+                    if (khFirst >= khEnd)
+                    {
+                        new Span<float>(yRow, oW).Fill(float.NegativeInfinity);
+                        continue;
+                    }
+                    // The column maxima of the window's rows, 16 columns at a time (TensorPrimitives calls per row cost
+                    // as much as the work on 112 columns), the last few in scalar code.
+                    float* first = xp + (nint)(top + khFirst * dilationH) * w;
+                    nint rowStep = (nint)dilationH * w;
+                    int rows = khEnd - khFirst, col = 0;
+                    for (; col + 16 <= count; col += 16)
+                    {
+                        var v = Vector512.Load(first + col);
+                        for (int r = 1; r < rows; r++) v = MaxNaN(v, Vector512.Load(first + r * rowStep + col));
+                        v.Store(row + padLeft + col);
+                    }
+                    for (; col < count; col++)
+                    {
+                        float v = first[col];
+                        for (int r = 1; r < rows; r++) v = MaxNaN(v, first[r * rowStep + col]);
+                        row[padLeft + col] = v;
+                    }
+                    for (int ow = 0; ow < oW; ow += 16)
+                    {
+                        var max = minusInfinity;
+                        for (int kw = 0; kw < kW; kw++)
+                        {
+                            float* at = row + 2 * ow + kw;
+                            max = MaxNaN(max, Avx512F.PermuteVar16x32x2(Vector512.Load(at), even, Vector512.Load(at + 16)));
+                        }
+                        if (ow + 16 <= oW) max.Store(yRow + ow);
+                        else
+                        {
+                            max.Store(last);
+                            for (int i = 0; i < oW - ow; i++) yRow[ow + i] = last[i];
+                        }
+                    }
                 }
             }
         }

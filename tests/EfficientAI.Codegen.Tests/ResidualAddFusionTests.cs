@@ -81,15 +81,86 @@ public class ResidualAddFusionTests
         bc.Node("Conv", new[] { "x", "pw" }, new[] { "p" }).Node("Add", new[] { "p", "r" }, new[] { "y" }).Output("y");
         Assert.Contains("Add", FusionPassTests.Ops(bc.Build()));
 
-        // A 3x3 Conv, a strided 1x1 and a padded 1x1 (each with a residual of its output's shape): not a GEMM on the input as stored.
-        foreach (var (kernel, side, attrs) in new[] { (3, 6, A.Ints("pads", 1, 1, 1, 1)), (1, 3, A.Ints("strides", 2, 2)), (1, 8, A.Ints("pads", 1, 1, 1, 1)) })
+        // A residual of another shape than the Conv's output (the Add broadcasts it along the rows): an Add of its own.
+        var rows = new OnnxBuilder(13).Input("x", 1, 8, 10, 10).Input("r", 1, 8, 1, 10);
+        rows.Initializer("w", new[] { 8, 8, 3, 3 }, W(576, 2));
+        rows.Node("Conv", new[] { "x", "w" }, new[] { "p" }, A.Ints("pads", 1, 1, 1, 1)).Node("Add", new[] { "p", "r" }, new[] { "y" }).Output("y");
+        Assert.Contains("Add", FusionPassTests.Ops(rows.Build()));
+
+        // Kernels that take no residual: few pixels (3x3 on 2x2), the direct first-layer kernel (3 channels, 40 wide),
+        // depthwise; and a 3x3 Conv with an activation of its own before the Add.
+        foreach (var (c, m, side, group, relu) in new[] { (16, 32, 2, 1, false), (3, 8, 40, 1, false), (8, 8, 10, 8, false), (8, 8, 10, 1, true) })
+        {
+            var k = new OnnxBuilder(13).Input("x", 1, c, side, side).Input("r", 1, m, side, side);
+            k.Initializer("w", new[] { m, c / group, 3, 3 }, W(m * c / group * 9, 2));
+            k.Node("Conv", new[] { "x", "w" }, new[] { relu ? "c" : "p" }, A.Ints("pads", 1, 1, 1, 1), A.Int("group", group));
+            if (relu) k.Node("Relu", "c", "p");
+            k.Node("Add", new[] { "p", "r" }, new[] { "y" }).Output("y");
+            var model = k.Build();
+            Assert.Contains("Add", FusionPassTests.Ops(model));
+            ModelCheck.AgainstOrt(model, new[] { ("x", new[] { 1, c, side, side }), ("r", new[] { 1, m, side, side }) });
+        }
+    }
+
+    /// <summary>ResNet's basic block: x -> Conv 3x3 -> Relu -> Conv 3x3 -> Add(x) -> Relu, its second Conv on Winograd (28x28) or im2col (14x14, 10x9).</summary>
+    private static byte[] BasicBlock(int c, int h, int w, bool residualFirst = false, bool readResidualAfter = false)
+    {
+        var b = new OnnxBuilder(13).Input("x", 1, c, h, w);
+        b.Node("Relu", "x", "a");
+        b.Node("Conv", new[] { "a", b.Initializer("w1", new[] { c, c, 3, 3 }, W(c * c * 9, 5)), b.Initializer("b1", new[] { c }, W(c, 6)) }, new[] { "c1" },
+            A.Ints("pads", 1, 1, 1, 1)).Node("Relu", "c1", "r1");
+        b.Node("Conv", new[] { "r1", b.Initializer("w2", new[] { c, c, 3, 3 }, W(c * c * 9, 7)), b.Initializer("b2", new[] { c }, W(c, 8)) }, new[] { "c2" },
+            A.Ints("pads", 1, 1, 1, 1));
+        b.Node("Add", residualFirst ? new[] { "a", "c2" } : new[] { "c2", "a" }, new[] { "s" }).Node("Relu", "s", "y").Output("y");
+        // The residual read again after the Add: the Conv must not write its output over it.
+        if (readResidualAfter) b.Node("Sigmoid", "a", "z").Output("z");
+        return b.Build();
+    }
+
+    [Theory]
+    [InlineData(48, 14, 14, true, false)]
+    [InlineData(24, 10, 9, false, true)] // odd sizes, the residual used again after the Add
+    public void ResNetBlocksFuseIntoIm2Col(int c, int h, int w, bool residualFirst, bool readResidualAfter)
+    {
+        var model = BasicBlock(c, h, w, residualFirst, readResidualAfter);
+        var result = FusionPassTests.Compile(model);
+        Assert.DoesNotContain("Add", result.Graph!.Nodes.Select(n => n.OpType));
+        var fused = result.Graph.Nodes.Single(n => n.Inputs.Count == 4);
+        Assert.Equal(new[] { "Add", "Relu" }, fused.Fused.Where(f => f is "Add" or "Relu"));
+        Assert.Contains(", residual: ", result.Output.Sources[0].Text);
+        Assert.Contains("Conv2D(", result.Output.Sources[0].Text);
+        ModelCheck.AgainstOrt(model, new[] { ("x", new[] { 1, c, h, w }) }, atol: 1e-5 * c * 9);
+        ModelCheck.AgainstOrt(model, new[] { ("x", new[] { 1, c, h, w }) }, atol: 1e-5 * c * 9, metadata: new Dictionary<string, string> { ["Threads"] = "2" });
+        ModelCheck.AgainstOrt(model, new[] { ("x", new[] { 1, c, h, w }) }, atol: 1e-5 * c * 9, metadata: new Dictionary<string, string> { ["DisabledPasses"] = "ResidualAddFusion" });
+    }
+
+    [Fact]
+    public void WinogradBlocksKeepTheAdd()
+    {
+        // 28x28: the second Conv runs on Winograd, whose fused residual measured slower than the Add and Relu.
+        var model = BasicBlock(32, 28, 28);
+        var result = FusionPassTests.Compile(model);
+        Assert.Contains("Add", result.Graph!.Nodes.Select(n => n.OpType));
+        Assert.DoesNotContain(", residual: ", result.Output.Sources[0].Text);
+        ModelCheck.AgainstOrt(model, new[] { ("x", new[] { 1, 32, 28, 28 }) }, atol: 1e-5 * 32 * 9);
+    }
+
+    [Fact]
+    public void StridedAndPaddedOneByOneConvsRunOnIm2Col()
+    {
+        // A strided 1x1 and a padded 1x1 with a residual of their output's shape: not Conv.Pointwise's GEMM on the
+        // input as stored, so the im2col kernel takes the residual.
+        foreach (var (side, attrs) in new[] { (3, A.Ints("strides", 2, 2)), (8, A.Ints("pads", 1, 1, 1, 1)) })
         {
             var k = new OnnxBuilder(13).Input("x", 1, 8, 6, 6).Input("r", 1, 8, side, side);
-            k.Initializer("w", new[] { 8, 8, kernel, kernel }, W(64 * kernel * kernel, 2));
+            k.Initializer("w", new[] { 8, 8, 1, 1 }, W(64, 2));
             k.Node("Conv", new[] { "x", "w" }, new[] { "p" }, attrs).Node("Add", new[] { "p", "r" }, new[] { "y" }).Output("y");
-            Assert.Contains("Add", FusionPassTests.Ops(k.Build()));
+            var model = k.Build();
+            var result = FusionPassTests.Compile(model);
+            Assert.DoesNotContain("Add", result.Graph!.Nodes.Select(n => n.OpType));
+            Assert.Contains("Conv2D(", result.Output.Sources[0].Text);
+            FusionPassTests.SameWithPassesOnAndOff(model, ("x", new[] { 1, 8, 6, 6 }), ("r", new[] { 1, 8, side, side }));
         }
-
     }
 
     [Fact]

@@ -27,6 +27,10 @@ public class AllocationTests
         Conv.WinogradWeights(w, u, 8, 8);
         var winogradScratch = new float[Conv.WinogradScratchFloats(8, 8, Conv.WinogradBlockTiles)];
         var depthwiseScratch = new float[Conv.DepthwiseScratchFloats(3, 3, 6, 20, 2, 2, 1, 1)];
+        // Stride-2 im2col Convs on their stride phases (3x3, and 1x1 read in place), with a residual in the GEMM's epilogue.
+        var phasedScratch = new float[Conv.StridePhaseFloats(8, 12, 12, 3, 3, 6, 2, 2, 1, 1, 1, 1) + Conv.ScratchFloats(8, 8, 3, 3, 6, 6, 1)];
+        var phased1x1Scratch = new float[Conv.StridePhaseFloats(8, 12, 12, 1, 1, 6, 2, 2, 0, 0, 1, 1) + Conv.ScratchFloats(8, 8, 1, 1, 6, 6, 1)];
+        float[] residual = TestUtil.RandomArray(rng, 2 * 8 * 6 * 6);
 
         void Run()
         {
@@ -40,6 +44,9 @@ public class AllocationTests
             Conv.Conv2DWinograd(xWide, u, bias, wide, 1, 8, 12, 40, 8, 12, 40, 1, 1, 1, winogradScratch, Activation.Relu, 1, shuffles: true);
             Conv.Conv2DWinograd(xWide, u, bias, wide, 1, 8, 12, 40, 8, 12, 40, 1, 1, 1, winogradScratch, Activation.Relu, 1, shuffles: false);
             Conv.Conv2D(xWide, wDepthwise, bias, small, 1, 8, 12, 40, 8, 3, 3, 6, 20, 2, 2, 1, 1, 1, 1, 8, depthwiseScratch, Activation.Relu);
+            Conv.Conv2D(x, w, bias, convOut, 2, 8, 12, 12, 8, 3, 3, 6, 6, 2, 2, 1, 1, 1, 1, 1, phasedScratch, Activation.Relu, residual: residual);
+            Conv.Conv2D(x, w, bias, convOut, 2, 8, 12, 12, 8, 1, 1, 6, 6, 2, 2, 0, 0, 1, 1, 1, phased1x1Scratch, Activation.None);
+            Conv.Conv2DWinograd(xWide, u, bias, wide, 1, 8, 12, 40, 8, 12, 40, 1, 1, 1, winogradScratch, Activation.Relu, residual: wide);
             Pool.MaxPool2D(x, small, 16, 12, 12, 3, 3, 12, 12, 1, 1, 1, 1, 1, 1);
             Pool.MaxPool2D(x, small, 16, 12, 12, 3, 3, 6, 6, 2, 2, 1, 1, 1, 1);
             Pool.AveragePool2D(x, small, 16, 12, 12, 3, 3, 12, 12, 1, 1, 1, 1, 1, 1, false);

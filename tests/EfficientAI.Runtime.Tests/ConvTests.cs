@@ -54,6 +54,18 @@ public class ConvTests
             new("5x5-same-grouped-deep", 1, 24, 6, 5, 10, 5, 5, 1, 1, 2, 2, 2, 2, 1, 1, 2, true),
             new("2x2-same-asymmetric", 1, 3, 5, 9, 4, 2, 2, 1, 1, 1, 0, 0, 1, 1, 1, 1, true),
             new("3x3-strided-deep-slices", 1, 33, 9, 9, 7, 3, 3, 2, 2, 1, 1, 1, 1, 1, 1, 1, true),
+            // Stride 2 packs shifted runs of the input's stride phases (with Conv.StridePhaseFloats more scratch): ResNet's
+            // 3x3 pad 1 and 1x1 downsampling (read in place, a one-pixel tail packed), rows split 16 at a time and a
+            // scalar tail, 2x2, 7x7 and 5x5 asymmetric windows, and 3x3 unpadded, whose phase rows are wider than the
+            // output's (gathers then).
+            new("3x3-s2-resnet-like", 2, 40, 14, 14, 17, 3, 3, 2, 2, 1, 1, 1, 1, 1, 1, 1, true),
+            new("1x1-s2-downsample", 2, 24, 14, 13, 20, 1, 1, 2, 2, 0, 0, 0, 0, 1, 1, 1, true),
+            new("3x3-s2-wide-rows", 1, 3, 9, 70, 5, 3, 3, 2, 2, 1, 1, 1, 1, 1, 1, 1, false),
+            new("2x2-s2", 1, 6, 11, 16, 4, 2, 2, 2, 2, 0, 0, 0, 0, 1, 1, 1, true),
+            new("7x7-s2-p3", 1, 5, 19, 22, 6, 7, 7, 2, 2, 3, 3, 3, 3, 1, 1, 1, true),
+            new("5x5-s2-asymmetric", 1, 7, 12, 14, 9, 5, 5, 2, 2, 2, 1, 1, 2, 1, 1, 1, true),
+            new("3x3-s2-unpadded", 1, 6, 11, 16, 5, 3, 3, 2, 2, 0, 0, 0, 0, 1, 1, 1, true),
+            new("3x3-s2-grouped", 1, 8, 10, 10, 6, 3, 3, 2, 2, 1, 1, 1, 1, 1, 1, 2, true),
         };
         foreach (var c in cases) yield return new object[] { c };
     }
@@ -104,7 +116,12 @@ public class ConvTests
         // fused Relu and LeakyRelu (in registers) and Sigmoid (on the finished rows).
         int depth = cg * t.KH * t.KW;
         long depthwise = Conv.DepthwiseScratchFloats(t.KH, t.KW, oH, oW, t.StrideH, t.StrideW, t.DilationH, t.DilationW);
-        foreach (long floats in new[] { depth * 16L, Conv.ScratchFloats(t.C, t.M, t.KH, t.KW, oH, oW, t.Group), depthwise, 0 })
+        // Stride-2 Convs given room for their stride phases before the columns take them (the generator plans it).
+        long phases = Conv.StridePhaseFloats(t.C, t.H, t.W, t.KH, t.KW, oW, t.StrideH, t.StrideW, t.PadTop, t.PadLeft, t.DilationH, t.DilationW);
+        if (t.Name.Contains("-s2")) Assert.Equal(!t.Name.Contains("unpadded"), phases > 0);
+        var sizes = new List<long> { depth * 16L, Conv.ScratchFloats(t.C, t.M, t.KH, t.KW, oH, oW, t.Group), depthwise, 0 };
+        if (phases > 0) sizes.AddRange(new[] { phases + depth * 16L, phases + Conv.ScratchFloats(t.C, t.M, t.KH, t.KW, oH, oW, t.Group) });
+        foreach (long floats in sizes)
         {
             foreach (var act in new[] { Activation.None, Activation.Relu, new Activation(ActivationKind.LeakyRelu, 0.2f), new Activation(ActivationKind.Sigmoid) })
             {
@@ -128,7 +145,7 @@ public class ConvTests
         foreach (int threads in new[] { 2, 3 })
         {
             long perThread = Math.Max(Math.Max(depth * 16L, Conv.ScratchFloats(t.C, t.M, t.KH, t.KW, oH, oW, t.Group)), depthwise);
-            var shared = new float[perThread * threads];
+            var shared = new float[phases + perThread * threads];
             Array.Fill(shared, float.NaN);
             Array.Fill(y, float.NaN);
             Conv.Conv2D(x, w, bias, y, t.N, t.C, t.H, t.W, t.M, t.KH, t.KW, oH, oW, t.StrideH, t.StrideW, t.PadTop, t.PadLeft,
@@ -138,6 +155,35 @@ public class ConvTests
 
         // The same input stored [n, h, w, c] (a folded NHWC Transpose): the im2col gather reads it in place.
         if (cg == 1 && mg == 1) return;
+
+        // ResidualAddFusion: y = act(conv + bias + residual) from the GEMM's epilogue, the residual in a span of its own
+        // (copied into y first) and as y itself, on one thread and two, with the planned scratch (and stride phases).
+        float[] residual = TestUtil.RandomArray(rng, y.Length);
+        var residualScale = Array.ConvertAll(scale, v => v);
+        for (int i = 0; i < y.Length; i++) residualScale[i] += Math.Abs(residual[i]);
+        long columns = Math.Max(depth * 16L, Conv.ScratchFloats(t.C, t.M, t.KH, t.KW, oH, oW, t.Group));
+        foreach (var (threads, inPlace) in new[] { (1, false), (1, true), (2, true) })
+        {
+            foreach (var act in new[] { Activation.Relu, new Activation(ActivationKind.Sigmoid) })
+            {
+                var scratch = new float[phases + columns * threads];
+                Array.Fill(scratch, float.NaN);
+                if (inPlace) residual.CopyTo(y);
+                else Array.Fill(y, float.NaN);
+                Conv.Conv2D(x, w, bias, y, t.N, t.C, t.H, t.W, t.M, t.KH, t.KW, oH, oW, t.StrideH, t.StrideW, t.PadTop, t.PadLeft,
+                    t.DilationH, t.DilationW, t.Group, scratch, act, threads: threads, residual: inPlace ? y : residual);
+                var activated = new double[y.Length];
+                for (int i = 0; i < y.Length; i++)
+                {
+                    double v = expected[i] + residual[i];
+                    activated[i] = act.Kind == ActivationKind.Relu ? Math.Max(v, 0) : 1 / (1 + Math.Exp(-v));
+                }
+                TestUtil.AssertClose(activated, y, 1e-4, 1e-6, $"{t.Name} residual threads {threads} in place {inPlace} {act.Kind}", residualScale);
+            }
+        }
+        // Depthwise and channels-last Convs do not take one.
+        Assert.Throws<ArgumentException>(() => Conv.Conv2D(x, w, bias, y, t.N, t.C, t.H, t.W, t.M, t.KH, t.KW, oH, oW, t.StrideH, t.StrideW, t.PadTop, t.PadLeft,
+            t.DilationH, t.DilationW, t.Group, new float[phases + columns], Activation.None, channelsLast: true, residual: residual));
         var nhwc = new float[x.Length];
         for (int n = 0; n < t.N; n++)
             for (int c = 0; c < t.C; c++)

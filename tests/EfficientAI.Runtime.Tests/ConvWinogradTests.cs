@@ -101,6 +101,35 @@ public class ConvWinogradTests
             }
         }
         _output.WriteLine($"{t.Name}: worst |error| / (|expected| + sum |terms|) = {worst:E2}");
+
+        // ResidualAddFusion: y = act(conv + bias + residual), the residual in a span of its own and as y itself (the
+        // output planned in its memory), on both transform paths, activated in registers (Relu, Clip) and after (Sigmoid).
+        float[] residual = TestUtil.RandomArray(rng, y.Length);
+        var residualScale = Array.ConvertAll(scale, v => v);
+        for (int i = 0; i < y.Length; i++) residualScale[i] += Math.Abs(residual[i]);
+        foreach (var (threads, shuffles, inPlace) in new[] { (1, true, false), (1, true, true), (2, false, true), (1, false, false) })
+        {
+            foreach (var act in new[] { Activation.Relu, new Activation(ActivationKind.Clip, -0.5f, 0.7f), new Activation(ActivationKind.Sigmoid) })
+            {
+                var scratch = new float[Conv.WinogradScratchFloats(t.C, t.M, Conv.WinogradBlockTiles) * threads];
+                Array.Fill(scratch, float.NaN);
+                if (inPlace) residual.CopyTo(y);
+                else Array.Fill(y, float.NaN);
+                Conv.Conv2DWinograd(x, u, bias, y, t.N, t.C, t.H, t.W, t.M, oH, oW, t.PadTop, t.PadLeft, d, scratch, act, threads, shuffles, inPlace ? y : residual);
+                var activated = new double[y.Length];
+                for (int i = 0; i < y.Length; i++)
+                {
+                    double v = expected[i] + residual[i];
+                    activated[i] = act.Kind switch
+                    {
+                        ActivationKind.Relu => Math.Max(v, 0),
+                        ActivationKind.Clip => Math.Min(0.7, Math.Max(-0.5, v)),
+                        _ => 1 / (1 + Math.Exp(-v)),
+                    };
+                }
+                TestUtil.AssertClose(activated, y, 1e-5, 1e-6, $"{t.Name} residual threads {threads} shuffles {shuffles} in place {inPlace} {act.Kind}", residualScale);
+            }
+        }
     }
 
     [Fact]

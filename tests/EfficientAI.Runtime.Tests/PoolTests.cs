@@ -43,6 +43,14 @@ public class PoolTests
             new("2x2-s2-odd-floor", 2, 9, 37, 2, 2, 2, 2, 0, 0, 0, 0, 1, 1, false), // 18 outputs a row: one step and two scalar
             new("2x2-s2-8-wide", 5, 16, 16, 2, 2, 2, 2, 0, 0, 0, 0, 1, 1, false), // rows of 8 outputs: two rows per vector step
             new("2x2-s2-8-wide-odd-rows", 3, 7, 16, 2, 2, 2, 2, 0, 0, 0, 0, 1, 1, false), // 3 output rows: a pair and one scalar
+            // Column stride 2 in vectors (MaxPoolStride2): ResNet-18's 112x112 (56 outputs: three steps, the last partial),
+            // whole 16-output steps, 1-wide and 5-wide windows, a row wider than its windows reach, a dilated column of rows.
+            new("3x3-s2-p1-resnet", 2, 112, 112, 3, 3, 2, 2, 1, 1, 1, 1, 1, 1, false),
+            new("3x3-s2-p1-32-outputs", 2, 9, 64, 3, 3, 2, 2, 1, 1, 1, 1, 1, 1, false),
+            new("1x1-s2", 2, 5, 35, 1, 1, 2, 2, 0, 0, 0, 0, 1, 1, false),
+            new("5x5-s2-p2-ceil", 2, 13, 47, 5, 5, 2, 2, 2, 2, 2, 2, 1, 1, true),
+            new("2x3-s3x2-unreached", 3, 11, 70, 2, 3, 3, 2, 0, 0, 0, 0, 1, 1, false),
+            new("3x2-s2-row-dilated", 1, 15, 40, 3, 2, 2, 2, 2, 1, 2, 0, 2, 1, false),
         };
         foreach (var c in cases) yield return new object[] { c };
     }
@@ -72,6 +80,35 @@ public class PoolTests
             }
             float got = y[(p * 2 + oh) * 20 + ow];
             if (nan) Assert.True(float.IsNaN(got), $"[{p},{oh},{ow}] expected NaN, got {got}");
+            else Assert.Equal(max, got);
+        }
+    }
+
+    [Fact]
+    public void MaxPoolStride2PropagatesNaN()
+    {
+        // 3x3 stride 2 pad 1 (MaxPoolStride2): NaN in a window's first, middle and last columns, in whole and partial steps.
+        const int h = 6, w = 45, oH = 3, oW = 23;
+        var x = new float[h * w];
+        for (int i = 0; i < x.Length; i++) x[i] = i % 11 - 5;
+        int[] at = { 0, 17, w + 32, 2 * w + 44, 5 * w + 3, 4 * w + 40 };
+        foreach (int i in at) x[i] = float.NaN;
+        var y = new float[oH * oW];
+        Pool.MaxPool2D(x, y, 1, h, w, 3, 3, oH, oW, 2, 2, 1, 1, 1, 1);
+        for (int oh = 0; oh < oH; oh++)
+        for (int ow = 0; ow < oW; ow++)
+        {
+            bool nan = false;
+            float max = float.NegativeInfinity;
+            for (int ih = Math.Max(0, 2 * oh - 1); ih <= Math.Min(h - 1, 2 * oh + 1); ih++)
+            for (int iw = Math.Max(0, 2 * ow - 1); iw <= Math.Min(w - 1, 2 * ow + 1); iw++)
+            {
+                float v = x[ih * w + iw];
+                nan |= float.IsNaN(v);
+                max = Math.Max(max, v);
+            }
+            float got = y[oh * oW + ow];
+            if (nan) Assert.True(float.IsNaN(got), $"[{oh},{ow}] expected NaN, got {got}");
             else Assert.Equal(max, got);
         }
     }

@@ -85,7 +85,7 @@ internal sealed class ConvOp : Operator
         return true;
     }
 
-    /// <summary>A Conv with a residual (ResidualAddFusion) may write over it: Conv.Pointwise reads each element before writing it.</summary>
+    /// <summary>A Conv with a residual (ResidualAddFusion) may write over it: Conv.Pointwise, the packed GEMM's epilogue and Winograd's output stores read each element before writing it.</summary>
     public override int InPlaceInput(OpContext ctx) => ctx.Node.HasInput(ResidualInput) ? ResidualInput : -1;
 
     public override long Macs(OpContext ctx)
@@ -98,14 +98,59 @@ internal sealed class ConvOp : Operator
     /// im2col columns for a block of output pixels in the packed GEMM layout (Conv.Conv2D with scratch), one slice of
     /// at most 256 rows of depth at a time. The block is at most 256 pixels and 1 MB, whole pairs of panels where it
     /// can be, at least 64 pixels while that fits 256 KB, and otherwise no larger than the Conv's own input or output
-    /// tensor, so the scratch never dominates a small model's arena; at least one 16-pixel panel. Depthwise
-    /// convolutions get one zero-padded input plane instead.
+    /// tensor, so the scratch never dominates a small model's arena; at least one 16-pixel panel. Stride-2 Convs get
+    /// their input's stride phases ahead of it (about the input's size). Depthwise convolutions get one zero-padded
+    /// input plane instead.
     /// </summary>
     public override long ScratchFloats(OpContext ctx) =>
-        ctx.Node.HasInput(ResidualInput) ? 0 : UsesDirect(ctx) ? DirectScratchFloats(ctx) : UsesFewPixels(ctx) ? FewPixelsScratchFloats(ctx) : ScratchPerThread(ctx) * ThreadsFor(ctx);
+        ctx.Node.HasInput(ResidualInput) && !TakesResidual(ctx) ? 0 : UsesDirect(ctx) ? DirectScratchFloats(ctx) : UsesFewPixels(ctx) ? FewPixelsScratchFloats(ctx)
+            : ScratchPerThread(ctx) is long perThread and > 0 ? StridePhaseFloats(ctx) + perThread * ThreadsFor(ctx) : 0;
 
-    // The residual ResidualAddFusion gives a 1x1 Conv (not an ONNX input: Conv has three).
+    // Conv.MaxShiftedTaps: the taps whose packing masks the runtime keeps on the stack.
+    private const int MaxShiftedTaps = 64;
+
+    /// <summary>
+    /// Conv.StridePhaseFloats: a stride-2 im2col Conv (no dilation, NCHW) reads its input split into the 2x2 stride
+    /// phases its taps use, each ceil(h / 2) rows of oW, so its columns pack as shifted runs instead of gathers; 0 where
+    /// a phase's row would be wider than the output's, and for the kernels that do not read them.
+    /// </summary>
+    private static long StridePhaseFloats(OpContext ctx)
+    {
+        var x = InputShape(ctx);
+        var w = ctx.Shape(1);
+        var y = ctx.Output(0).RequireShape;
+        int group = (int)ctx.Int("group", 1);
+        if (x.Length != 4 || ctx.Node.ChannelsLastInput || (x[1] / group == 1 && w[0] / group == 1) || Pruned(ctx)) return 0;
+        var win = Window.Resolve(ctx, x.Skip(2).ToArray(), ctx.IntArray("kernel_shape") ?? w.Skip(2).ToArray());
+        if (win.Strides[0] != 2 || win.Strides[1] != 2 || win.Dilations[0] != 1 || win.Dilations[1] != 1 || win.PadBegin[0] < 0 || win.PadBegin[1] < 0) return 0;
+        int kH = win.Kernel[0], kW = win.Kernel[1], oW = y[3];
+        if ((long)kH * kW > MaxShiftedTaps || oW <= 0) return 0;
+        for (int kw = 0; kw < Math.Min(kW, 2); kw++)
+            if ((x[3] - ((kw - win.PadBegin[1]) & 1) + 1) / 2 > oW) return 0;
+        return (long)x[1] * Math.Min(kH, 2) * Math.Min(kW, 2) * ((x[2] + 1) / 2) * oW;
+    }
+
+    // The residual ResidualAddFusion gives a Conv (not an ONNX input: Conv has three).
     private const int ResidualInput = 3;
+
+    /// <summary>
+    /// A Conv whose own kernel adds a residual (ResidualAddFusion) before its activation: im2col + packed GEMM
+    /// (Conv.Conv2D) of one group, NCHW, with constant float weights. 1x1 unit-stride unpadded Convs are
+    /// ResidualAddFusion's own case (Conv.Pointwise); the direct, few-pixel, depthwise, pruned and N-D kernels take
+    /// none, and neither does Winograd: Conv.Conv2DWinograd can add one as it stores its output rows, but that cost
+    /// more than the Add and Relu it replaced (ResNet-18 per node: 56x56 +45 us, 28x28 +105 us per block).
+    /// </summary>
+    internal static bool TakesResidual(OpContext ctx)
+    {
+        var x = InputShape(ctx);
+        var w = ctx.Shape(1);
+        var y = ctx.Output(0).RequireShape;
+        if (x.Length != 4 || ctx.Node.ChannelsLastInput || ctx.Int("group", 1) != 1 || (x[1] == 1 && w[0] == 1) || ctx.Const(1) is not { Type: DataType.Float }) return false;
+        if (Shape.Elements(y) == 0 || Shape.Elements(w) == 0 || WinogradDilation(ctx) > 0) return false;
+        var win = Window.Resolve(ctx, x.Skip(2).ToArray(), ctx.IntArray("kernel_shape") ?? w.Skip(2).ToArray());
+        bool pointwise = win.Kernel.All(k => k == 1) && win.Strides.All(st => st == 1) && win.PadBegin.All(p => p == 0) && win.Output.SequenceEqual(x.Skip(2));
+        return !pointwise && !UsesDirect(ctx) && !UsesFewPixels(ctx) && !Pruned(ctx);
+    }
 
     // Output pixels up to which a Conv runs as pixels x packed weights (Conv.Conv2DFewPixels): half a panel or less.
     private const int FewPixelsMax = 8;
@@ -333,7 +378,8 @@ internal sealed class ConvOp : Operator
         int last = win.Kernel.Length - 1;
         string bias = ctx.Has(2) ? ctx.In(2) : "default";
         string I(long v) => EmitContext.I(v);
-        if (ctx.Node.HasInput(ResidualInput))
+        string residual = ctx.Node.HasInput(ResidualInput) ? $", residual: {ctx.In(ResidualInput)}" : "";
+        if (ctx.Node.HasInput(ResidualInput) && !TakesResidual(ctx))
         {
             // ResidualAddFusion: a 1x1 Conv adding input 3 (and activating) in its epilogue.
             ctx.W.Line($"global::EfficientAI.Runtime.Conv.Pointwise({ctx.In(0)}, {ctx.In(1)}, {bias}, {ctx.In(ResidualInput)}, {ctx.Out(0)}, " +
@@ -357,7 +403,7 @@ internal sealed class ConvOp : Operator
             string transformed = ctx.ConstantTable(WinogradWeights(ctx.Const(1)!, w[0], x[1]), ctx.Node.Inputs[1] + "_winograd");
             ctx.W.Line($"global::EfficientAI.Runtime.Conv.Conv2DWinograd({ctx.In(0)}, {transformed}, {bias}, {ctx.Out(0)}, " +
                 $"{I(x[0])}, {I(x[1])}, {I(h)}, {I(wi)}, {I(w[0])}, {I(oH)}, {I(oW)}, {I(win.PadBegin[0])}, {I(win.PadBegin[1])}, {I(dilation)}, " +
-                $"{ctx.Scratch}, {ctx.ActivationArgument}{(ThreadsFor(ctx) > 1 ? $", threads: {ThreadsFor(ctx)}" : "")});");
+                $"{ctx.Scratch}, {ctx.ActivationArgument}{(ThreadsFor(ctx) > 1 ? $", threads: {ThreadsFor(ctx)}" : "")}{residual});");
             return;
         }
         if (UsesDirect(ctx))
@@ -391,7 +437,7 @@ internal sealed class ConvOp : Operator
             $"{I(x[0])}, {I(x[1])}, {I(h)}, {I(wi)}, {I(w[0])}, {I(kH)}, {I(kW)}, {I(oH)}, {I(oW)}, " +
             $"{I(is1D ? 1 : win.Strides[0])}, {I(win.Strides[last])}, {I(is1D ? 0 : win.PadBegin[0])}, {I(win.PadBegin[last])}, " +
             $"{I(is1D ? 1 : win.Dilations[0])}, {I(win.Dilations[last])}, {I(ctx.Int("group", 1))}" +
-            (ScratchFloats(ctx) > 0 ? $", {ctx.Scratch}, {ctx.ActivationArgument}{(ctx.Node.ChannelsLastInput ? ", channelsLast: true" : "")}{(ThreadsFor(ctx) > 1 ? $", threads: {ThreadsFor(ctx)}" : "")});" : ");"));
+            (ScratchFloats(ctx) > 0 ? $", {ctx.Scratch}, {ctx.ActivationArgument}{(ctx.Node.ChannelsLastInput ? ", channelsLast: true" : "")}{(ThreadsFor(ctx) > 1 ? $", threads: {ThreadsFor(ctx)}" : "")}{residual});" : ");"));
         if (ScratchFloats(ctx) == 0) ctx.EmitActivation(ctx.Out(0));
     }
 }

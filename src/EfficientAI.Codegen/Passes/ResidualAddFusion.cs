@@ -6,13 +6,16 @@ using EfficientAI.Codegen.Ops;
 namespace EfficientAI.Codegen.Passes;
 
 /// <summary>
-/// A 1x1 unit-stride unpadded Conv of one group (NCHW, constant float weights, at most 256 input channels) whose only
-/// reader is Add(conv, residual), the residual a computed tensor of the same shape, becomes one Conv whose fourth
-/// input is the residual; an activation after the Add (as ActivationFusion takes them) joins it as its epilogue.
-/// Conv.Pointwise adds the residual and activates each tile before storing it: a residual block's Conv -> Add -> Relu
-/// is one pass over memory instead of three. Runs after quantization (an int8 Conv stays as it is) and after
-/// ChannelsLastConvInput; left alone: a Conv with an activation of its own, a residual that broadcasts, a constant
-/// one (BiasAddFusion's), and, with Threads, a Conv large enough to be shared.
+/// A 1x1 unit-stride unpadded Conv of one group (NCHW, constant float weights, at most 256 input channels), or a Conv
+/// whose own kernel takes a residual (ConvOp.TakesResidual: im2col + packed GEMM), whose only reader is
+/// Add(conv, residual), the residual a computed tensor of the same shape, becomes one Conv whose fourth input is the
+/// residual; an activation after the Add (as ActivationFusion takes them) joins it as its epilogue. Conv.Pointwise
+/// adds the residual and activates each tile before storing it, the packed GEMM starts its first k block from it:
+/// a residual block's Conv -> Add -> Relu is one pass over memory instead of three (ResNet's 14x14 blocks and
+/// downsampling shortcuts). Runs after quantization (an int8 Conv stays as it is) and after ChannelsLastConvInput;
+/// left alone: a Conv with an activation of its own, a residual that broadcasts, a constant one (BiasAddFusion's),
+/// the Winograd, few-pixel, direct, depthwise and pruned kernels, and, with Threads, a 1x1 Conv large enough to be
+/// shared.
 /// </summary>
 internal static class ResidualAddFusion
 {
@@ -34,7 +37,8 @@ internal static class ResidualAddFusion
         var producers = GraphEdit.ProducerMap(graph);
         foreach (var conv in graph.Nodes.ToList())
         {
-            if (conv.OpType != "Conv" || conv.Domain.Length != 0 || conv.Activation is not null || conv.Inputs.Count > 3 || conv.Outputs.Count != 1 || !Pointwise(graph, conv)) continue;
+            if (conv.OpType != "Conv" || conv.Domain.Length != 0 || conv.Activation is not null || conv.Inputs.Count > 3 || conv.Outputs.Count != 1) continue;
+            if (!Pointwise(graph, conv) && !(conv.HasInput(1) && ConvOp.TakesResidual(new OpContext(graph, conv)))) continue;
             var add = GraphEdit.SoleReader(graph, consumers, conv.Outputs[0], conv);
             // An Add of two Convs' outputs takes the first of them only (the other is its residual).
             if (add is null || add.OpType != "Add" || add.Domain.Length != 0 || add.Outputs.Count != 1 || movedTo.ContainsKey(add)) continue;
