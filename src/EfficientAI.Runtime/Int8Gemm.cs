@@ -20,8 +20,11 @@ namespace EfficientAI.Runtime;
 /// <summary>Int8 matrix products with int32 accumulation over a pre-packed int8 B.</summary>
 public static class Int8Gemm
 {
-    /// <summary>The instruction sets a product can run on; tests force each one the machine has.</summary>
-    internal enum Path { Scalar, Avx2, Avx512, AvxVnni, ArmDot }
+    /// <summary>
+    /// The instruction sets a product can run on; tests force each one the machine has. ArmSimd (AdvSimd without the dot
+    /// product) has a path in Int8PanelGemm only; Int8Gemm runs it as scalar.
+    /// </summary>
+    internal enum Path { Scalar, Avx2, Avx512, AvxVnni, ArmDot, ArmSimd }
 
     /// <summary>Columns per packed block: one 512-bit vector of int32, two 256-bit ones.</summary>
     public const int ColumnBlock = 16;
@@ -42,6 +45,7 @@ public static class Int8Gemm
         Path.Avx512 => Avx512BW.IsSupported,
         Path.AvxVnni => AvxVnni.IsSupported,
         Path.ArmDot => Dp.IsSupported,
+        Path.ArmSimd => AdvSimd.Arm64.IsSupported,
         _ => false,
     };
 
@@ -125,7 +129,7 @@ public static class Int8Gemm
                 case Path.Avx512: RawAvx512(pa, lda, aSigned, pb, pc, ldc, m, n, k); break;
                 case Path.Avx2: RawAvx2(pa, lda, aSigned, pb, pc, ldc, m, n, k); break;
                 case Path.ArmDot: RawArmDot(pa, lda, aSigned, pb, ps, pc, ldc, m, n, k); break;
-                default: RawScalar(pa, lda, aSigned, pb, pc, ldc, m, n, k); break;
+                default: RawScalar(pa, lda, aSigned, pb, pc, ldc, m, n, k); break; // Scalar, ArmSimd
             }
         }
 
