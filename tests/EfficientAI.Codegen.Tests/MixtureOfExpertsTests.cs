@@ -512,6 +512,46 @@ public class MixtureOfExpertsTests
         }
     }
 
+    [Theory]
+    [InlineData(8)]
+    [InlineData(4)]
+    public void QMoEReportsEachExpertsRomBitsAndScales(int bits)
+    {
+        // As Quantize="int8" reports an MoE's experts: one row per expert with its ROM as compiled, as stored and as float,
+        // the bit width and that expert's scales; the weights are the stored integers, so their SQNR is exact.
+        const int experts = 3, hidden = 16, inter = 40;
+        var model = QMoeModel(2, experts, 2, hidden, inter, bits, "relu", 1);
+        var result = Compile(model);
+        var rows = result.Report!.Quantization.Where(q => q.OpType == "QMoE expert").ToList();
+        Assert.Equal(Enumerable.Range(0, experts).Select(e => $"expert {e}"), rows.Select(r => r.Node.Substring(r.Node.Length - 8)));
+        // Compiled: panels of 16 columns (fc1 16 x 40 -> 16 x 48 bytes, fc2 40 x 16 -> 40 x 16), column sums and float scales
+        // (4 B each per output row, 56 rows), biases (4 B per row); stored: the packed bits, float scales and biases.
+        long compiled = 16 * 48 + 40 * 16 + 8 * 56 + 4 * 56, stored = 2 * 16 * 40 * bits / 8 + 4 * 56 + 4 * 56, asFloat = 4 * (2 * 16 * 40 + 56);
+        string N(long v) => v.ToString("N0", System.Globalization.CultureInfo.InvariantCulture);
+        var proto = ModelCompiler.Parse(model);
+        float[] Floats(string name) => System.Runtime.InteropServices.MemoryMarshal.Cast<byte, float>(
+            proto.Graph.Initializer.Single(t => t.Name == name).RawData.ToByteArray()).ToArray();
+        float[] fc1Scales = Floats("fc1_scales"), fc2Scales = Floats("fc2_scales");
+        for (int e = 0; e < experts; e++)
+        {
+            var row = rows[e];
+            Assert.True(row.Quantized);
+            Assert.Contains($"QMoE {bits}-bit fc1 + fc2 run as int8", row.Reason);
+            Assert.Contains($"{N(compiled)} B ROM per expert (stored {N(stored)} B, float {N(asFloat)} B)", row.Reason);
+            var scales = fc1Scales.Skip(e * inter).Take(inter).Concat(fc2Scales.Skip(e * hidden).Take(hidden)).ToArray();
+            Assert.Equal(inter + hidden, row.Channels);
+            Assert.Equal(scales.Min(), row.MinWeightScale);
+            Assert.Equal(scales.Max(), row.MaxWeightScale);
+            Assert.True(double.IsPositiveInfinity(row.WeightSqnrDb));
+        }
+        // The rows add up to the layer's embedded weights, and the rendered report has them.
+        Assert.Equal(experts * compiled, result.Figures!.WeightBytes);
+        var markdown = result.Report.ToMarkdown();
+        Assert.Contains("## Quantization", markdown);
+        Assert.Contains($"expert 2 | QMoE expert | int8 | ", markdown);
+        Assert.Contains(" | exact | ", markdown);
+    }
+
     [Fact]
     public void QMoEAllocatesNothingPerCall()
     {
