@@ -552,6 +552,36 @@ public class MixtureOfExpertsTests
         Assert.Contains(" | exact | ", markdown);
     }
 
+    [Theory]
+    [InlineData(8)]
+    [InlineData(4)]
+    public void CommittedQMoEModelsMatchOnnxRuntimeOnTheHeldOutDigits(int bits)
+    {
+        // moe_e4k2_qmoe{8,4}.onnx (make_moe.py --qmoe): the trained E=4 k=2 classifier with its experts as QMoE. Ours and
+        // ONNX Runtime on all 360 held-out samples in one call: the same weights, our activations quantized per call.
+        var samples = File.ReadLines(Path.Combine(Snapshot.RepoRoot(), "models", "digits_test.csv")).Skip(1)
+            .Select(l => l.Split(',').Select(int.Parse).ToArray()).ToArray();
+        int n = samples.Length;
+        var input = samples.SelectMany(s => s.Skip(1).Select(p => p / 16f)).ToArray();
+        var model = CommittedModel($"moe_e4k2_qmoe{bits}.onnx");
+        var expected = (float[])OrtReference.Run(model, new (string, Array, int[])[] { ("input", input, new[] { n, 64 }) })[0];
+        var runner = GeneratorHarness.Compile(model, new Dictionary<string, string> { ["Dims"] = $"batch={n}" }, $"moe_e4k2_qmoe{bits}.onnx");
+        var actual = (float[])runner.Run(input)[0];
+        double rms = Math.Sqrt(expected.Average(v => (double)v * v));
+        double errRms = Math.Sqrt(expected.Zip(actual, (e, a) => (double)(e - a) * (e - a)).Average());
+        Assert.True(errRms < QMoeErrorRms * rms, $"logits error RMS {errRms:G3} vs RMS {rms:G3} ({errRms / rms:P2})");
+        int Correct(float[] logits) => Enumerable.Range(0, n).Count(i =>
+        {
+            var row = logits.AsSpan(i * 10, 10).ToArray();
+            return Array.IndexOf(row, row.Max()) == samples[i][0];
+        });
+        int ours = Correct(actual), ort = Correct(expected);
+        Assert.True(Math.Abs(ours - ort) <= 2 && ort >= 340, $"held-out accuracy: ours {ours}/{n}, ONNX Runtime {ort}/{n}");
+        var rows = Compile(model, "batch=1").Report!.Quantization.Where(q => q.OpType == "QMoE expert").ToList();
+        Assert.Equal(4, rows.Count);
+        Assert.All(rows, r => Assert.Contains($"QMoE {bits}-bit fc1 + fc2 run as int8", r.Reason));
+    }
+
     [Fact]
     public void QMoEAllocatesNothingPerCall()
     {
