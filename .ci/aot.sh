@@ -71,8 +71,10 @@ if [ $arm64 = yes ]; then
     # NativeAOT binary's Dp.IsSupported is fixed when it is compiled (the default armv8.0 target says false, and the
     # int8 kernels then run the plain AdvSimd fallback). Such a binary has both Arm int8 paths, and the self-check forces
     # each: sdot by default, the fallback by request. qemu's default CPU emulates sdot.
-    check linux-arm64 "default int8 paths: Int8PanelGemm ArmDot, Int8Gemm ArmDot" "Int8PanelGemm ArmDot: [0-9]+ cases exact" \
-        "Int8PanelGemm ArmSimd: [0-9]+ cases exact" "Int8Gemm ArmDot: [0-9]+ cases exact" "Simd128: [0-9]+ cases exact" -- "${qemu[@]}" "$out/linux-arm64/AotSample"
+    check linux-arm64 "default int8 paths: Int8PanelGemm ArmDot, Int8Gemm ArmDot" \
+        "Int8PanelGemm ArmDot: [0-9]+ cases exact" "Int8PanelGemm ArmSimd: [0-9]+ cases exact" \
+        "Int8Gemm ArmDot: [0-9]+ cases exact" "Int8Gemm ArmSimd: [0-9]+ cases exact" "Simd128: [0-9]+ cases exact" \
+        -- "${qemu[@]}" "$out/linux-arm64/AotSample"
 fi
 
 # Same model, same input; the kernels may take other vector widths (x64 AOT targets a baseline ISA, the JIT

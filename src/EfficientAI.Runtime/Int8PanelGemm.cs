@@ -55,9 +55,7 @@ public static class Int8PanelGemm
         }
     }
 
-    internal static Int8Gemm.Path Best =>
-        Int8Gemm.Best != Int8Gemm.Path.Scalar ? Int8Gemm.Best :
-        AdvSimd.Arm64.IsSupported ? Int8Gemm.Path.ArmSimd : Int8Gemm.Path.Scalar;
+    internal static Int8Gemm.Path Best => Int8Gemm.Best;
 
     /// <summary>
     /// c[i*ldc + j] = sum_p (a[i*lda + p] - aZero) * B[p, j] for i &lt; m, j &lt; n: a uint8 with lda &gt;= RowStride(k)
