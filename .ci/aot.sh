@@ -6,7 +6,8 @@
 # product path and vector width the machine has against plain integer/scalar references; exit 1 on any mismatch):
 # on arm64 this is where the AdvSimd paths (Int8PanelGemm's and Int8Gemm's sdot, Int8PanelGemm's plain-AdvSimd
 # fallback, Simd128's Arm Fma) are tested; qemu proves correctness, not speed. And the int8 MoE classifier
-# (`AotSample moe`, 8 tokens in one call) must give the JIT's output on both (measured: bit-identical).
+# (`AotSample moe`, 8 tokens in one call) and the int8 digits CNN (`AotSample int8`: Int8Conv on Int8Gemm) must give
+# the JIT's output on both.
 # Needs (Debian): gcc-aarch64-linux-gnu libc6-dev-arm64-cross qemu-user lld-14 clang-14 (.ci/run installs them).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -31,6 +32,8 @@ dotnet run --project "$project" -c Release -p:KernelCheck=true > "$out/jit.txt"
 cat "$out/jit.txt"
 dotnet run --no-build --project "$project" -c Release -p:KernelCheck=true -- moe > "$out/jit-moe.txt"
 cat "$out/jit-moe.txt"
+dotnet run --no-build --project "$project" -c Release -p:KernelCheck=true -- int8 > "$out/jit-int8.txt"
+cat "$out/jit-int8.txt"
 dotnet run --no-build --project "$project" -c Release -p:KernelCheck=true -- check > "$out/jit-check.txt" || { cat "$out/jit-check.txt"; echo "aot: JIT kernel self-check failed"; exit 1; }
 cat "$out/jit-check.txt"
 
@@ -59,6 +62,7 @@ publish linux-x64
 echo "-- run linux-x64"
 "$out/linux-x64/AotSample" > "$out/linux-x64.txt"
 "$out/linux-x64/AotSample" moe > "$out/linux-x64-moe.txt"
+"$out/linux-x64/AotSample" int8 > "$out/linux-x64-int8.txt"
 check linux-x64 "Int8PanelGemm Scalar: [0-9]+ cases exact" -- "$out/linux-x64/AotSample"
 if [ $arm64 = yes ]; then
     # Cross-compiling: clang-14 drives the aarch64 link (lld), no sysroot needed beyond libc6-dev-arm64-cross.
@@ -67,6 +71,7 @@ if [ $arm64 = yes ]; then
     qemu=(qemu-aarch64 -L /usr/aarch64-linux-gnu)
     "${qemu[@]}" "$out/linux-arm64/AotSample" > "$out/linux-arm64.txt"
     "${qemu[@]}" "$out/linux-arm64/AotSample" moe > "$out/linux-arm64-moe.txt"
+    "${qemu[@]}" "$out/linux-arm64/AotSample" int8 > "$out/linux-arm64-int8.txt"
     # Built with the dot product (ARMv8.2 dotprod: Cortex-A55/A76 and later, Raspberry Pi 5, RK3588, Jetson Orin): a
     # NativeAOT binary's Dp.IsSupported is fixed when it is compiled (the default armv8.0 target says false, and the
     # int8 kernels then run the plain AdvSimd fallback). Such a binary has both Arm int8 paths, and the self-check forces
@@ -106,4 +111,6 @@ compare linux-x64
 [ $arm64 = yes ] && compare linux-arm64
 compare linux-x64-moe jit-moe
 [ $arm64 = yes ] && compare linux-arm64-moe jit-moe
+compare linux-x64-int8 jit-int8
+[ $arm64 = yes ] && compare linux-arm64-int8 jit-int8
 echo "aot: NativeAOT linux-x64$([ $arm64 = yes ] && echo ' and linux-arm64') match the JIT run"
