@@ -11,8 +11,8 @@ internal static class KernelCheck
     /// `check`: EfficientAI.Runtime.KernelSelfCheck (every int8 product path and vector width this machine has against
     /// plain references), exit code 1 on any mismatch. `moe`: the int8 MoE classifier on the first 8 held-out samples as
     /// one batch of 8 tokens; `int8`: the 16x16 digits CNN (models/shifted_digits_cnn.onnx) with Quantize="int8" on the
-    /// same samples scaled up, one by one. Both print one
-    /// line per sample as the float digits CNN does (index, label, predicted class, 10 logits).
+    /// same samples scaled up, one by one. Both print one line per sample as the float digits CNN does (index, label,
+    /// predicted class, 10 logits).
     /// </summary>
     public static int Run(string mode)
     {
