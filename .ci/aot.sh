@@ -15,16 +15,16 @@ out=artifacts/aot
 rm -rf "$out" && mkdir -p "$out"
 project=samples/AotSample/AotSample.csproj
 
-publish() {   # rid, extra msbuild arguments...
-    local rid=$1; shift
-    echo "-- publish $rid"
-    if ! dotnet publish "$project" -c Release -p:Rid="$rid" -p:KernelCheck=true -o "$out/$rid" "$@" > "$out/publish-$rid.log" 2>&1; then
-        cat "$out/publish-$rid.log"; echo "aot: publish for $rid failed"; exit 1
+publish() {   # rid, output name, extra msbuild arguments...
+    local rid=$1 name=$2; shift 2
+    echo "-- publish $name"
+    if ! dotnet publish "$project" -c Release -p:Rid="$rid" -p:KernelCheck=true -o "$out/$name" "$@" > "$out/publish-$name.log" 2>&1; then
+        cat "$out/publish-$name.log"; echo "aot: publish for $name failed"; exit 1
     fi
-    if grep -E "(warning|error) IL[23][0-9]{3}" "$out/publish-$rid.log"; then
-        echo "aot: trim/AOT warnings in the $rid publish"; exit 1
+    if grep -E "(warning|error) IL[23][0-9]{3}" "$out/publish-$name.log"; then
+        echo "aot: trim/AOT warnings in the $name publish"; exit 1
     fi
-    ls -l "$out/$rid/AotSample"
+    ls -l "$out/$name/AotSample"
 }
 
 echo "-- JIT run"
@@ -58,7 +58,7 @@ for tool in clang-14 ld.lld-14 qemu-aarch64; do
     arm64=no; break
 done
 
-publish linux-x64
+publish linux-x64 linux-x64
 echo "-- run linux-x64"
 "$out/linux-x64/AotSample" > "$out/linux-x64.txt"
 "$out/linux-x64/AotSample" moe > "$out/linux-x64-moe.txt"
@@ -66,7 +66,7 @@ echo "-- run linux-x64"
 check linux-x64 "Int8PanelGemm Scalar: [0-9]+ cases exact" -- "$out/linux-x64/AotSample"
 if [ $arm64 = yes ]; then
     # Cross-compiling: clang-14 drives the aarch64 link (lld), no sysroot needed beyond libc6-dev-arm64-cross.
-    publish linux-arm64 -p:CppCompilerAndLinker=clang-14 -p:IlcInstructionSet=dotprod
+    publish linux-arm64 linux-arm64 -p:CppCompilerAndLinker=clang-14 -p:IlcInstructionSet=dotprod
     echo "-- run linux-arm64 (qemu-user)"
     qemu=(qemu-aarch64 -L /usr/aarch64-linux-gnu)
     "${qemu[@]}" "$out/linux-arm64/AotSample" > "$out/linux-arm64.txt"
@@ -80,6 +80,20 @@ if [ $arm64 = yes ]; then
         "Int8PanelGemm ArmDot: [0-9]+ cases exact" "Int8PanelGemm ArmSimd: [0-9]+ cases exact" \
         "Int8Gemm ArmDot: [0-9]+ cases exact" "Int8Gemm ArmSimd: [0-9]+ cases exact" "Simd128: [0-9]+ cases exact" \
         -- "${qemu[@]}" "$out/linux-arm64/AotSample"
+fi
+# EAI_AOT_ARMV8=1: also the default ARMv8.0 arm64 build (no dot product: the plain AdvSimd kernels are the default),
+# under qemu's default CPU and as a Cortex-A53. A third publish, so not in CI.
+armv8_cpus=()
+if [ $arm64 = yes ] && [ "${EAI_AOT_ARMV8:-}" = 1 ]; then
+    publish linux-arm64 linux-arm64-v8 -p:CppCompilerAndLinker=clang-14
+    armv8_cpus=(max cortex-a53)
+    for cpu in "${armv8_cpus[@]}"; do
+        check "linux-arm64-v8-$cpu" "default int8 paths: Int8PanelGemm ArmSimd, Int8Gemm ArmSimd" \
+            "Int8PanelGemm ArmSimd: [0-9]+ cases exact" "Int8Gemm ArmSimd: [0-9]+ cases exact" \
+            -- "${qemu[@]}" -cpu "$cpu" "$out/linux-arm64-v8/AotSample"
+        "${qemu[@]}" -cpu "$cpu" "$out/linux-arm64-v8/AotSample" moe > "$out/linux-arm64-v8-$cpu-moe.txt"
+        "${qemu[@]}" -cpu "$cpu" "$out/linux-arm64-v8/AotSample" int8 > "$out/linux-arm64-v8-$cpu-int8.txt"
+    done
 fi
 
 # Same model, same input; the kernels may take other vector widths (x64 AOT targets a baseline ISA, the JIT
@@ -113,4 +127,8 @@ compare linux-x64-moe jit-moe
 [ $arm64 = yes ] && compare linux-arm64-moe jit-moe
 compare linux-x64-int8 jit-int8
 [ $arm64 = yes ] && compare linux-arm64-int8 jit-int8
+for cpu in "${armv8_cpus[@]}"; do
+    compare "linux-arm64-v8-$cpu-moe" jit-moe
+    compare "linux-arm64-v8-$cpu-int8" jit-int8
+done
 echo "aot: NativeAOT linux-x64$([ $arm64 = yes ] && echo ' and linux-arm64') match the JIT run"
