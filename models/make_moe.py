@@ -6,6 +6,7 @@ Run from the repository root with Debian's interpreter (python3-torch, python3-o
     /usr/bin/python3 models/make_moe.py                  # the small committed test models
     /usr/bin/python3 models/make_moe.py --bench DIR      # untrained benchmark models (E = 4, 8, 16, 32; k = 2; all three forms) into DIR
     /usr/bin/python3 models/make_moe.py --layer DIR --hidden 512 --inter 2048   # the MoE layer alone (contrib op + raw .bin weights), E = 4..32
+    /usr/bin/python3 models/make_moe.py --qmoe           # moe_e4k2_qmoe{8,4}.onnx from the committed moe_e4k2_contrib.onnx (no training)
 
 The model: x [batch, 64] (pixel / 16) -> MoE layer -> Gemm head -> logits [batch, 10]. The MoE layer is a router
 Linear(64, E, no bias) -> Softmax -> TopK(k) (renormalized over the k chosen when normalize=1), and E experts of
@@ -329,6 +330,43 @@ def qlayer_model(model, stem):
             f.write(np.ascontiguousarray(t, dtype=t.dtype.newbyteorder("<")).tobytes())
 
 
+def qmoe_from_contrib(src, path, bits):
+    """The committed contrib model with its MoE node rewritten as com.microsoft::QMoE of expert_weight_bits bits: each
+    expert's rows quantized symmetrically per output row (8-bit: scale max|w| / 127, q = round(w / scale) + 128; 4-bit:
+    scale max|w| / 7, q = round(w / scale) + 8, two per byte, low nibble first), ONNX Runtime's w = (q - 128 or 8) * scale.
+    The router, biases and head are the trained float ones."""
+    m = onnx.load(src)
+    inits = {t.name: t for t in m.graph.initializer}
+    node = next(n for n in m.graph.node if n.op_type == "MoE")
+    zero, top = (128, 127) if bits == 8 else (8, 7)
+
+    def quantize(name):
+        w = onh.to_array(inits[name]).astype(np.float32)
+        amax = np.abs(w).max(axis=2)
+        scale = np.where(amax > 0, amax / float(top), 1.0).astype(np.float32)
+        q = (np.clip(np.rint(w / scale[:, :, None]), -top, top).astype(np.int32) + zero).astype(np.uint8)
+        if bits == 4:
+            q = (q[:, :, 0::2] | (q[:, :, 1::2] << 4)).astype(np.uint8)
+        return q, scale
+
+    q1, s1 = quantize(node.input[2])
+    q2, s2 = quantize(node.input[4])
+    names = ["fc1_q", "fc1_scales", node.input[3], "fc2_q", "fc2_scales", node.input[5]]
+    keep = [t for t in m.graph.initializer if t.name not in (node.input[2], node.input[4])]
+    del m.graph.initializer[:]
+    m.graph.initializer.extend(keep + [onh.from_array(q1, "fc1_q"), onh.from_array(s1, "fc1_scales"),
+                                       onh.from_array(q2, "fc2_q"), onh.from_array(s2, "fc2_scales")])
+    attrs = {a.name: oh.get_attribute_value(a) for a in node.attribute}
+    qnode = oh.make_node("QMoE", list(node.input[:2]) + names, list(node.output), name="qmoe", domain="com.microsoft",
+                         k=attrs["k"], activation_type=attrs["activation_type"],
+                         normalize_routing_weights=attrs.get("normalize_routing_weights", 0), expert_weight_bits=bits)
+    index = list(m.graph.node).index(node)
+    m.graph.node.remove(node)
+    m.graph.node.insert(index, qnode)
+    onnx.checker.check_model(m)
+    onnx.save(m, path)
+
+
 def export(model, sparse, path, sequence=False):
     model.eval()
     model.sparse = sparse
@@ -395,7 +433,15 @@ def main():
     parser.add_argument("--forms", default="contrib,dense,sparse", help="with --bench: which forms to write")
     parser.add_argument("--variants", action="store_true", help="write only the untrained activation/layer variants")
     parser.add_argument("--layer", metavar="DIR", help="write the untrained MoE layers alone (contrib MoE and 8-bit QMoE + raw weights) into DIR")
+    parser.add_argument("--qmoe", action="store_true", help="write only moe_e4k2_qmoe{8,4}.onnx from the committed contrib model")
     args = parser.parse_args()
+
+    if args.qmoe:
+        for bits in (8, 4):
+            path = os.path.join(HERE, f"moe_e4k2_qmoe{bits}.onnx")
+            qmoe_from_contrib(os.path.join(HERE, "moe_e4k2_contrib.onnx"), path, bits)
+            describe(path)
+        return
 
     if args.variants:
         for name, (act, linear, bias) in VARIANTS.items():

@@ -6,6 +6,10 @@ using AotSample;
 // class, then the 10 logits in round-trip form. .ci/aot.sh compares these lines between the JIT run and the
 // NativeAOT binaries for linux-x64 and linux-arm64.
 // An optional argument sets the number of samples (1 for the cold-start figure in docs/deployment.md).
+// Built with -p:KernelCheck=true (.ci/aot.sh), `check`, `moe` and `int8` run KernelCheck.cs instead.
+#if KERNEL_CHECK
+if (args.Length > 0 && args[0] is "check" or "moe" or "int8") return KernelCheck.Run(args[0]);
+#endif
 int sampleCount = args.Length > 0 ? int.Parse(args[0], CultureInfo.InvariantCulture) : 8;
 
 using var csv = new StreamReader(Assembly.GetExecutingAssembly().GetManifestResourceStream("digits_test.csv")!);
@@ -21,3 +25,4 @@ for (int i = 0; i < sampleCount && csv.ReadLine() is { } line; i++)
     int predicted = Array.IndexOf(logits, logits.Max());
     Console.WriteLine($"{i} {fields[0]} {predicted} " + string.Join(' ', logits.Select(v => v.ToString("R", CultureInfo.InvariantCulture))));
 }
+return 0;

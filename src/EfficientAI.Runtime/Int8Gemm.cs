@@ -6,7 +6,8 @@
 //   sum_p (a[i,p] - za) * (b[p,j] - zb[j]) = raw[i,j] - za * colSum[j] - zb[j] * rowSum[i] + k * za * zb[j].
 // Paths: AVX-VNNI (vpdpbusd, 256-bit), AVX-512BW and AVX2 (both widen to int16 and use vpmaddwd: vpmaddubsw's
 // u8*s8 pair sums saturate at int16, e.g. 255*-128*2), Arm AdvSimd dot product (sdot, s8*s8: the u8 operand is
-// offset by -128 and corrected with 128 * colSum) and scalar. .NET 8 exposes no 512-bit VNNI (Avx512Vnni came later),
+// offset by -128 and corrected with 128 * colSum), Arm AdvSimd without it (smull to int16, sadalp into int32, the same
+// offset) and scalar. .NET 8 exposes no 512-bit VNNI (Avx512Vnni came later),
 // and AvxVnni is marked preview there (CA2252); the instructions are stable, the API shape is what is in preview.
 #pragma warning disable CA2252
 using System;
@@ -20,8 +21,11 @@ namespace EfficientAI.Runtime;
 /// <summary>Int8 matrix products with int32 accumulation over a pre-packed int8 B.</summary>
 public static class Int8Gemm
 {
-    /// <summary>The instruction sets a product can run on; tests force each one the machine has.</summary>
-    internal enum Path { Scalar, Avx2, Avx512, AvxVnni, ArmDot }
+    /// <summary>
+    /// The instruction sets a product can run on; tests force each one the machine has. ArmSimd is AdvSimd without the
+    /// dot product (ARMv8.0 cores, and any NativeAOT binary compiled for ARMv8.0).
+    /// </summary>
+    internal enum Path { Scalar, Avx2, Avx512, AvxVnni, ArmDot, ArmSimd }
 
     /// <summary>Columns per packed block: one 512-bit vector of int32, two 256-bit ones.</summary>
     public const int ColumnBlock = 16;
@@ -33,7 +37,8 @@ public static class Int8Gemm
         AvxVnni.IsSupported ? Path.AvxVnni :
         Avx512BW.IsSupported ? Path.Avx512 :
         Avx2.IsSupported ? Path.Avx2 :
-        Dp.IsSupported ? Path.ArmDot : Path.Scalar;
+        Dp.IsSupported ? Path.ArmDot :
+        AdvSimd.Arm64.IsSupported ? Path.ArmSimd : Path.Scalar;
 
     internal static bool IsSupported(Path path) => path switch
     {
@@ -42,6 +47,7 @@ public static class Int8Gemm
         Path.Avx512 => Avx512BW.IsSupported,
         Path.AvxVnni => AvxVnni.IsSupported,
         Path.ArmDot => Dp.IsSupported,
+        Path.ArmSimd => AdvSimd.Arm64.IsSupported,
         _ => false,
     };
 
@@ -125,6 +131,7 @@ public static class Int8Gemm
                 case Path.Avx512: RawAvx512(pa, lda, aSigned, pb, pc, ldc, m, n, k); break;
                 case Path.Avx2: RawAvx2(pa, lda, aSigned, pb, pc, ldc, m, n, k); break;
                 case Path.ArmDot: RawArmDot(pa, lda, aSigned, pb, ps, pc, ldc, m, n, k); break;
+                case Path.ArmSimd: RawArmSimd(pa, lda, aSigned, pb, ps, pc, ldc, m, n, k); break;
                 default: RawScalar(pa, lda, aSigned, pb, pc, ldc, m, n, k); break;
             }
         }
@@ -443,6 +450,68 @@ public static class Int8Gemm
                 c10.Store(block + 16); c11.Store(block + 20); c12.Store(block + 24); c13.Store(block + 28);
                 c20.Store(block + 32); c21.Store(block + 36); c22.Store(block + 40); c23.Store(block + 44);
                 c30.Store(block + 48); c31.Store(block + 52); c32.Store(block + 56); c33.Store(block + 60);
+                int cols = Math.Min(ColumnBlock, n - j);
+                for (int r = 0; r < rows; r++)
+                {
+                    int* cr = c + (nint)(i + r) * ldc + j;
+                    int* br = block + r * ColumnBlock;
+                    for (int t = 0; t < cols; t++) cr[t] = br[t] + 128 * colSums[j + t];
+                }
+            }
+        }
+    }
+
+    // AdvSimd without the dot product, on the same offset int8 values as RawArmDot: per 16 bytes of a block's quad (four
+    // columns x four depths) smull/smull2 multiply the pairs to int16 (exact: |product| <= 16384), sadalp adds adjacent
+    // products into int32 (each column's depth pairs) and addp sums each column's two pair sums at the end. Two rows by
+    // 16 columns: sixteen accumulators.
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static unsafe void RawArmSimd(byte* a, int lda, bool aSigned, sbyte* b, int* colSums, int* c, int ldc, int m, int n, int k)
+    {
+        int nPad = RoundUp(n, ColumnBlock);
+        uint flip = aSigned ? 0u : 0x80808080u;
+        int* block = stackalloc int[2 * ColumnBlock];
+        for (int i = 0; i < m; i += 2)
+        {
+            int rows = Math.Min(2, m - i);
+            byte* r0 = a + (nint)i * lda;
+            byte* r1 = rows > 1 ? r0 + lda : r0;
+            for (int j = 0; j < n; j += ColumnBlock)
+            {
+                Vector128<int> c00 = default, c01 = default, c02 = default, c03 = default, c04 = default, c05 = default, c06 = default, c07 = default;
+                Vector128<int> c10 = default, c11 = default, c12 = default, c13 = default, c14 = default, c15 = default, c16 = default, c17 = default;
+                sbyte* bp = b + (nint)j * 4;
+                for (int p = 0; p < k; p += 4, bp += nPad * 4)
+                {
+                    var b0 = Vector128.Load(bp);
+                    var b1 = Vector128.Load(bp + 16);
+                    var b2 = Vector128.Load(bp + 32);
+                    var b3 = Vector128.Load(bp + 48);
+                    var a0 = Vector128.Create(Quad(r0, p, k, flip)).AsSByte();
+                    var a0l = a0.GetLower();
+                    c00 = AdvSimd.AddPairwiseWideningAndAdd(c00, AdvSimd.MultiplyWideningLower(a0l, b0.GetLower()));
+                    c01 = AdvSimd.AddPairwiseWideningAndAdd(c01, AdvSimd.MultiplyWideningUpper(a0, b0));
+                    c02 = AdvSimd.AddPairwiseWideningAndAdd(c02, AdvSimd.MultiplyWideningLower(a0l, b1.GetLower()));
+                    c03 = AdvSimd.AddPairwiseWideningAndAdd(c03, AdvSimd.MultiplyWideningUpper(a0, b1));
+                    c04 = AdvSimd.AddPairwiseWideningAndAdd(c04, AdvSimd.MultiplyWideningLower(a0l, b2.GetLower()));
+                    c05 = AdvSimd.AddPairwiseWideningAndAdd(c05, AdvSimd.MultiplyWideningUpper(a0, b2));
+                    c06 = AdvSimd.AddPairwiseWideningAndAdd(c06, AdvSimd.MultiplyWideningLower(a0l, b3.GetLower()));
+                    c07 = AdvSimd.AddPairwiseWideningAndAdd(c07, AdvSimd.MultiplyWideningUpper(a0, b3));
+                    var a1 = Vector128.Create(Quad(r1, p, k, flip)).AsSByte();
+                    var a1l = a1.GetLower();
+                    c10 = AdvSimd.AddPairwiseWideningAndAdd(c10, AdvSimd.MultiplyWideningLower(a1l, b0.GetLower()));
+                    c11 = AdvSimd.AddPairwiseWideningAndAdd(c11, AdvSimd.MultiplyWideningUpper(a1, b0));
+                    c12 = AdvSimd.AddPairwiseWideningAndAdd(c12, AdvSimd.MultiplyWideningLower(a1l, b1.GetLower()));
+                    c13 = AdvSimd.AddPairwiseWideningAndAdd(c13, AdvSimd.MultiplyWideningUpper(a1, b1));
+                    c14 = AdvSimd.AddPairwiseWideningAndAdd(c14, AdvSimd.MultiplyWideningLower(a1l, b2.GetLower()));
+                    c15 = AdvSimd.AddPairwiseWideningAndAdd(c15, AdvSimd.MultiplyWideningUpper(a1, b2));
+                    c16 = AdvSimd.AddPairwiseWideningAndAdd(c16, AdvSimd.MultiplyWideningLower(a1l, b3.GetLower()));
+                    c17 = AdvSimd.AddPairwiseWideningAndAdd(c17, AdvSimd.MultiplyWideningUpper(a1, b3));
+                }
+                AdvSimd.Arm64.AddPairwise(c00, c01).Store(block); AdvSimd.Arm64.AddPairwise(c02, c03).Store(block + 4);
+                AdvSimd.Arm64.AddPairwise(c04, c05).Store(block + 8); AdvSimd.Arm64.AddPairwise(c06, c07).Store(block + 12);
+                AdvSimd.Arm64.AddPairwise(c10, c11).Store(block + 16); AdvSimd.Arm64.AddPairwise(c12, c13).Store(block + 20);
+                AdvSimd.Arm64.AddPairwise(c14, c15).Store(block + 24); AdvSimd.Arm64.AddPairwise(c16, c17).Store(block + 28);
                 int cols = Math.Min(ColumnBlock, n - j);
                 for (int r = 0; r < rows; r++)
                 {

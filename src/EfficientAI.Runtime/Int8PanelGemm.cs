@@ -7,11 +7,15 @@
 // a is uint8 with its rows padded to a multiple of four bytes (the padding bytes meet zero weights); B is symmetric
 // int8 (no zero point), any value in [-128, 127]: VNNI's vpdpbusd sums u8 x s8 products in int32 without saturating,
 // and the AVX-512BW and AVX2 paths widen both to int16 before vpmaddwd (vpmaddubsw's int16 pair sums would saturate
-// at 255 x -128 x 2). Arm runs the scalar path here (Int8Gemm has its sdot path).
+// at 255 x -128 x 2). Arm's sdot multiplies int8 by int8: a's uint8 values enter offset by -128 (each byte's top bit
+// flipped, so (a - 128) x b stays within [-16256, 16384]) and 128 x colSum puts the offset back, exactly (int32
+// arithmetic wraps, and the true sum fits). Without the dot product (ArmSimd), smull multiplies the same int8 pairs to
+// int16 (exact: |product| <= 16384) and sadalp adds them pairwise into int32.
 #pragma warning disable CA2252
 using System;
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.Arm;
 using System.Runtime.Intrinsics.X86;
 
 namespace EfficientAI.Runtime;
@@ -51,7 +55,7 @@ public static class Int8PanelGemm
         }
     }
 
-    internal static Int8Gemm.Path Best => Int8Gemm.Best == Int8Gemm.Path.ArmDot ? Int8Gemm.Path.Scalar : Int8Gemm.Best;
+    internal static Int8Gemm.Path Best => Int8Gemm.Best;
 
     /// <summary>
     /// c[i*ldc + j] = sum_p (a[i*lda + p] - aZero) * B[p, j] for i &lt; m, j &lt; n: a uint8 with lda &gt;= RowStride(k)
@@ -72,10 +76,10 @@ public static class Int8PanelGemm
         {
             ThrowHelper.Argument("A span is shorter than its shape.");
         }
-        if (path == Int8Gemm.Path.ArmDot || !Int8Gemm.IsSupported(path)) ThrowHelper.Argument("The instruction set is not available on this machine.");
+        if (!Int8Gemm.IsSupported(path)) ThrowHelper.Argument("The instruction set is not available on this machine.");
         fixed (byte* pa = a)
         fixed (sbyte* pb = packedB)
-        fixed (int* pc = c)
+        fixed (int* pc = c, ps = colSums)
         {
             for (int i = 0; i < m; i += 4)
             {
@@ -86,6 +90,9 @@ public static class Int8PanelGemm
                 else if (path == Int8Gemm.Path.AvxVnni) RowsVnni(r0, lda, rows, pb, ci, ldc, n, kq);
                 else if (path == Int8Gemm.Path.Avx512) RowsAvx512(r0, lda, rows, pb, ci, ldc, n, kq);
                 else if (path == Int8Gemm.Path.Avx2) RowsAvx2(r0, lda, rows, pb, ci, ldc, n, kq);
+                else if (rows == 1 && path == Int8Gemm.Path.ArmDot) RowDot(r0, pb, ps, ci, n, kq);
+                else if (path == Int8Gemm.Path.ArmDot) RowsDot(r0, lda, rows, pb, ps, ci, ldc, n, kq);
+                else if (path == Int8Gemm.Path.ArmSimd) RowsArmSimd(r0, lda, rows, pb, ps, ci, ldc, n, kq);
                 else RowsScalar(r0, lda, rows, pb, ci, ldc, n, kq);
             }
         }
@@ -309,6 +316,183 @@ public static class Int8PanelGemm
                 c10.Store(block + 32); c11.Store(block + 40); c12.Store(block + 48); c13.Store(block + 56);
                 int cols = Math.Min(Panel, n - j);
                 for (int r = 0; r < pair; r++) StorePairs(c + (nint)(i + r) * ldc + j, block + r * 2 * Panel, cols);
+            }
+        }
+    }
+
+    /// <summary>A row's four bytes at depth quad q as int8 (a - 128), repeated in every 32-bit lane.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static unsafe Vector128<sbyte> SignedQuad(byte* row, int q) => Vector128.Create(Quad(row, q) ^ 0x80808080u).AsSByte();
+
+    /// <summary>Stores count columns of sdot's offset sums with 128 x colSum added back.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static unsafe void StoreOffset(int* c, int* block, int* colSums, int count)
+    {
+        for (int j = 0; j < count; j++) c[j] = block[j] + 128 * colSums[j];
+    }
+
+    // One row: four panels side by side (sixteen sdot sums in flight, four sequential streams), as RowVnni; then the
+    // remaining panels one at a time, two depth quads per step.
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static unsafe void RowDot(byte* r0, sbyte* b, int* colSums, int* c, int n, int kq)
+    {
+        nint panelBytes = (nint)kq * Panel * 4;
+        int panels = (n + Panel - 1) / Panel;
+        int* block = stackalloc int[4 * Panel];
+        int jb = 0;
+        for (; jb + 4 <= panels; jb += 4)
+        {
+            Vector128<int> s00 = default, s01 = default, s02 = default, s03 = default;
+            Vector128<int> s10 = default, s11 = default, s12 = default, s13 = default;
+            Vector128<int> s20 = default, s21 = default, s22 = default, s23 = default;
+            Vector128<int> s30 = default, s31 = default, s32 = default, s33 = default;
+            sbyte* p0 = b + jb * panelBytes, p1 = p0 + panelBytes, p2 = p1 + panelBytes, p3 = p2 + panelBytes;
+            for (int q = 0; q < kq; q++)
+            {
+                var aq = SignedQuad(r0, q);
+                nint o = (nint)q * 64;
+                s00 = Dp.DotProduct(s00, aq, Vector128.Load(p0 + o)); s01 = Dp.DotProduct(s01, aq, Vector128.Load(p0 + o + 16));
+                s02 = Dp.DotProduct(s02, aq, Vector128.Load(p0 + o + 32)); s03 = Dp.DotProduct(s03, aq, Vector128.Load(p0 + o + 48));
+                s10 = Dp.DotProduct(s10, aq, Vector128.Load(p1 + o)); s11 = Dp.DotProduct(s11, aq, Vector128.Load(p1 + o + 16));
+                s12 = Dp.DotProduct(s12, aq, Vector128.Load(p1 + o + 32)); s13 = Dp.DotProduct(s13, aq, Vector128.Load(p1 + o + 48));
+                s20 = Dp.DotProduct(s20, aq, Vector128.Load(p2 + o)); s21 = Dp.DotProduct(s21, aq, Vector128.Load(p2 + o + 16));
+                s22 = Dp.DotProduct(s22, aq, Vector128.Load(p2 + o + 32)); s23 = Dp.DotProduct(s23, aq, Vector128.Load(p2 + o + 48));
+                s30 = Dp.DotProduct(s30, aq, Vector128.Load(p3 + o)); s31 = Dp.DotProduct(s31, aq, Vector128.Load(p3 + o + 16));
+                s32 = Dp.DotProduct(s32, aq, Vector128.Load(p3 + o + 32)); s33 = Dp.DotProduct(s33, aq, Vector128.Load(p3 + o + 48));
+            }
+            s00.Store(block); s01.Store(block + 4); s02.Store(block + 8); s03.Store(block + 12);
+            s10.Store(block + 16); s11.Store(block + 20); s12.Store(block + 24); s13.Store(block + 28);
+            s20.Store(block + 32); s21.Store(block + 36); s22.Store(block + 40); s23.Store(block + 44);
+            s30.Store(block + 48); s31.Store(block + 52); s32.Store(block + 56); s33.Store(block + 60);
+            int j = jb * Panel;
+            StoreOffset(c + j, block, colSums + j, Math.Min(4 * Panel, n - j));
+        }
+        for (; jb < panels; jb++)
+        {
+            Vector128<int> s0 = default, s1 = default, s2 = default, s3 = default;
+            Vector128<int> t0 = default, t1 = default, t2 = default, t3 = default;
+            sbyte* p0 = b + jb * panelBytes;
+            int q = 0;
+            for (; q + 2 <= kq; q += 2)
+            {
+                nint o = (nint)q * 64;
+                var a0 = SignedQuad(r0, q);
+                var a1 = SignedQuad(r0, q + 1);
+                s0 = Dp.DotProduct(s0, a0, Vector128.Load(p0 + o)); s1 = Dp.DotProduct(s1, a0, Vector128.Load(p0 + o + 16));
+                s2 = Dp.DotProduct(s2, a0, Vector128.Load(p0 + o + 32)); s3 = Dp.DotProduct(s3, a0, Vector128.Load(p0 + o + 48));
+                t0 = Dp.DotProduct(t0, a1, Vector128.Load(p0 + o + 64)); t1 = Dp.DotProduct(t1, a1, Vector128.Load(p0 + o + 80));
+                t2 = Dp.DotProduct(t2, a1, Vector128.Load(p0 + o + 96)); t3 = Dp.DotProduct(t3, a1, Vector128.Load(p0 + o + 112));
+            }
+            if (q < kq)
+            {
+                nint o = (nint)q * 64;
+                var a0 = SignedQuad(r0, q);
+                s0 = Dp.DotProduct(s0, a0, Vector128.Load(p0 + o)); s1 = Dp.DotProduct(s1, a0, Vector128.Load(p0 + o + 16));
+                s2 = Dp.DotProduct(s2, a0, Vector128.Load(p0 + o + 32)); s3 = Dp.DotProduct(s3, a0, Vector128.Load(p0 + o + 48));
+            }
+            (s0 + t0).Store(block); (s1 + t1).Store(block + 4); (s2 + t2).Store(block + 8); (s3 + t3).Store(block + 12);
+            int j = jb * Panel;
+            StoreOffset(c + j, block, colSums + j, Math.Min(Panel, n - j));
+        }
+    }
+
+    // Up to four rows by one panel: sixteen sdot accumulators, one sequential stream. Rows past the last repeat it; their
+    // sums are dropped.
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static unsafe void RowsDot(byte* r0, int lda, int rows, sbyte* b, int* colSums, int* c, int ldc, int n, int kq)
+    {
+        nint panelBytes = (nint)kq * Panel * 4;
+        byte* r1 = rows > 1 ? r0 + lda : r0;
+        byte* r2 = rows > 2 ? r1 + lda : r1;
+        byte* r3 = rows > 3 ? r2 + lda : r2;
+        int* block = stackalloc int[4 * Panel];
+        for (int j = 0; j < n; j += Panel)
+        {
+            Vector128<int> c00 = default, c01 = default, c02 = default, c03 = default;
+            Vector128<int> c10 = default, c11 = default, c12 = default, c13 = default;
+            Vector128<int> c20 = default, c21 = default, c22 = default, c23 = default;
+            Vector128<int> c30 = default, c31 = default, c32 = default, c33 = default;
+            sbyte* bp = b + j / Panel * panelBytes;
+            for (int q = 0; q < kq; q++, bp += 64)
+            {
+                var b0 = Vector128.Load(bp);
+                var b1 = Vector128.Load(bp + 16);
+                var b2 = Vector128.Load(bp + 32);
+                var b3 = Vector128.Load(bp + 48);
+                var a0 = SignedQuad(r0, q);
+                c00 = Dp.DotProduct(c00, a0, b0); c01 = Dp.DotProduct(c01, a0, b1);
+                c02 = Dp.DotProduct(c02, a0, b2); c03 = Dp.DotProduct(c03, a0, b3);
+                var a1 = SignedQuad(r1, q);
+                c10 = Dp.DotProduct(c10, a1, b0); c11 = Dp.DotProduct(c11, a1, b1);
+                c12 = Dp.DotProduct(c12, a1, b2); c13 = Dp.DotProduct(c13, a1, b3);
+                var a2 = SignedQuad(r2, q);
+                c20 = Dp.DotProduct(c20, a2, b0); c21 = Dp.DotProduct(c21, a2, b1);
+                c22 = Dp.DotProduct(c22, a2, b2); c23 = Dp.DotProduct(c23, a2, b3);
+                var a3 = SignedQuad(r3, q);
+                c30 = Dp.DotProduct(c30, a3, b0); c31 = Dp.DotProduct(c31, a3, b1);
+                c32 = Dp.DotProduct(c32, a3, b2); c33 = Dp.DotProduct(c33, a3, b3);
+            }
+            c00.Store(block); c01.Store(block + 4); c02.Store(block + 8); c03.Store(block + 12);
+            c10.Store(block + 16); c11.Store(block + 20); c12.Store(block + 24); c13.Store(block + 28);
+            c20.Store(block + 32); c21.Store(block + 36); c22.Store(block + 40); c23.Store(block + 44);
+            c30.Store(block + 48); c31.Store(block + 52); c32.Store(block + 56); c33.Store(block + 60);
+            int cols = Math.Min(Panel, n - j);
+            for (int r = 0; r < rows; r++) StoreOffset(c + (nint)r * ldc + j, block + r * Panel, colSums + j, cols);
+        }
+    }
+
+    // AdvSimd without the dot product: per 16 bytes of a panel quad (four columns x four depths), smull/smull2 multiply
+    // the int8 pairs to int16 and sadalp adds adjacent products into int32 (each column's depth pairs), and addp sums
+    // each column's two pair sums at the end. Two rows by one panel: sixteen accumulators.
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static unsafe void RowsArmSimd(byte* r0, int lda, int rows, sbyte* b, int* colSums, int* c, int ldc, int n, int kq)
+    {
+        nint panelBytes = (nint)kq * Panel * 4;
+        int* block = stackalloc int[2 * Panel];
+        for (int i = 0; i < rows; i += 2)
+        {
+            int pair = Math.Min(2, rows - i);
+            byte* ra = r0 + (nint)i * lda;
+            byte* rb = pair > 1 ? ra + lda : ra;
+            for (int j = 0; j < n; j += Panel)
+            {
+                Vector128<int> c00 = default, c01 = default, c02 = default, c03 = default, c04 = default, c05 = default, c06 = default, c07 = default;
+                Vector128<int> c10 = default, c11 = default, c12 = default, c13 = default, c14 = default, c15 = default, c16 = default, c17 = default;
+                sbyte* bp = b + j / Panel * panelBytes;
+                for (int q = 0; q < kq; q++, bp += 64)
+                {
+                    var b0 = Vector128.Load(bp);
+                    var b1 = Vector128.Load(bp + 16);
+                    var b2 = Vector128.Load(bp + 32);
+                    var b3 = Vector128.Load(bp + 48);
+                    var a0 = SignedQuad(ra, q);
+                    var a0l = a0.GetLower();
+                    c00 = AdvSimd.AddPairwiseWideningAndAdd(c00, AdvSimd.MultiplyWideningLower(a0l, b0.GetLower()));
+                    c01 = AdvSimd.AddPairwiseWideningAndAdd(c01, AdvSimd.MultiplyWideningUpper(a0, b0));
+                    c02 = AdvSimd.AddPairwiseWideningAndAdd(c02, AdvSimd.MultiplyWideningLower(a0l, b1.GetLower()));
+                    c03 = AdvSimd.AddPairwiseWideningAndAdd(c03, AdvSimd.MultiplyWideningUpper(a0, b1));
+                    c04 = AdvSimd.AddPairwiseWideningAndAdd(c04, AdvSimd.MultiplyWideningLower(a0l, b2.GetLower()));
+                    c05 = AdvSimd.AddPairwiseWideningAndAdd(c05, AdvSimd.MultiplyWideningUpper(a0, b2));
+                    c06 = AdvSimd.AddPairwiseWideningAndAdd(c06, AdvSimd.MultiplyWideningLower(a0l, b3.GetLower()));
+                    c07 = AdvSimd.AddPairwiseWideningAndAdd(c07, AdvSimd.MultiplyWideningUpper(a0, b3));
+                    var a1 = SignedQuad(rb, q);
+                    var a1l = a1.GetLower();
+                    c10 = AdvSimd.AddPairwiseWideningAndAdd(c10, AdvSimd.MultiplyWideningLower(a1l, b0.GetLower()));
+                    c11 = AdvSimd.AddPairwiseWideningAndAdd(c11, AdvSimd.MultiplyWideningUpper(a1, b0));
+                    c12 = AdvSimd.AddPairwiseWideningAndAdd(c12, AdvSimd.MultiplyWideningLower(a1l, b1.GetLower()));
+                    c13 = AdvSimd.AddPairwiseWideningAndAdd(c13, AdvSimd.MultiplyWideningUpper(a1, b1));
+                    c14 = AdvSimd.AddPairwiseWideningAndAdd(c14, AdvSimd.MultiplyWideningLower(a1l, b2.GetLower()));
+                    c15 = AdvSimd.AddPairwiseWideningAndAdd(c15, AdvSimd.MultiplyWideningUpper(a1, b2));
+                    c16 = AdvSimd.AddPairwiseWideningAndAdd(c16, AdvSimd.MultiplyWideningLower(a1l, b3.GetLower()));
+                    c17 = AdvSimd.AddPairwiseWideningAndAdd(c17, AdvSimd.MultiplyWideningUpper(a1, b3));
+                }
+                // Lanes (column, depth pair) -> columns: addp of two accumulators gives four columns.
+                AdvSimd.Arm64.AddPairwise(c00, c01).Store(block); AdvSimd.Arm64.AddPairwise(c02, c03).Store(block + 4);
+                AdvSimd.Arm64.AddPairwise(c04, c05).Store(block + 8); AdvSimd.Arm64.AddPairwise(c06, c07).Store(block + 12);
+                AdvSimd.Arm64.AddPairwise(c10, c11).Store(block + 16); AdvSimd.Arm64.AddPairwise(c12, c13).Store(block + 20);
+                AdvSimd.Arm64.AddPairwise(c14, c15).Store(block + 24); AdvSimd.Arm64.AddPairwise(c16, c17).Store(block + 28);
+                int cols = Math.Min(Panel, n - j);
+                for (int r = 0; r < pair; r++) StoreOffset(c + (nint)(i + r) * ldc + j, block + r * Panel, colSums + j, cols);
             }
         }
     }

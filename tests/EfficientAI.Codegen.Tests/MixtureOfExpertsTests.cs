@@ -512,6 +512,76 @@ public class MixtureOfExpertsTests
         }
     }
 
+    [Theory]
+    [InlineData(8)]
+    [InlineData(4)]
+    public void QMoEReportsEachExpertsRomBitsAndScales(int bits)
+    {
+        // As Quantize="int8" reports an MoE's experts: one row per expert with its ROM as compiled, as stored and as float,
+        // the bit width and that expert's scales; the weights are the stored integers, so their SQNR is exact.
+        const int experts = 3, hidden = 16, inter = 40;
+        var model = QMoeModel(2, experts, 2, hidden, inter, bits, "relu", 1);
+        var result = Compile(model);
+        var rows = result.Report!.Quantization.Where(q => q.OpType == "QMoE expert").ToList();
+        Assert.Equal(Enumerable.Range(0, experts).Select(e => $"expert {e}"), rows.Select(r => r.Node.Substring(r.Node.Length - 8)));
+        // Compiled: panels of 16 columns (fc1 16 x 40 -> 16 x 48 bytes, fc2 40 x 16 -> 40 x 16), column sums and float scales
+        // (4 B each per output row, 56 rows), biases (4 B per row); stored: the packed bits, float scales and biases.
+        long compiled = 16 * 48 + 40 * 16 + 8 * 56 + 4 * 56, stored = 2 * 16 * 40 * bits / 8 + 4 * 56 + 4 * 56, asFloat = 4 * (2 * 16 * 40 + 56);
+        string N(long v) => v.ToString("N0", System.Globalization.CultureInfo.InvariantCulture);
+        var proto = ModelCompiler.Parse(model);
+        float[] Floats(string name) => System.Runtime.InteropServices.MemoryMarshal.Cast<byte, float>(
+            proto.Graph.Initializer.Single(t => t.Name == name).RawData.ToByteArray()).ToArray();
+        float[] fc1Scales = Floats("fc1_scales"), fc2Scales = Floats("fc2_scales");
+        for (int e = 0; e < experts; e++)
+        {
+            var row = rows[e];
+            Assert.True(row.Quantized);
+            Assert.Contains($"QMoE {bits}-bit fc1 + fc2 run as int8", row.Reason);
+            Assert.Contains($"{N(compiled)} B ROM per expert (stored {N(stored)} B, float {N(asFloat)} B)", row.Reason);
+            var scales = fc1Scales.Skip(e * inter).Take(inter).Concat(fc2Scales.Skip(e * hidden).Take(hidden)).ToArray();
+            Assert.Equal(inter + hidden, row.Channels);
+            Assert.Equal(scales.Min(), row.MinWeightScale);
+            Assert.Equal(scales.Max(), row.MaxWeightScale);
+            Assert.True(double.IsPositiveInfinity(row.WeightSqnrDb));
+        }
+        // The rows add up to the layer's embedded weights, and the rendered report has them.
+        Assert.Equal(experts * compiled, result.Figures!.WeightBytes);
+        var markdown = result.Report.ToMarkdown();
+        Assert.Contains("## Quantization", markdown);
+        Assert.Contains($"expert 2 | QMoE expert | int8 | ", markdown);
+        Assert.Contains(" | exact | ", markdown);
+    }
+
+    [Theory]
+    [InlineData(8)]
+    [InlineData(4)]
+    public void CommittedQMoEModelsMatchOnnxRuntimeOnTheHeldOutDigits(int bits)
+    {
+        // moe_e4k2_qmoe{8,4}.onnx (make_moe.py --qmoe): the trained E=4 k=2 classifier with its experts as QMoE. Ours and
+        // ONNX Runtime on all 360 held-out samples in one call: the same weights, our activations quantized per call.
+        var samples = File.ReadLines(Path.Combine(Snapshot.RepoRoot(), "models", "digits_test.csv")).Skip(1)
+            .Select(l => l.Split(',').Select(int.Parse).ToArray()).ToArray();
+        int n = samples.Length;
+        var input = samples.SelectMany(s => s.Skip(1).Select(p => p / 16f)).ToArray();
+        var model = CommittedModel($"moe_e4k2_qmoe{bits}.onnx");
+        var expected = (float[])OrtReference.Run(model, new (string, Array, int[])[] { ("input", input, new[] { n, 64 }) })[0];
+        var runner = GeneratorHarness.Compile(model, new Dictionary<string, string> { ["Dims"] = $"batch={n}" }, $"moe_e4k2_qmoe{bits}.onnx");
+        var actual = (float[])runner.Run(input)[0];
+        double rms = Math.Sqrt(expected.Average(v => (double)v * v));
+        double errRms = Math.Sqrt(expected.Zip(actual, (e, a) => (double)(e - a) * (e - a)).Average());
+        Assert.True(errRms < QMoeErrorRms * rms, $"logits error RMS {errRms:G3} vs RMS {rms:G3} ({errRms / rms:P2})");
+        int Correct(float[] logits) => Enumerable.Range(0, n).Count(i =>
+        {
+            var row = logits.AsSpan(i * 10, 10).ToArray();
+            return Array.IndexOf(row, row.Max()) == samples[i][0];
+        });
+        int ours = Correct(actual), ort = Correct(expected);
+        Assert.True(Math.Abs(ours - ort) <= 2 && ort >= 340, $"held-out accuracy: ours {ours}/{n}, ONNX Runtime {ort}/{n}");
+        var rows = Compile(model, "batch=1").Report!.Quantization.Where(q => q.OpType == "QMoE expert").ToList();
+        Assert.Equal(4, rows.Count);
+        Assert.All(rows, r => Assert.Contains($"QMoE {bits}-bit fc1 + fc2 run as int8", r.Reason));
+    }
+
     [Fact]
     public void QMoEAllocatesNothingPerCall()
     {

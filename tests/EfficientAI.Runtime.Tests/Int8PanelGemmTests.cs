@@ -16,8 +16,11 @@ public class Int8PanelGemmTests
         (7, 65, 17), (9, 70, 130), (16, 48, 64),
     };
 
+    // The Arm paths run on an arm64 machine's test run and, for this x64 CI, in the NativeAOT arm64 binary under qemu
+    // (KernelSelfCheck through samples/AotSample, .ci/aot.sh).
     public static IEnumerable<object[]> Paths() =>
-        new[] { Int8Gemm.Path.Scalar, Int8Gemm.Path.Avx2, Int8Gemm.Path.Avx512, Int8Gemm.Path.AvxVnni }.Select(p => new object[] { (int)p });
+        new[] { Int8Gemm.Path.Scalar, Int8Gemm.Path.Avx2, Int8Gemm.Path.Avx512, Int8Gemm.Path.AvxVnni, Int8Gemm.Path.ArmDot, Int8Gemm.Path.ArmSimd }
+            .Select(p => new object[] { (int)p });
 
     [Theory]
     [MemberData(nameof(Paths))]

@@ -56,7 +56,42 @@ internal sealed class QMoEOp : Operator
         if (!moe.Attributes.ContainsKey("activation_type"))
             moe.Attributes["activation_type"] = new AttributeProto { Name = "activation_type", Type = AttributeProto.Types.AttributeType.String, S = Google.Protobuf.ByteString.CopyFromUtf8("relu") };
         moe.Fused.Add($"QMoE {bits}-bit weights as int8 experts (the same integers and scales)");
+        ReportExperts(ctx, (int)bits, fc1.Shape[0], fc1.Shape[1], hidden);
         return new[] { moe };
+    }
+
+    /// <summary>
+    /// One report row per expert, as Quantize="int8" gives an MoE's: its ROM as compiled (panel-packed int8 weights, column
+    /// sums, float scales, biases), as stored in the model and as float weights, the bit width and the expert's scales. The
+    /// weight SQNR is exact: the int8 weights are the stored integers, so they equal QMoE's own dequantized weights.
+    /// </summary>
+    private static void ReportExperts(OpContext ctx, int bits, int experts, int inter, int hidden)
+    {
+        var s1 = ctx.Const(3)!;
+        var s2 = ctx.Const(6)!;
+        var b1 = ctx.Has(4) ? ctx.Const(4) : null;
+        var b2 = ctx.Has(7) ? ctx.Const(7) : null;
+        long biasFloats = (b1 is null ? 0 : inter) + (b2 is null ? 0 : hidden);
+        long biasStored = (b1 is null ? 0 : (long)inter * DataTypes.Size(b1.Type)) + (b2 is null ? 0 : (long)hidden * DataTypes.Size(b2.Type));
+        long compiled = Int8Weights.PackedLength(hidden, inter) + Int8Weights.PackedLength(inter, hidden) + 4L * 2 * (inter + hidden) + 4L * biasFloats;
+        long stored = 2L * hidden * inter * bits / 8 + (long)inter * DataTypes.Size(s1.Type) + (long)hidden * DataTypes.Size(s2.Type) + biasStored;
+        long asFloat = 4L * (2L * hidden * inter + biasFloats);
+        string N(long v) => v.ToString("N0", System.Globalization.CultureInfo.InvariantCulture);
+        string integers = bits == 8 ? "q - 128" : "nibble - 8";
+        var scales1 = s1.ToFloats();
+        var scales2 = s2.ToFloats();
+        for (int e = 0; e < experts; e++)
+        {
+            var expertScales = new float[inter + hidden];
+            System.Array.Copy(scales1, e * inter, expertScales, 0, inter);
+            System.Array.Copy(scales2, e * hidden, expertScales, inter, hidden);
+            float min = float.PositiveInfinity, max = float.NegativeInfinity;
+            foreach (var v in expertScales) { min = System.Math.Min(min, v); max = System.Math.Max(max, v); }
+            ctx.Graph.Quantization.Add(new Passes.LayerQuantization($"{ctx.Node.Name} expert {e}", "QMoE expert", true,
+                $"QMoE {bits}-bit fc1 + fc2 run as int8 ({integers}, the stored scales): {N(compiled)} B ROM per expert " +
+                $"(stored {N(stored)} B, float {N(asFloat)} B); runs only when routed",
+                expertScales.Length, min, max, double.PositiveInfinity));
+        }
     }
 
     /// <summary>
