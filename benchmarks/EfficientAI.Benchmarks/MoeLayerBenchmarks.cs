@@ -110,14 +110,6 @@ public class MoeExportBenchmarks
     [ParamsSource(nameof(TokenCounts))]
     public int T { get; set; }
 
-    /// <summary>1 and 2, or the comma-separated list in EAI_MOE_THREADS: ours with Threads = this, ORT with as many intra-op threads.</summary>
-    public static IEnumerable<int> ThreadCounts => Environment.GetEnvironmentVariable("EAI_MOE_THREADS") is { Length: > 0 } list
-        ? list.Split(',').Select(t => int.Parse(t, System.Globalization.CultureInfo.InvariantCulture)).ToArray()
-        : new[] { 1, 2 };
-
-    [ParamsSource(nameof(ThreadCounts))]
-    public int Threads { get; set; }
-
     private OrtRunner _contrib = null!, _dense = null!, _sparse = null!;
 
     private static string File8(string form) => Path.Combine(Path.GetDirectoryName(MoeLayerBenchmarks.LayerDir)!, "moe-bench-512", $"moe_bench_e8_{form}.onnx");
