@@ -119,7 +119,7 @@ public static class MixtureOfExperts
             {
                 Gathered = px, Middle = pm, Out = po, Fc1 = pw1, Fc1Bias = fc1Bias.IsEmpty ? null : pb1, Fc2 = pw2, Fc2Bias = fc2Bias.IsEmpty ? null : pb2,
                 Active = pa, Start = ps, Count = count, Hidden = hidden, Width = width, Inter = inter, Fc1Stride = fc1Stride, Fc2Stride = fc2Stride,
-                Chunks1 = Math.Min(threads, panels1), Chunks2 = Math.Min(threads, panels2), Panels1 = panels1, Panels2 = panels2,
+                Chunks1 = Chunks(threads, panels1), Chunks2 = Chunks(threads, panels2), Panels1 = panels1, Panels2 = panels2,
                 Threads = threads, Fused = fused, Silu = activation == ExpertActivation.Silu,
             };
             Workers.For(threads, count * job.Chunks1, &FirstLayer, &job);
@@ -143,6 +143,10 @@ public static class MixtureOfExperts
                 y.Slice(route / k * hidden, hidden), y.Slice(route / k * hidden, hidden));
         }
     }
+
+    // With several threads each layer is cut into four chunks per thread: a worker that wakes late still finds a share
+    // left (the caller takes chunks meanwhile), and a chunk of the size is still a 512 KB sequential stream.
+    private static int Chunks(int threads, int panels) => threads <= 1 ? 1 : Math.Min(4 * threads, panels);
 
     /// <summary>What the two layer loops of <see cref="Compute"/> share: one item is one chosen expert's columns chunk.</summary>
     private unsafe struct ExpertJob
