@@ -1,7 +1,7 @@
 // Mixture of experts at the size (H = 512, I = 2048, k = 2): the MoE layer alone, latency against the number of
 // experts E and the number of tokens. Ours is Runtime.MixtureOfExperts.Compute, the one call the generated code makes
 // for an MoE node (weights packed as the generator packs them); ORT runs the same layer as a com.microsoft::MoE graph
-// with 1 intra-op thread. Both get the router logits as an input. The layers are untrained, made by
+// with as many intra-op threads as ours gets (Threads: 1 and 2). Both get the router logits as an input. The layers are untrained, made by
 // `models/make_moe.py --layer .cache/moe-layer --hidden 512 --inter 2048` (E = 32 is 268 MB of float weights: read at
 // run time from the .bin beside each .onnx, not compiled in, because the compiler needs about ten minutes per 45 MB
 // of embedded weights). MoeExportBenchmarks runs ORT on PyTorch's exports of the whole model at E = 8.
@@ -34,6 +34,14 @@ public class MoeLayerBenchmarks
 
     [ParamsSource(nameof(TokenCounts))]
     public int T { get; set; }
+
+    /// <summary>1 and 2, or the comma-separated list in EAI_MOE_THREADS: ours with Threads = this, ORT with as many intra-op threads.</summary>
+    public static IEnumerable<int> ThreadCounts => Environment.GetEnvironmentVariable("EAI_MOE_THREADS") is { Length: > 0 } list
+        ? list.Split(',').Select(t => int.Parse(t, System.Globalization.CultureInfo.InvariantCulture)).ToArray()
+        : new[] { 1, 2 };
+
+    [ParamsSource(nameof(ThreadCounts))]
+    public int Threads { get; set; }
 
     private float[] _x = null!, _logits = null!, _fc1 = null!, _b1 = null!, _fc2 = null!, _b2 = null!, _y = null!, _scratch = null!;
     private OrtRunner _ort = null!;
@@ -71,7 +79,7 @@ public class MoeLayerBenchmarks
         _y = new float[T * Hidden];
         _scratch = new float[MixtureOfExperts.ScratchFloats(T, E, K, Hidden, Inter)];
         var inputs = new[] { new ModelInput("input", _x, new long[] { T, Hidden }), new ModelInput("router_logits", _logits, new long[] { T, E }) };
-        _ort = new OrtRunner(new ModelCase($"moe_layer_e{E}_t{T}", Stem(E) + ".onnx", inputs, new[] { T * Hidden }, (_, _) => () => { }), 1);
+        _ort = new OrtRunner(new ModelCase($"moe_layer_e{E}_t{T}", Stem(E) + ".onnx", inputs, new[] { T * Hidden }, (_, _) => () => { }), Threads);
         Ours();
         _ort.Run();
         Agreement.Check($"moe_layer_e{E}_t{T}", _ort.Outputs, new[] { _y });
@@ -81,9 +89,9 @@ public class MoeLayerBenchmarks
     public void Cleanup() => _ort.Dispose();
 
     [Benchmark(Description = "EfficientAI, MoE layer")]
-    public void Ours() => MixtureOfExperts.Compute(_x, _logits, _fc1, _b1, _fc2, _b2, _y, _scratch, T, E, K, Hidden, Inter, ExpertActivation.Relu, normalize: true);
+    public void Ours() => MixtureOfExperts.Compute(_x, _logits, _fc1, _b1, _fc2, _b2, _y, _scratch, T, E, K, Hidden, Inter, ExpertActivation.Relu, normalize: true, threads: Threads);
 
-    [Benchmark(Baseline = true, Description = "ORT 1 thread, MoE kernel")]
+    [Benchmark(Baseline = true, Description = "ORT, MoE kernel")]
     public void Ort() => _ort.Run();
 }
 

@@ -1,4 +1,4 @@
-// dotnet run -c Release --project benchmarks/EfficientAI.Benchmarks -- [models|kernels|int8|alloc|moe|moe-layer|qmoe-layer|all|sparse|sparse-conv|sparse-rows|sparse-blocks] [--short] [--models a,b]
+// dotnet run -c Release --project benchmarks/EfficientAI.Benchmarks -- [models|kernels|int8|alloc|moe|moe-layer|moe-bandwidth|qmoe-layer|all|sparse|sparse-conv|sparse-rows|sparse-blocks] [--short] [--models a,b]
 // Runs in-process (one process, one run: every side-by-side ratio comes from the same conditions) and prints,
 // after BenchmarkDotNet's own tables, the ratio ours/ORT per model with the geometric mean, and GEMM GFLOP/s
 // against the measured FMA peak.
@@ -91,6 +91,11 @@ if (what is "moe-layer")
     var layer = BenchmarkRunner.Run<MoeLayerBenchmarks>(config);
     var exports = BenchmarkRunner.Run<MoeExportBenchmarks>(config);
     report.AddRange(MoeLayerTable(layer, exports));
+}
+if (what is "moe-bandwidth")
+{
+    // Not BenchmarkDotNet: fastest-of-N loops (the machine is shared), the read rates beside the MoE layer's.
+    report.AddRange(MoeBandwidth.Run(args.Contains("--layers-only")));
 }
 if (what is "qmoe-layer")
 {
@@ -191,24 +196,30 @@ static IEnumerable<string> QMoeLayerTable(Summary run)
 
 static IEnumerable<string> MoeLayerTable(Summary layer, Summary exports)
 {
-    var median = new Dictionary<(int E, int T, string Method), double>();
+    var median = new Dictionary<(int E, int T, int Threads, string Method), double>();
     foreach (var r in layer.Reports.Where(r => r.ResultStatistics is not null))
-        median[((int)r.BenchmarkCase.Parameters["E"], (int)r.BenchmarkCase.Parameters["T"], r.BenchmarkCase.Descriptor.WorkloadMethod.Name)] = MedianUs(r);
+        median[((int)r.BenchmarkCase.Parameters["E"], (int)r.BenchmarkCase.Parameters["T"], (int)r.BenchmarkCase.Parameters["Threads"], r.BenchmarkCase.Descriptor.WorkloadMethod.Name)] = MedianUs(r);
     var ts = median.Keys.Select(k => k.T).Distinct().OrderBy(t => t).ToList();
     var es = median.Keys.Select(k => k.E).Distinct().OrderBy(e => e).ToList();
-    string Cell(int e, int t, string m) => median.TryGetValue((e, t, m), out var v) ? Us(v) : "";
-    string Ratio(int e, int t) => median.TryGetValue((e, t, "Ours"), out var o) && median.TryGetValue((e, t, "Ort"), out var r) ? (o / r).ToString("F2", CultureInfo.InvariantCulture) : "";
-    yield return "| E (k = 2, H 512, I 2048) | " + string.Join(" | ", ts.Select(t => $"ours, {t} tok | ORT MoE kernel, {t} tok | ours/ORT")) + " |";
-    yield return "|---:|" + string.Concat(ts.Select(_ => "---:|---:|---:|"));
-    foreach (var e in es) yield return $"| {e} | " + string.Join(" | ", ts.Select(t => $"{Cell(e, t, "Ours")} | {Cell(e, t, "Ort")} | {Ratio(e, t)}")) + " |";
-    if (es.Count > 1)
+    foreach (var th in median.Keys.Select(k => k.Threads).Distinct().OrderBy(t => t))
     {
-        string Growth(int t, string m) => median.TryGetValue((es[0], t, m), out var a) && median.TryGetValue((es[^1], t, m), out var b) ? (b / a).ToString("F2", CultureInfo.InvariantCulture) + "x" : "";
-        yield return $"| growth E={es[0]} -> {es[^1]} | " + string.Join(" | ", ts.Select(t => $"{Growth(t, "Ours")} | {Growth(t, "Ort")} | ")) + " |";
+        string Cell(int e, int t, string m) => median.TryGetValue((e, t, th, m), out var v) ? Us(v) : "";
+        string Ratio(int e, int t) => median.TryGetValue((e, t, th, "Ours"), out var o) && median.TryGetValue((e, t, th, "Ort"), out var r) ? (o / r).ToString("F2", CultureInfo.InvariantCulture) : "";
+        yield return $"Threads {th} (ours Threads=\"{th}\", ORT {th} intra-op thread{(th > 1 ? "s" : "")}):";
+        yield return "";
+        yield return "| E (k = 2, H 512, I 2048) | " + string.Join(" | ", ts.Select(t => $"ours, {t} tok | ORT MoE kernel, {t} tok | ours/ORT")) + " |";
+        yield return "|---:|" + string.Concat(ts.Select(_ => "---:|---:|---:|"));
+        foreach (var e in es) yield return $"| {e} | " + string.Join(" | ", ts.Select(t => $"{Cell(e, t, "Ours")} | {Cell(e, t, "Ort")} | {Ratio(e, t)}")) + " |";
+        if (es.Count > 1)
+        {
+            string Growth(int t, string m) => median.TryGetValue((es[0], t, th, m), out var a) && median.TryGetValue((es[^1], t, th, m), out var b) ? (b / a).ToString("F2", CultureInfo.InvariantCulture) + "x" : "";
+            yield return $"| growth E={es[0]} -> {es[^1]} | " + string.Join(" | ", ts.Select(t => $"{Growth(t, "Ours")} | {Growth(t, "Ort")} | ")) + " |";
+        }
+        yield return "";
     }
+    yield return "Median latency of the MoE layer alone (router logits given); ORT with all graph optimizations, IoBinding.";
     yield return "";
-    yield return "Median latency of the MoE layer alone (router logits given); ORT with 1 intra-op thread, all graph optimizations.";
-    yield return "";
+    string Ours1(int t) => median.TryGetValue((8, t, 1, "Ours"), out var v) ? Us(v) : "";
     var ex = exports.Reports.Where(r => r.ResultStatistics is not null)
         .ToDictionary(r => ((int)r.BenchmarkCase.Parameters["T"], r.BenchmarkCase.Descriptor.WorkloadMethod.Name), MedianUs);
     yield return "| E = 8, whole model (router, MoE, head) | ORT, MoE kernel | ORT, dense export | ORT, sparse export | ours, MoE layer only (above) |";
@@ -216,7 +227,7 @@ static IEnumerable<string> MoeLayerTable(Summary layer, Summary exports)
     foreach (var t in ex.Keys.Select(k => k.Item1).Distinct().OrderBy(t => t))
     {
         string C(string m) => ex.TryGetValue((t, m), out var v) ? Us(v) : "";
-        yield return $"| {t} tokens | {C("OrtContrib")} | {C("OrtDense")} | {C("OrtSparse")} | {Cell(8, t, "Ours")} |";
+        yield return $"| {t} tokens | {C("OrtContrib")} | {C("OrtDense")} | {C("OrtSparse")} | {Ours1(t)} |";
     }
     yield return "";
 }

@@ -31,9 +31,16 @@ public enum ExpertActivation
 /// <summary>Top-k routed mixture-of-experts layers.</summary>
 public static class MixtureOfExperts
 {
-    /// <summary>Floats of scratch <see cref="Compute"/> needs (gated: swiglu, whose fc1 gives 2 inter values per token).</summary>
-    public static long ScratchFloats(int tokens, int experts, int k, int hidden, int inter, bool gated = false) =>
-        experts + 3L * tokens * k + (long)tokens * (2L * hidden + (gated ? 2L : 1L) * inter);
+    /// <summary>
+    /// Floats of scratch <see cref="Compute"/> needs (gated: swiglu, whose fc1 gives 2 inter values per token): the
+    /// routing, and per route (token, chosen expert) its gathered input, its fc1 output and its fc2 output, so every
+    /// chosen expert's layers can run side by side.
+    /// </summary>
+    public static long ScratchFloats(int tokens, int experts, int k, int hidden, int inter, bool gated = false)
+    {
+        long routes = (long)tokens * k;
+        return 2L * experts + 1 + 3 * routes + routes * (2L * hidden + (gated ? 2L : 1L) * inter);
+    }
 
     /// <summary>
     /// y[t] = sum over the k experts e with the largest p = softmax(routerLogits[t]) of w_e * fc2_e(act(fc1_e(x[t]))),
@@ -43,15 +50,18 @@ public static class MixtureOfExperts
     /// fc2 likewise for [inter -> hidden]. Equal probabilities rank the higher expert index first (ONNX Runtime's MoE
     /// kernel does the same); a routing weight of 0 skips the expert. y must not overlap x. With
     /// <see cref="ExpertActivation.SwiGlu"/>, fc1 is [hidden -> 2 inter] (fc1Bias [experts, 2 inter]) and
-    /// <paramref name="alpha"/>, <paramref name="beta"/> and <paramref name="limit"/> are the swiglu's.
+    /// <paramref name="alpha"/>, <paramref name="beta"/> and <paramref name="limit"/> are the swiglu's. With
+    /// <paramref name="threads"/> &gt; 1 the chosen experts' layers are split by output columns among the calling
+    /// thread and <see cref="Workers"/>' pool (each core streams its own share of the weights).
     /// </summary>
-    public static void Compute(ReadOnlySpan<float> x, ReadOnlySpan<float> routerLogits,
+    public static unsafe void Compute(ReadOnlySpan<float> x, ReadOnlySpan<float> routerLogits,
         ReadOnlySpan<float> fc1Packed, ReadOnlySpan<float> fc1Bias, ReadOnlySpan<float> fc2Packed, ReadOnlySpan<float> fc2Bias,
         Span<float> y, Span<float> scratch, int tokens, int experts, int k, int hidden, int inter, ExpertActivation activation, bool normalize,
-        float alpha = 1f, float beta = 0f, float limit = float.PositiveInfinity)
+        float alpha = 1f, float beta = 0f, float limit = float.PositiveInfinity, int threads = 1)
     {
         if (tokens <= 0 || hidden <= 0) return;
         if (experts <= 0 || k <= 0 || k > experts || inter <= 0) ThrowHelper.Argument("experts, k or inter is out of range.");
+        if (threads < 1) ThrowHelper.Argument("threads must be at least 1.");
         bool gated = activation == ExpertActivation.SwiGlu;
         int width = gated ? 2 * inter : inter; // fc1's outputs
         int fc1Stride = Gemm.PackedLength(hidden, width), fc2Stride = Gemm.PackedLength(inter, hidden);
@@ -65,15 +75,35 @@ public static class MixtureOfExperts
         var probs = scratch.Slice(0, experts);
         var routeScale = scratch.Slice(experts, routes);
         var routeExpert = MemoryMarshal.Cast<float, int>(scratch.Slice(experts + routes, routes));
-        var expertRoutes = MemoryMarshal.Cast<float, int>(scratch.Slice(experts + 2 * routes, routes));
-        int rest = experts + 3 * routes;
-        var gathered = scratch.Slice(rest, tokens * hidden);
-        var middle = scratch.Slice(rest + tokens * hidden, tokens * width);
-        var expertOut = scratch.Slice(rest + tokens * (hidden + width), tokens * hidden);
+        var order = MemoryMarshal.Cast<float, int>(scratch.Slice(experts + 2 * routes, routes));
+        var start = MemoryMarshal.Cast<float, int>(scratch.Slice(experts + 3 * routes, experts + 1));
+        int rest = 2 * experts + 1 + 3 * routes;
+        var gathered = scratch.Slice(rest, routes * hidden);
+        var middle = scratch.Slice(rest + routes * hidden, routes * width);
+        var expertOut = scratch.Slice(rest + routes * (hidden + width), routes * hidden);
 
         Route(routerLogits, probs, routeScale, routeExpert, tokens, experts, k, normalize);
 
+        // The chosen experts (ids over probs, which routing no longer needs) and their routes grouped, in expert then
+        // token order: expert active[a] has routes order[start[a] .. start[a + 1]); a token chooses an expert at most once.
+        var active = MemoryMarshal.Cast<float, int>(probs);
+        int count = 0, total = 0;
+        for (int e = 0; e < experts; e++)
+        {
+            int first = total;
+            for (int r = 0; r < routes; r++)
+            {
+                if (routeExpert[r] == e && routeScale[r] > 0f) order[total++] = r;
+            }
+            if (total == first) continue;
+            active[count] = e;
+            start[count++] = first;
+        }
+        start[count] = total;
+        for (int i = 0; i < total; i++) x.Slice(order[i] / k * hidden, hidden).CopyTo(gathered.Slice(i * hidden, hidden));
+
         y.Slice(0, tokens * hidden).Clear();
+        if (count == 0) return;
         var fused = activation switch
         {
             ExpertActivation.Relu => Activation.Relu,
@@ -81,46 +111,108 @@ public static class MixtureOfExperts
             ExpertActivation.GeluErf => new Activation(ActivationKind.Gelu),
             _ => Activation.None,
         };
-        for (int e = 0; e < experts; e++)
+        fixed (float* px = gathered, pm = middle, po = expertOut, pw1 = fc1Packed, pb1 = fc1Bias, pw2 = fc2Packed, pb2 = fc2Bias)
+        fixed (int* pa = active, ps = start)
         {
-            // The routes (token * k + slot) that chose e, in token order; a token chooses an expert at most once.
-            int rows = 0;
-            for (int r = 0; r < routes; r++)
+            int panels1 = (width + Gemm.PanelWidth - 1) / Gemm.PanelWidth, panels2 = (hidden + Gemm.PanelWidth - 1) / Gemm.PanelWidth;
+            var job = new ExpertJob
             {
-                if (routeExpert[r] == e && routeScale[r] > 0f) expertRoutes[rows++] = r;
-            }
-            if (rows == 0) continue;
-            for (int i = 0; i < rows; i++) x.Slice(expertRoutes[i] / k * hidden, hidden).CopyTo(gathered.Slice(i * hidden, hidden));
-            var h = middle.Slice(0, rows * width);
-            Gemm.ComputePacked(gathered.Slice(0, rows * hidden), fc1Packed.Slice(e * fc1Stride, fc1Stride),
-                fc1Bias.IsEmpty ? default : fc1Bias.Slice(e * width, width), h, rows, width, hidden, fused);
-            if (activation == ExpertActivation.Silu) Elementwise.Unary(UnaryOp.Swish, h, h, 0f, 0f);
+                Gathered = px, Middle = pm, Out = po, Fc1 = pw1, Fc1Bias = fc1Bias.IsEmpty ? null : pb1, Fc2 = pw2, Fc2Bias = fc2Bias.IsEmpty ? null : pb2,
+                Active = pa, Start = ps, Count = count, Hidden = hidden, Width = width, Inter = inter, Fc1Stride = fc1Stride, Fc2Stride = fc2Stride,
+                Chunks1 = Chunks(threads, panels1), Chunks2 = Chunks(threads, panels2), Panels1 = panels1, Panels2 = panels2,
+                Threads = threads, Fused = fused, Silu = activation == ExpertActivation.Silu,
+            };
+            Workers.For(threads, count * job.Chunks1, &FirstLayer, &job);
             if (gated)
             {
-                // In place: output i of row r lands at r * inter + i, at or before its inputs at 2 (r * inter + i).
-                for (int i = 0; i < rows * inter; i++)
+                // Per route, in place: output i lands at i, at or before its inputs at 2i and 2i + 1, and rows are
+                // compacted in order, so nothing is overwritten before it is read.
+                for (int i = 0; i < total * inter; i++)
                 {
-                    float gate = MathF.Min(h[2 * i], limit), linear = Math.Clamp(h[2 * i + 1], -limit, limit);
-                    h[i] = gate / (1f + MathF.Exp(-alpha * gate)) * (linear + beta);
+                    float gate = MathF.Min(middle[2 * i], limit), linear = Math.Clamp(middle[2 * i + 1], -limit, limit);
+                    middle[i] = gate / (1f + MathF.Exp(-alpha * gate)) * (linear + beta);
                 }
-                h = h.Slice(0, rows * inter);
             }
-            var o = expertOut.Slice(0, rows * hidden);
-            Gemm.ComputePacked(h, fc2Packed.Slice(e * fc2Stride, fc2Stride),
-                fc2Bias.IsEmpty ? default : fc2Bias.Slice(e * hidden, hidden), o, rows, hidden, inter, Activation.None);
-            for (int i = 0; i < rows; i++)
+            Workers.For(threads, count * job.Chunks2, &SecondLayer, &job);
+        }
+        for (int i = 0; i < total; i++)
+        {
+            int route = order[i];
+            // y += w * o, vectorized.
+            System.Numerics.Tensors.TensorPrimitives.MultiplyAdd(expertOut.Slice(i * hidden, hidden), routeScale[route],
+                y.Slice(route / k * hidden, hidden), y.Slice(route / k * hidden, hidden));
+        }
+    }
+
+    // With several threads each layer is cut into four chunks per thread: a worker that wakes late still finds a share
+    // left (the caller takes chunks meanwhile), and a chunk of the size is still a 512 KB sequential stream.
+    private static int Chunks(int threads, int panels) => threads <= 1 ? 1 : Math.Min(4 * threads, panels);
+
+    /// <summary>What the two layer loops of <see cref="Compute"/> share: one item is one chosen expert's columns chunk.</summary>
+    private unsafe struct ExpertJob
+    {
+        public float* Gathered, Middle, Out, Fc1, Fc1Bias, Fc2, Fc2Bias;
+        public int* Active, Start;
+        public int Count, Hidden, Width, Inter, Fc1Stride, Fc2Stride, Chunks1, Chunks2, Panels1, Panels2, Threads;
+        public Activation Fused;
+        public bool Silu;
+
+        /// <summary>
+        /// The weights of the item a participant is likely to take after item (first layer's items, then the second's):
+        /// the one <see cref="Threads"/> further on, whose start the row kernel prefetches while it finishes.
+        /// </summary>
+        public float* After(int item)
+        {
+            item += Threads;
+            if (item < Count * Chunks1) return Fc1 + (nint)Active[item / Chunks1] * Fc1Stride + (nint)(item % Chunks1 * Panels1 / Chunks1) * Hidden * Gemm.PanelWidth;
+            item -= Count * Chunks1;
+            if (item < Count * Chunks2) return Fc2 + (nint)Active[item / Chunks2] * Fc2Stride + (nint)(item % Chunks2 * Panels2 / Chunks2) * Inter * Gemm.PanelWidth;
+            return null;
+        }
+    }
+
+    /// <summary>fc1 (and its activation) of one chosen expert's token group, for one chunk of its output panels.</summary>
+    private static unsafe void FirstLayer(void* state, int item, int participant)
+    {
+        ref var job = ref *(ExpertJob*)state;
+        int a = item / job.Chunks1, chunk = item % job.Chunks1;
+        int q0 = chunk * job.Panels1 / job.Chunks1, q1 = (chunk + 1) * job.Panels1 / job.Chunks1;
+        int first = job.Start[a], rows = job.Start[a + 1] - first, j0 = q0 * Gemm.PanelWidth, cols = Math.Min(job.Width, q1 * Gemm.PanelWidth) - j0;
+        float* weights = job.Fc1 + (nint)job.Active[a] * job.Fc1Stride;
+        float* bias = job.Fc1Bias == null ? null : job.Fc1Bias + (nint)job.Active[a] * job.Width;
+        float* h = job.Middle + (nint)first * job.Width;
+        if (rows == 1) Gemm.RowPacked(job.Gathered + (nint)first * job.Hidden, weights, bias, h, job.Width, job.Hidden, q0, q1, job.Fused, job.After(item));
+        else Gemm.AccumulatePacked(job.Gathered + (nint)first * job.Hidden, job.Hidden, weights + (nint)q0 * job.Hidden * Gemm.PanelWidth,
+            bias == null ? null : bias + j0, h + j0, job.Width, rows, cols, job.Hidden, job.Fused);
+        if (job.Silu)
+        {
+            for (int r = 0; r < rows; r++)
             {
-                int route = expertRoutes[i];
-                // y += w * o, vectorized.
-                System.Numerics.Tensors.TensorPrimitives.MultiplyAdd(o.Slice(i * hidden, hidden), routeScale[route],
-                    y.Slice(route / k * hidden, hidden), y.Slice(route / k * hidden, hidden));
+                var row = new Span<float>(h + (nint)r * job.Width + j0, cols);
+                Elementwise.Unary(UnaryOp.Swish, row, row, 0f, 0f);
             }
         }
     }
 
-    /// <summary>Floats of scratch <see cref="ComputeInt8"/> needs: <see cref="ScratchFloats"/> and the int8 GEMM's bytes.</summary>
+    /// <summary>fc2 of one chosen expert's token group (fc1's activated output, inter wide), for one chunk of its output panels.</summary>
+    private static unsafe void SecondLayer(void* state, int item, int participant)
+    {
+        ref var job = ref *(ExpertJob*)state;
+        int a = item / job.Chunks2, chunk = item % job.Chunks2;
+        int q0 = chunk * job.Panels2 / job.Chunks2, q1 = (chunk + 1) * job.Panels2 / job.Chunks2;
+        int first = job.Start[a], rows = job.Start[a + 1] - first, j0 = q0 * Gemm.PanelWidth, cols = Math.Min(job.Hidden, q1 * Gemm.PanelWidth) - j0;
+        float* weights = job.Fc2 + (nint)job.Active[a] * job.Fc2Stride;
+        float* bias = job.Fc2Bias == null ? null : job.Fc2Bias + (nint)job.Active[a] * job.Hidden;
+        float* h = job.Middle + (nint)first * job.Inter; // after swiglu's compaction rows are inter apart (width == inter otherwise)
+        float* o = job.Out + (nint)first * job.Hidden;
+        if (rows == 1) Gemm.RowPacked(h, weights, bias, o, job.Hidden, job.Inter, q0, q1, Activation.None, job.After(job.Count * job.Chunks1 + item));
+        else Gemm.AccumulatePacked(h, job.Inter, weights + (nint)q0 * job.Inter * Gemm.PanelWidth, bias == null ? null : bias + j0, o + j0, job.Hidden,
+            rows, cols, job.Inter, Activation.None);
+    }
+
+    /// <summary>Floats of scratch <see cref="ComputeInt8"/> needs: the routing, per token its gathered input, fc1 and fc2 outputs, and the int8 GEMM's bytes.</summary>
     public static long ScratchFloatsInt8(int tokens, int experts, int k, int hidden, int inter) =>
-        ScratchFloats(tokens, experts, k, hidden, inter) + (Int8GemmScratchBytes(tokens, hidden, inter) + 3) / 4;
+        experts + 3L * tokens * k + (long)tokens * (2L * hidden + inter) + (Int8GemmScratchBytes(tokens, hidden, inter) + 3) / 4;
 
     // ExpertLayer's scratch for the larger of the two layers: a's bytes in rows padded to four (64-aligned) and the int32 sums.
     private static long Int8GemmScratchBytes(int tokens, int hidden, int inter) =>

@@ -39,14 +39,21 @@ public static unsafe class Workers
 
     private sealed class Pool
     {
+        // The open loop's generation (high 32 bits), a closed flag and how many workers are inside it. A worker joins
+        // only an open loop of the current generation (one compare-exchange); the caller closes the loop once it finds
+        // no index left and then waits only for the workers inside, never for one that has not woken yet: on a loaded
+        // machine a descheduled worker would otherwise hold every call for a scheduler time slice (milliseconds).
+        private const long Closed = 1L << 31, InsideMask = Closed - 1;
         private readonly Signal[] _start;
         private readonly Signal _done = new();
         private delegate*<void*, int, int, void> _body;
         private void* _state;
-        private int _count, _next, _active, _helpers;
+        private int _count, _next;
+        private long _loop, _generation;
 
         public Pool(int size)
         {
+            _loop = Closed;
             _start = new Signal[size];
             for (int i = 0; i < size; i++)
             {
@@ -64,16 +71,27 @@ public static unsafe class Workers
             _state = state;
             _count = count;
             _next = 0;
-            _helpers = helpers;
-            _active = helpers;
+            // Publishes the fields above (an interlocked write is a full fence) and opens the loop.
+            Interlocked.Exchange(ref _loop, ++_generation << 32);
             for (int i = 0; i < helpers; i++) _start[i].Set();
             Take(0);
-            _done.Wait();
+            long loop = Interlocked.Add(ref _loop, Closed);
+            if ((loop & InsideMask) != 0) _done.Wait(); // the last worker out sets it
         }
 
         private void Take(int participant)
         {
             for (int i; (i = Interlocked.Increment(ref _next) - 1) < _count;) _body(_state, i, participant);
+        }
+
+        private bool Join()
+        {
+            while (true)
+            {
+                long loop = Volatile.Read(ref _loop);
+                if ((loop & Closed) != 0) return false;
+                if (Interlocked.CompareExchange(ref _loop, loop + 1, loop) == loop) return true;
+            }
         }
 
         private void Work(int participant)
@@ -82,8 +100,10 @@ public static unsafe class Workers
             while (true)
             {
                 start.Wait();
+                if (!Join()) continue; // the loop was closed (the caller did every index): its state may be gone
                 Take(participant);
-                if (Interlocked.Decrement(ref _active) == 0) _done.Set();
+                long left = Interlocked.Decrement(ref _loop);
+                if ((left & Closed) != 0 && (left & InsideMask) == 0) _done.Set();
             }
         }
     }

@@ -68,6 +68,22 @@ public class MixtureOfExpertsTests
         Assert.Equal(0, runner.Allocations(new Array[] { OrtReference.RandomFloats(72, 1), OrtReference.RandomFloats(24, 2) }, 200));
     }
 
+    [Theory]
+    [InlineData(1, 4, 2, 256, 1030, "gelu", true)] // one token: each chosen expert's two layers split by output panels over two threads
+    [InlineData(8, 6, 2, 129, 256, "silu", true)]  // token groups: the packed GEMM on each thread's columns
+    [InlineData(3, 8, 2, 24, 40, "relu", false)]   // 11.5K MACs: not worth waking a worker, stays on the calling thread
+    public void TwoThreadsMatchOnnxRuntimeAndAllocateNothing(int tokens, int experts, int k, int hidden, int inter, string activation, bool shared)
+    {
+        var model = MoeModel(tokens, experts, k, hidden, inter, activation, 1, seed: 5);
+        var result = ModelCompiler.CompileDetailed(new ModelRequest(new ModelFile("m.onnx", new EquatableArray<byte>(model), null),
+            ModelOptions.Default("m.onnx") with { Threads = "2" }), System.Threading.CancellationToken.None);
+        Assert.Equal(shared, result.Output.Sources[0].Text.Contains("threads: 2"));
+        var metadata = new Dictionary<string, string> { ["Threads"] = "2" };
+        var runner = ModelCheck.AgainstOrt(model, new[] { ("x", new[] { tokens, hidden }), ("router", new[] { tokens, experts }) }, seed: 3,
+            rtol: Rtol, atol: Atol, scale: 2f, metadata: metadata);
+        Assert.Equal(0, runner.Allocations(new Array[] { OrtReference.RandomFloats(tokens * hidden, 1), OrtReference.RandomFloats(tokens * experts, 2) }, 200));
+    }
+
     [Fact]
     public void OnlyTheChosenExpertsCountInTheMacs()
     {

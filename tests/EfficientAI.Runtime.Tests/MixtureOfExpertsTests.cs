@@ -8,12 +8,19 @@ namespace EfficientAI.Runtime.Tests;
 public class MixtureOfExpertsTests
 {
     [Theory]
-    [InlineData(1, 4, 2, 16, 32, ExpertActivation.Relu, true)]
-    [InlineData(3, 8, 1, 20, 12, ExpertActivation.Gelu, false)]
-    [InlineData(7, 5, 5, 9, 33, ExpertActivation.Silu, true)]
-    [InlineData(4, 16, 3, 40, 17, ExpertActivation.Identity, false)]
-    [InlineData(5, 6, 2, 24, 20, ExpertActivation.GeluErf, true)]
-    public void MatchesReference(int tokens, int experts, int k, int hidden, int inter, ExpertActivation activation, bool normalize)
+    [InlineData(1, 4, 2, 16, 32, ExpertActivation.Relu, true, 1)]
+    [InlineData(3, 8, 1, 20, 12, ExpertActivation.Gelu, false, 1)]
+    [InlineData(7, 5, 5, 9, 33, ExpertActivation.Silu, true, 1)]
+    [InlineData(4, 16, 3, 40, 17, ExpertActivation.Identity, false, 1)]
+    [InlineData(5, 6, 2, 24, 20, ExpertActivation.GeluErf, true, 1)]
+    // One token: each chosen expert is one row (the row kernel), odd and multi-panel widths; threads split the columns.
+    [InlineData(1, 8, 2, 37, 83, ExpertActivation.Gelu, true, 1)]
+    [InlineData(1, 8, 3, 70, 130, ExpertActivation.Silu, false, 2)]
+    [InlineData(1, 32, 2, 64, 256, ExpertActivation.Relu, true, 2)]
+    [InlineData(1, 5, 2, 3, 5, ExpertActivation.Relu, true, 2)]     // fewer panels than threads
+    [InlineData(9, 6, 2, 33, 50, ExpertActivation.GeluErf, true, 2)] // token groups (the GEMM) split by columns
+    [InlineData(3, 4, 4, 16, 20, ExpertActivation.Identity, false, 3)]
+    public void MatchesReference(int tokens, int experts, int k, int hidden, int inter, ExpertActivation activation, bool normalize, int threads)
     {
         var rng = new Random(tokens * 100 + experts);
         float[] x = TestUtil.RandomArray(rng, tokens * hidden), logits = TestUtil.RandomArray(rng, tokens * experts);
@@ -30,19 +37,27 @@ public class MixtureOfExpertsTests
         Array.Fill(y, float.NaN);
         var scratch = new float[MixtureOfExperts.ScratchFloats(tokens, experts, k, hidden, inter)];
         Array.Fill(scratch, float.NaN); // nothing may depend on the scratch's previous contents
-        MixtureOfExperts.Compute(x, logits, fc1, b1, fc2, b2, y, scratch, tokens, experts, k, hidden, inter, activation, normalize);
+        MixtureOfExperts.Compute(x, logits, fc1, b1, fc2, b2, y, scratch, tokens, experts, k, hidden, inter, activation, normalize, threads: threads);
 
         var expected = Reference(x, logits, (row, q) => w1[row * hidden + q], b1, (row, i) => w2[row * inter + i], b2, tokens, experts, k, hidden, inter, activation, normalize);
-        TestUtil.AssertClose(expected, y.AsSpan(0, tokens * hidden), 1e-4, 1e-5, $"moe t{tokens} E{experts} k{k} {activation}");
+        TestUtil.AssertClose(expected, y.AsSpan(0, tokens * hidden), 1e-4, 1e-5, $"moe t{tokens} E{experts} k{k} {activation} threads {threads}");
         Assert.True(float.IsNaN(y[^1]) && float.IsNaN(y[^2]), "wrote past y");
+
+        // Warm (the pool exists, the code is compiled): nothing allocated per call, on one thread or several.
+        long before = GC.GetAllocatedBytesForCurrentThread();
+        MixtureOfExperts.Compute(x, logits, fc1, b1, fc2, b2, y, scratch, tokens, experts, k, hidden, inter, activation, normalize, threads: threads);
+        Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
     }
 
     [Theory]
-    [InlineData(1f, 0f, float.PositiveInfinity)] // ONNX Runtime's defaults: silu(gate) * linear
-    [InlineData(1.702f, 1f, 7f)]                // gpt-oss: the clamp bites at these magnitudes
-    public void SwiGluMatchesReference(float alpha, float beta, float limit)
+    [InlineData(1f, 0f, float.PositiveInfinity, 3, 1)] // ONNX Runtime's defaults: silu(gate) * linear
+    [InlineData(1.702f, 1f, 7f, 3, 1)]                // gpt-oss: the clamp bites at these magnitudes
+    [InlineData(1f, 0f, float.PositiveInfinity, 1, 1)] // one token: the row kernel, routes compacted in place
+    [InlineData(1.702f, 1f, 7f, 1, 2)]
+    [InlineData(1.702f, 1f, 7f, 3, 2)]
+    public void SwiGluMatchesReference(float alpha, float beta, float limit, int tokens, int threads)
     {
-        const int tokens = 3, experts = 5, k = 2, hidden = 12, inter = 10, width = 2 * inter;
+        const int experts = 5, k = 2, hidden = 12, inter = 10, width = 2 * inter;
         var rng = new Random(17);
         float[] x = TestUtil.RandomArray(rng, tokens * hidden, -2f, 2f), logits = TestUtil.RandomArray(rng, tokens * experts);
         float[] w1 = TestUtil.RandomArray(rng, experts * width * hidden, -2f, 2f), b1 = TestUtil.RandomArray(rng, experts * width);
@@ -57,7 +72,7 @@ public class MixtureOfExpertsTests
         var y = new float[tokens * hidden];
         var scratch = new float[MixtureOfExperts.ScratchFloats(tokens, experts, k, hidden, inter, gated: true)];
         Array.Fill(scratch, float.NaN);
-        MixtureOfExperts.Compute(x, logits, fc1, b1, fc2, b2, y, scratch, tokens, experts, k, hidden, inter, ExpertActivation.SwiGlu, true, alpha, beta, limit);
+        MixtureOfExperts.Compute(x, logits, fc1, b1, fc2, b2, y, scratch, tokens, experts, k, hidden, inter, ExpertActivation.SwiGlu, true, alpha, beta, limit, threads);
 
         var expected = new double[tokens * hidden];
         bool clamped = false;
@@ -93,7 +108,7 @@ public class MixtureOfExpertsTests
             }
         }
         Assert.True(float.IsPositiveInfinity(limit) || clamped, "the clamp case must clamp something");
-        TestUtil.AssertClose(expected, y, 1e-4, 1e-4, $"swiglu alpha {alpha} beta {beta} limit {limit}");
+        TestUtil.AssertClose(expected, y, 1e-4, 1e-4, $"swiglu alpha {alpha} beta {beta} limit {limit} tokens {tokens} threads {threads}");
     }
 
     [Fact]

@@ -41,6 +41,34 @@ public unsafe class WorkersTests
         Assert.All(byParticipant.Skip(threads), n => Assert.Equal(0, n));
     }
 
+    private static void CountQuick(void* state, int index, int participant)
+    {
+        ref Counts c = ref *(Counts*)state;
+        System.Threading.Interlocked.Increment(ref c.Hits[index]);
+        System.Threading.Interlocked.Increment(ref c.ByParticipant[participant]);
+    }
+
+    [Fact]
+    public void BackToBackLoopsEachRunEveryIndexOnce()
+    {
+        // Short loops one after another: a worker may wake after the caller has done every index and returned (it must
+        // then leave that loop alone), or join the next loop; each loop's state is reused by the next.
+        var byParticipant = new int[8];
+        var hits = stackalloc int[6];
+        for (int rep = 0; rep < 3000; rep++)
+        {
+            int count = 2 + rep % 5;
+            for (int i = 0; i < count; i++) hits[i] = 0;
+            fixed (int* p = byParticipant)
+            {
+                var state = new Counts { Hits = hits, ByParticipant = p };
+                Workers.For(2, count, &CountQuick, &state);
+            }
+            for (int i = 0; i < count; i++) Assert.Equal(1, hits[i]);
+        }
+        Assert.All(byParticipant.Skip(2), n => Assert.Equal(0, n));
+    }
+
     [Fact]
     public void ConcurrentConvsMatchTheSerialResult()
     {

@@ -85,7 +85,8 @@ internal sealed class MoEOp : Operator
     public override long ScratchFloats(OpContext ctx)
     {
         var c = Check(ctx);
-        return c.Experts + 3L * c.Tokens * c.K + (long)c.Tokens * (2L * c.Hidden + (c.Gated ? 2L : 1L) * c.Inter);
+        long routes = (long)c.Tokens * c.K;
+        return 2L * c.Experts + 1 + 3 * routes + routes * (2L * c.Hidden + (c.Gated ? 2L : 1L) * c.Inter);
     }
 
     public override void Emit(EmitContext ctx)
@@ -103,8 +104,15 @@ internal sealed class MoEOp : Operator
         string act = c.Activation switch { "relu" => "Relu", "gelu" => "Gelu", "silu" => "Silu", "gelu_erf" => "GeluErf", "swiglu" => "SwiGlu", _ => "Identity" };
         string swiglu = c.Gated ? $", {EmitContext.F(c.Alpha)}, {EmitContext.F(c.Beta)}, {(float.IsPositiveInfinity(c.Limit) ? "float.PositiveInfinity" : EmitContext.F(c.Limit))}" : "";
         ctx.W.Line($"global::EfficientAI.Runtime.MixtureOfExperts.Compute({ctx.In(0)}, {ctx.In(1)}, {fc1}, {b1}, {fc2}, {b2}, {ctx.Out(0)}, {ctx.Scratch}, " +
-            $"{c.Tokens}, {c.Experts}, {c.K}, {c.Hidden}, {c.Inter}, global::EfficientAI.Runtime.ExpertActivation.{act}, {EmitContext.B(c.Normalize)}{swiglu});");
+            $"{c.Tokens}, {c.Experts}, {c.K}, {c.Hidden}, {c.Inter}, global::EfficientAI.Runtime.ExpertActivation.{act}, {EmitContext.B(c.Normalize)}{swiglu}" +
+            $"{(ThreadsFor(ctx) > 1 ? $", threads: {ThreadsFor(ctx)}" : "")});");
     }
+
+    // Below this many MACs per call (the chosen experts' weights read once each at one token: 4 MB) waking a pool
+    // worker costs more than the second core's share of the reads saves.
+    private const long ParallelMinMacs = 1L << 20;
+
+    private int ThreadsFor(OpContext ctx) => ctx.Graph.Threads > 1 && Macs(ctx) >= ParallelMinMacs ? ctx.Graph.Threads : 1;
 
     /// <summary>Per expert, its [out, in] weights packed as the right operand of x[.., in] * W^T, expert after expert.</summary>
     internal static Tensor PackExperts(Tensor weights, int experts, int inputs, int outputs)
