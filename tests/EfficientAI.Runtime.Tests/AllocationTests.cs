@@ -27,6 +27,10 @@ public class AllocationTests
         Conv.WinogradWeights(w, u, 8, 8);
         var winogradScratch = new float[Conv.WinogradScratchFloats(8, 8, Conv.WinogradBlockTiles)];
         var depthwiseScratch = new float[Conv.DepthwiseScratchFloats(3, 3, 6, 20, 2, 2, 1, 1)];
+        // The streamed few-pixel kernel (8 -> 8 3x3 stride 2 to 6x6: 6-pixel tiles) and a non-register activation.
+        var streamed = new float[Conv.StreamedPackedLength(72, 8)];
+        Conv.PackStreamedWeights(w, streamed, 8, 72);
+        var streamedScratch = new float[Conv.StreamedScratchFloats(8, 8, 3, 3, 36)];
 
         void Run()
         {
@@ -40,6 +44,8 @@ public class AllocationTests
             Conv.Conv2DWinograd(xWide, u, bias, wide, 1, 8, 12, 40, 8, 12, 40, 1, 1, 1, winogradScratch, Activation.Relu, 1, shuffles: true);
             Conv.Conv2DWinograd(xWide, u, bias, wide, 1, 8, 12, 40, 8, 12, 40, 1, 1, 1, winogradScratch, Activation.Relu, 1, shuffles: false);
             Conv.Conv2D(xWide, wDepthwise, bias, small, 1, 8, 12, 40, 8, 3, 3, 6, 20, 2, 2, 1, 1, 1, 1, 8, depthwiseScratch, Activation.Relu);
+            Conv.Conv2DFewPixelsStreamed(x, streamed, bias, small, 2, 8, 12, 12, 8, 3, 3, 6, 6, 2, 2, 1, 1, 1, 1, streamedScratch, Activation.Relu);
+            Conv.Conv2DFewPixelsStreamed(x, streamed, default, small, 2, 8, 12, 12, 8, 3, 3, 6, 6, 2, 2, 1, 1, 1, 1, streamedScratch, new Activation(ActivationKind.Sigmoid));
             Pool.MaxPool2D(x, small, 16, 12, 12, 3, 3, 12, 12, 1, 1, 1, 1, 1, 1);
             Pool.MaxPool2D(x, small, 16, 12, 12, 3, 3, 6, 6, 2, 2, 1, 1, 1, 1);
             Pool.AveragePool2D(x, small, 16, 12, 12, 3, 3, 12, 12, 1, 1, 1, 1, 1, 1, false);

@@ -135,8 +135,18 @@ internal sealed class ConvOp : Operator
     private static long FewPixelsScratchFloats(OpContext ctx)
     {
         var w = ctx.Shape(1);
-        return Shape.Elements(ctx.Output(0).RequireShape.Skip(2).ToArray()) * (Shape.Elements(w.Skip(1).ToArray()) + w[0]);
+        long pixels = Shape.Elements(ctx.Output(0).RequireShape.Skip(2).ToArray()), depth = Shape.Elements(w.Skip(1).ToArray());
+        if (!StreamsWeights(ctx)) return pixels * (depth + w[0]);
+        // Conv.StreamedScratchFloats: pixel tiles (up to 7 padding pixels) of im2col, tap offsets and sums, and the bias.
+        long mPad = (w[0] + PanelWidth - 1L) / PanelWidth * PanelWidth, taps = Shape.Elements(w.Skip(2).ToArray());
+        return (pixels + 7) * (depth + mPad + taps) + mPad;
     }
+
+    /// <summary>
+    /// A few-pixel Conv with 512 KB+ of weights (ResNet-18's 7x7 stage: 9.4 MB per layer) runs on
+    /// Conv.Conv2DFewPixelsStreamed: the weights laid out in the order it reads them, one sequential stream.
+    /// </summary>
+    private static bool StreamsWeights(OpContext ctx) => Shape.Elements(ctx.Shape(1)) >= LargeWeightFloats;
 
     // Input channels up to which a Conv runs on the direct kernel (Conv.Conv2DDirect): a first layer's RGB(A).
     private const int DirectMaxChannels = 4;
@@ -375,6 +385,16 @@ internal sealed class ConvOp : Operator
                 $"{I(x[0])}, {I(x[1])}, {I(h)}, {I(wi)}, {I(kH)}, {I(kW)}, {I(oH)}, {I(oW)}, {I(win.Strides[0])}, {I(win.Strides[1])}, " +
                 $"{I(win.PadBegin[0])}, {I(win.PadBegin[1])}, {I(win.Dilations[0])}, {I(win.Dilations[1])}, {ctx.Scratch}, {ctx.ActivationArgument}" +
                 $"{(ThreadsFor(ctx) > 1 ? $", threads: {ThreadsFor(ctx)}" : "")});");
+            return;
+        }
+        if (UsesFewPixels(ctx) && StreamsWeights(ctx))
+        {
+            // The weights in the order the streamed kernel reads them, laid out here at compile time.
+            var streamed = PackedWeights.PackStreamed(ctx.Const(1)!, w[0], (int)Shape.Elements(w.Skip(1).ToArray()));
+            ctx.W.Line($"global::EfficientAI.Runtime.Conv.Conv2DFewPixelsStreamed({ctx.In(0)}, {ctx.ConstantTable(streamed, ctx.Node.Inputs[1] + "_streamed")}, {bias}, {ctx.Out(0)}, " +
+                $"{I(x[0])}, {I(x[1])}, {I(h)}, {I(wi)}, {I(w[0])}, {I(kH)}, {I(kW)}, {I(oH)}, {I(oW)}, " +
+                $"{I(is1D ? 1 : win.Strides[0])}, {I(win.Strides[last])}, {I(is1D ? 0 : win.PadBegin[0])}, {I(win.PadBegin[last])}, " +
+                $"{I(is1D ? 1 : win.Dilations[0])}, {I(win.Dilations[last])}, {ctx.Scratch}, {ctx.ActivationArgument});");
             return;
         }
         if (UsesFewPixels(ctx))
