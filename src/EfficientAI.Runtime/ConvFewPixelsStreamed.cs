@@ -72,7 +72,17 @@ public static partial class Conv
     public static void Conv2DFewPixelsStreamed(ReadOnlySpan<float> x, ReadOnlySpan<float> packedWeight, ReadOnlySpan<float> bias, Span<float> y,
         int n, int c, int h, int w, int m, int kH, int kW, int oH, int oW, int strideH, int strideW, int padTop, int padLeft,
         int dilationH, int dilationW, Span<float> scratch, Activation activation) =>
-        Conv2DFewPixelsStreamed(x, packedWeight, bias, y, n, c, h, w, m, kH, kW, oH, oW, strideH, strideW, padTop, padLeft, dilationH, dilationW,
+        Conv2DFewPixelsStreamed(x, packedWeight, bias, default, y, n, c, h, w, m, kH, kW, oH, oW, strideH, strideW, padTop, padLeft, dilationH, dilationW,
+            scratch, activation, Gemm.MaxVectorWidth, StreamedDepthBlock);
+
+    /// <summary>
+    /// The same with a residual [n, m, oH, oW] added before the activation (ResidualAddFusion: a residual block's Conv ->
+    /// Add -> Relu in one pass). y may be residual itself (each element is read before it is written), not x.
+    /// </summary>
+    public static void Conv2DFewPixelsStreamed(ReadOnlySpan<float> x, ReadOnlySpan<float> packedWeight, ReadOnlySpan<float> bias, ReadOnlySpan<float> residual, Span<float> y,
+        int n, int c, int h, int w, int m, int kH, int kW, int oH, int oW, int strideH, int strideW, int padTop, int padLeft,
+        int dilationH, int dilationW, Span<float> scratch, Activation activation) =>
+        Conv2DFewPixelsStreamed(x, packedWeight, bias, residual, y, n, c, h, w, m, kH, kW, oH, oW, strideH, strideW, padTop, padLeft, dilationH, dilationW,
             scratch, activation, Gemm.MaxVectorWidth, StreamedDepthBlock);
 
     /// <summary>Pixel rows per register tile: the one of 8, 7 and 6 that pads the pixels least (49: 7), all of 1-8 pixels.</summary>
@@ -89,12 +99,13 @@ public static partial class Conv
     }
 
     /// <summary><see cref="Conv2DFewPixelsStreamed(ReadOnlySpan{float}, ReadOnlySpan{float}, ReadOnlySpan{float}, Span{float}, int, int, int, int, int, int, int, int, int, int, int, int, int, int, int, Span{float}, Activation)"/> on vectors of at most maxWidth floats, with weights packed in blocks of depthBlock rows.</summary>
-    internal static unsafe void Conv2DFewPixelsStreamed(ReadOnlySpan<float> x, ReadOnlySpan<float> packedWeight, ReadOnlySpan<float> bias, Span<float> y,
+    internal static unsafe void Conv2DFewPixelsStreamed(ReadOnlySpan<float> x, ReadOnlySpan<float> packedWeight, ReadOnlySpan<float> bias, ReadOnlySpan<float> residual, Span<float> y,
         int n, int c, int h, int w, int m, int kH, int kW, int oH, int oW, int strideH, int strideW, int padTop, int padLeft,
         int dilationH, int dilationW, Span<float> scratch, Activation activation, int maxWidth, int depthBlock)
     {
         int depth = c * kH * kW, pixels = oH * oW, taps = kH * kW;
-        if (x.Length < (long)n * c * h * w || packedWeight.Length < StreamedPackedLength(depth, m) || y.Length < (long)n * m * pixels || (!bias.IsEmpty && bias.Length < m))
+        if (x.Length < (long)n * c * h * w || packedWeight.Length < StreamedPackedLength(depth, m) || y.Length < (long)n * m * pixels || (!bias.IsEmpty && bias.Length < m)
+            || (!residual.IsEmpty && residual.Length < (long)n * m * pixels))
             ThrowHelper.Argument("A span is shorter than its shape.");
         if (scratch.Length < StreamedScratchFloats(c, m, kH, kW, pixels)) ThrowHelper.Argument("scratch is too small.");
         if (n <= 0 || m <= 0 || pixels <= 0) return;
@@ -107,8 +118,10 @@ public static partial class Conv
         paddedBias.Clear();
         if (!bias.IsEmpty) bias.Slice(0, m).CopyTo(paddedBias);
         TileOffsets(offsets, h, w, kH, kW, oW, pixels, rows, tiles, strideH, strideW, padTop, padLeft, dilationH, dilationW);
-        Activation inRegisters = activation.InRegisters ? activation : Activation.None;
-        fixed (float* px = x, pw = packedWeight, pc = columns, ps = sums, pb = paddedBias, py = y)
+        // With a residual the activation waits until it is added, in the transposing pass.
+        bool hasResidual = !residual.IsEmpty;
+        Activation inRegisters = activation.InRegisters && !hasResidual ? activation : Activation.None;
+        fixed (float* px = x, pw = packedWeight, pc = columns, ps = sums, pb = paddedBias, pr = residual, py = y)
         fixed (int* po = offsets)
         {
             for (int img = 0; img < n; img++)
@@ -132,6 +145,16 @@ public static partial class Conv
                     }
                 }
                 float* yi = py + (nint)img * m * pixels;
+                if (hasResidual)
+                {
+                    float* ri = pr + (nint)img * m * pixels;
+                    for (int p = 0; p < pixels; p++)
+                    {
+                        float* src = ps + (nint)p * mPad;
+                        for (int oc = 0; oc < m; oc++) yi[(nint)oc * pixels + p] = src[oc] + ri[(nint)oc * pixels + p];
+                    }
+                    continue;
+                }
                 for (int p = 0; p < pixels; p++)
                 {
                     float* src = ps + (nint)p * mPad, dst = yi + p;
@@ -139,7 +162,7 @@ public static partial class Conv
                 }
             }
         }
-        if (!activation.InRegisters) activation.Apply(y.Slice(0, n * m * pixels));
+        if (!activation.InRegisters || hasResidual) activation.Apply(y.Slice(0, n * m * pixels));
     }
 
     /// <summary>offsets[(t taps + tap) rows + r]: where pixel t rows + r reads tap in an input plane, or -1 (padding, or a pixel past the last).</summary>
@@ -163,15 +186,35 @@ public static partial class Conv
             }
     }
 
-    /// <summary>The pixel tiles' im2col, columns[(t depth + ic taps + tap) rows + r], written in order.</summary>
+    // Taps per pixel up to which TileColumns keeps a tile's runs on the stack.
+    private const int MaxRunTaps = 1024;
+
+    /// <summary>
+    /// The pixel tiles' im2col, columns[(t depth + ic taps + tap) rows + r], written in order. Where a tile's pixels
+    /// read each tap from consecutive input columns (stride 1 along a row: ResNet's 7-pixel tiles are output rows), one
+    /// tap of one channel is a single masked load of up to 8 floats (padding lanes masked off, never touched) instead
+    /// of a branch and a load per value. Writes up to 7 floats past the last tile (the sums that follow in scratch,
+    /// which are written before they are read).
+    /// </summary>
+    [SkipLocalsInit]
     private static unsafe void TileColumns(float* x, float* columns, int* offsets, int c, int inPlane, int taps, int rows, int tiles)
     {
         float* dst = columns;
         int run = taps * rows;
+        bool vectors = Avx.IsSupported && rows <= 8 && taps <= MaxRunTaps;
+        int* bases = stackalloc int[vectors ? taps : 1];
+        int* masks = stackalloc int[vectors ? taps * 8 : 1];
         for (int t = 0; t < tiles; t++)
         {
             int* tileOffsets = offsets + (nint)t * run;
             float* plane = x;
+            if (vectors && ContiguousRuns(tileOffsets, taps, rows, bases, masks))
+            {
+                for (int ic = 0; ic < c; ic++, plane += inPlane)
+                    for (int tap = 0; tap < taps; tap++, dst += rows)
+                        Avx.Store(dst, Avx.MaskLoad(plane + bases[tap], Avx.LoadVector256(masks + tap * 8).AsSingle()));
+                continue;
+            }
             for (int ic = 0; ic < c; ic++, plane += inPlane, dst += run)
                 for (int i = 0; i < run; i++)
                 {
@@ -179,6 +222,27 @@ public static partial class Conv
                     dst[i] = o >= 0 ? plane[o] : 0f;
                 }
         }
+    }
+
+    /// <summary>True when every tap's valid lanes read base + r: then bases[tap] and the lane masks (-1 = read) describe the tile.</summary>
+    private static unsafe bool ContiguousRuns(int* tileOffsets, int taps, int rows, int* bases, int* masks)
+    {
+        for (int tap = 0; tap < taps; tap++)
+        {
+            int at = tap * rows;
+            bool any = false;
+            int start = 0;
+            for (int r = 0; r < 8; r++)
+            {
+                int o = r < rows ? tileOffsets[at + r] : -1;
+                masks[tap * 8 + r] = o >= 0 ? -1 : 0;
+                if (o < 0) continue;
+                if (!any) { start = o - r; any = true; }
+                else if (o != start + r) return false;
+            }
+            bases[tap] = start;
+        }
+        return true;
     }
 
     /// <summary>One pixel tile of `rows` pixels x one group of gw channels over kc rows of depth, on the widest vectors allowed.</summary>

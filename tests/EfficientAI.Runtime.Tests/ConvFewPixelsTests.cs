@@ -98,7 +98,7 @@ public class ConvFewPixelsTests
                 Array.Fill(scratch, float.NaN);
                 var y = new float[expected.Length + 1];
                 Array.Fill(y, float.NaN);
-                Conv.Conv2DFewPixelsStreamed(x, packed, bias, y, n, c, h, w, m, kH, kW, oH, oW, strideH, strideW, padTop, pad, dilation, dilation, scratch, act, width, depthBlock);
+                Conv.Conv2DFewPixelsStreamed(x, packed, bias, default, y, n, c, h, w, m, kH, kW, oH, oW, strideH, strideW, padTop, pad, dilation, dilation, scratch, act, width, depthBlock);
                 var activated = Array.ConvertAll(expected, v => act.Kind switch
                 {
                     ActivationKind.Relu => Math.Max(v, 0),
@@ -126,6 +126,40 @@ public class ConvFewPixelsTests
         var y = new float[expected.Length];
         Conv.Conv2DFewPixelsStreamed(x, packed, bias, y, 1, c, h, w, m, 3, 3, oH, oW, 1, 1, 1, 1, 1, 1, new float[Conv.StreamedScratchFloats(c, m, 3, 3, 49)], Activation.None);
         TestUtil.AssertClose(expected, y, 1e-5, 1e-6, "public", scale);
+    }
+
+    /// <summary>The residual epilogue: y = act(conv + residual), also in place over the residual, on every vector width.</summary>
+    [Theory]
+    [InlineData(16)]
+    [InlineData(8)]
+    [InlineData(0)]
+    public void StreamedResidualMatchesDirectConvolution(int width)
+    {
+        var rng = new Random(9);
+        int n = 2, c = 21, h = 7, w = 7, m = 35, oH = 7, oW = 7, depth = c * 9, pixels = 49;
+        float[] x = TestUtil.RandomArray(rng, n * c * h * w);
+        float[] wt = TestUtil.RandomArray(rng, m * depth);
+        float[] bias = TestUtil.RandomArray(rng, m);
+        float[] residual = TestUtil.RandomArray(rng, n * m * pixels);
+        var (expected, scale) = Reference(x, wt, bias, n, c, h, w, m, 3, 3, oH, oW, 1, 1, 1, 1, 1);
+        var packed = new float[Conv.StreamedPackedLength(depth, m)];
+        Conv.PackStreamedWeights(wt, packed, m, depth, 64);
+        foreach (var act in new[] { Activation.Relu, new Activation(ActivationKind.Sigmoid) })
+            foreach (bool inPlace in new[] { false, true })
+            {
+                var scratch = new float[Conv.StreamedScratchFloats(c, m, 3, 3, pixels)];
+                Array.Fill(scratch, float.NaN);
+                var y = inPlace ? (float[])residual.Clone() : new float[expected.Length];
+                if (!inPlace) Array.Fill(y, float.NaN);
+                Conv.Conv2DFewPixelsStreamed(x, packed, bias, inPlace ? y : residual, y, n, c, h, w, m, 3, 3, oH, oW, 1, 1, 1, 1, 1, 1, scratch, act, width, 64);
+                var activated = new double[expected.Length];
+                for (int i = 0; i < expected.Length; i++)
+                {
+                    double v = expected[i] + residual[i];
+                    activated[i] = act.Kind == ActivationKind.Relu ? Math.Max(v, 0) : 1 / (1 + Math.Exp(-v));
+                }
+                TestUtil.AssertClose(activated, y, 1e-5, 1e-6, $"width {width} {act.Kind} in place {inPlace}", scale);
+            }
     }
 
     private static (double[] Expected, double[] Scale) Reference(float[] x, float[] wt, float[] bias, int n, int c, int h, int w, int m, int kH, int kW,
