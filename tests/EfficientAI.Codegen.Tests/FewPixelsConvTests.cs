@@ -66,6 +66,22 @@ public class FewPixelsConvTests
     }
 
     [Fact]
+    public void StreamedResidualAddReluFusesAndMatchesOnnxRuntime()
+    {
+        // A ResNet block's second Conv in the 7x7 stage: Conv -> Add(residual) -> Relu is one streamed Conv whose epilogue
+        // adds the residual and activates (ResidualAddFusion), writing over the residual's memory.
+        var b = new OnnxBuilder(13).Input("x", 1, 128, 7, 7);
+        b.Initializer("w", new[] { 128, 128, 3, 3 }, OrtReference.RandomFloats(128 * 128 * 9, 5, 0.05f));
+        b.Initializer("b", new[] { 128 }, OrtReference.RandomFloats(128, 6));
+        b.Node("Sigmoid", "x", "r");
+        b.Node("Conv", new[] { "x", "w", "b" }, new[] { "c" }, A.Ints("pads", 1, 1, 1, 1)).Node("Add", new[] { "c", "r" }, new[] { "s" }).Node("Relu", "s", "y").Output("y");
+        var model = b.Build();
+        Assert.Equal(new[] { "Sigmoid", "Conv" }, FusionPassTests.Ops(model));
+        Assert.Contains("Conv.Conv2DFewPixelsStreamed(", Source(model));
+        ModelCheck.AgainstOrt(model, new[] { ("x", new[] { 1, 128, 7, 7 }) });
+    }
+
+    [Fact]
     public void TwoDimensionalMatchesOnnxRuntime()
     {
         var b = new OnnxBuilder(13).Input("x", 2, 24, 5, 6);

@@ -102,7 +102,7 @@ internal sealed class ConvOp : Operator
     /// convolutions get one zero-padded input plane instead.
     /// </summary>
     public override long ScratchFloats(OpContext ctx) =>
-        ctx.Node.HasInput(ResidualInput) ? 0 : UsesDirect(ctx) ? DirectScratchFloats(ctx) : UsesFewPixels(ctx) ? FewPixelsScratchFloats(ctx) : ScratchPerThread(ctx) * ThreadsFor(ctx);
+        ctx.Node.HasInput(ResidualInput) ? (TakesResidual(ctx) ? FewPixelsScratchFloats(ctx) : 0) : UsesDirect(ctx) ? DirectScratchFloats(ctx) : UsesFewPixels(ctx) ? FewPixelsScratchFloats(ctx) : ScratchPerThread(ctx) * ThreadsFor(ctx);
 
     // The residual ResidualAddFusion gives a 1x1 Conv (not an ONNX input: Conv has three).
     private const int ResidualInput = 3;
@@ -147,6 +147,9 @@ internal sealed class ConvOp : Operator
     /// Conv.Conv2DFewPixelsStreamed: the weights laid out in the order it reads them, one sequential stream.
     /// </summary>
     private static bool StreamsWeights(OpContext ctx) => Shape.Elements(ctx.Shape(1)) >= LargeWeightFloats;
+
+    /// <summary>ResidualAddFusion may give this Conv a residual: besides 1x1 Convs (Conv.Pointwise), the streamed few-pixel kernel adds one in its epilogue.</summary>
+    internal static bool TakesResidual(OpContext ctx) => UsesFewPixels(ctx) && StreamsWeights(ctx);
 
     // Input channels up to which a Conv runs on the direct kernel (Conv.Conv2DDirect): a first layer's RGB(A).
     private const int DirectMaxChannels = 4;
@@ -343,6 +346,17 @@ internal sealed class ConvOp : Operator
         int last = win.Kernel.Length - 1;
         string bias = ctx.Has(2) ? ctx.In(2) : "default";
         string I(long v) => EmitContext.I(v);
+        if (TakesResidual(ctx))
+        {
+            // The weights in the order the streamed kernel reads them, laid out here at compile time; a residual
+            // (ResidualAddFusion) joins the epilogue.
+            var streamed = PackedWeights.PackStreamed(ctx.Const(1)!, w[0], (int)Shape.Elements(w.Skip(1).ToArray()));
+            ctx.W.Line($"global::EfficientAI.Runtime.Conv.Conv2DFewPixelsStreamed({ctx.In(0)}, {ctx.ConstantTable(streamed, ctx.Node.Inputs[1] + "_streamed")}, {bias}, {(ctx.Node.HasInput(ResidualInput) ? ctx.In(ResidualInput) : "default")}, {ctx.Out(0)}, " +
+                $"{I(x[0])}, {I(x[1])}, {I(h)}, {I(wi)}, {I(w[0])}, {I(kH)}, {I(kW)}, {I(oH)}, {I(oW)}, " +
+                $"{I(is1D ? 1 : win.Strides[0])}, {I(win.Strides[last])}, {I(is1D ? 0 : win.PadBegin[0])}, {I(win.PadBegin[last])}, " +
+                $"{I(is1D ? 1 : win.Dilations[0])}, {I(win.Dilations[last])}, {ctx.Scratch}, {ctx.ActivationArgument});");
+            return;
+        }
         if (ctx.Node.HasInput(ResidualInput))
         {
             // ResidualAddFusion: a 1x1 Conv adding input 3 (and activating) in its epilogue.
@@ -385,16 +399,6 @@ internal sealed class ConvOp : Operator
                 $"{I(x[0])}, {I(x[1])}, {I(h)}, {I(wi)}, {I(kH)}, {I(kW)}, {I(oH)}, {I(oW)}, {I(win.Strides[0])}, {I(win.Strides[1])}, " +
                 $"{I(win.PadBegin[0])}, {I(win.PadBegin[1])}, {I(win.Dilations[0])}, {I(win.Dilations[1])}, {ctx.Scratch}, {ctx.ActivationArgument}" +
                 $"{(ThreadsFor(ctx) > 1 ? $", threads: {ThreadsFor(ctx)}" : "")});");
-            return;
-        }
-        if (UsesFewPixels(ctx) && StreamsWeights(ctx))
-        {
-            // The weights in the order the streamed kernel reads them, laid out here at compile time.
-            var streamed = PackedWeights.PackStreamed(ctx.Const(1)!, w[0], (int)Shape.Elements(w.Skip(1).ToArray()));
-            ctx.W.Line($"global::EfficientAI.Runtime.Conv.Conv2DFewPixelsStreamed({ctx.In(0)}, {ctx.ConstantTable(streamed, ctx.Node.Inputs[1] + "_streamed")}, {bias}, {ctx.Out(0)}, " +
-                $"{I(x[0])}, {I(x[1])}, {I(h)}, {I(wi)}, {I(w[0])}, {I(kH)}, {I(kW)}, {I(oH)}, {I(oW)}, " +
-                $"{I(is1D ? 1 : win.Strides[0])}, {I(win.Strides[last])}, {I(is1D ? 0 : win.PadBegin[0])}, {I(win.PadBegin[last])}, " +
-                $"{I(is1D ? 1 : win.Dilations[0])}, {I(win.Dilations[last])}, {ctx.Scratch}, {ctx.ActivationArgument});");
             return;
         }
         if (UsesFewPixels(ctx))

@@ -34,7 +34,7 @@ internal static class ResidualAddFusion
         var producers = GraphEdit.ProducerMap(graph);
         foreach (var conv in graph.Nodes.ToList())
         {
-            if (conv.OpType != "Conv" || conv.Domain.Length != 0 || conv.Activation is not null || conv.Inputs.Count > 3 || conv.Outputs.Count != 1 || !Pointwise(graph, conv)) continue;
+            if (conv.OpType != "Conv" || conv.Domain.Length != 0 || conv.Activation is not null || conv.Inputs.Count > 3 || conv.Outputs.Count != 1 || !(Pointwise(graph, conv) || ConvOp.TakesResidual(new OpContext(graph, conv)))) continue;
             var add = GraphEdit.SoleReader(graph, consumers, conv.Outputs[0], conv);
             // An Add of two Convs' outputs takes the first of them only (the other is its residual).
             if (add is null || add.OpType != "Add" || add.Domain.Length != 0 || add.Outputs.Count != 1 || movedTo.ContainsKey(add)) continue;
