@@ -5,7 +5,10 @@ using Xunit;
 
 namespace EfficientAI.Codegen.Tests;
 
-/// <summary>Convs with at most 8 output pixels (64 with 512 KB+ of weights) run as pixels x weights packed at compile time (Conv.Conv2DFewPixels) and give ONNX Runtime's outputs.</summary>
+/// <summary>
+/// Convs with at most 8 output pixels run as pixels x weights packed at compile time (Conv.Conv2DFewPixels), those with
+/// 512 KB+ of weights (up to 64 pixels) on weights laid out in read order (Conv.Conv2DFewPixelsStreamed); both give ONNX Runtime's outputs.
+/// </summary>
 public class FewPixelsConvTests
 {
     private static string Source(byte[] model) => ModelCompiler.CompileDetailed(new ModelRequest(new ModelFile("m.onnx", new EquatableArray<byte>(model), null),
