@@ -144,21 +144,23 @@ public static partial class Conv
                                 t * kc < kc * StreamedGroupWidth / StreamedLane ? next + (nint)t * kc * StreamedLane : null);
                     }
                 }
+                // [pixels, mPad] -> NCHW, one output channel's plane at a time: the writes (and residual reads) run
+                // forward, the strided reads stay in the 49 lines the next channels read too.
                 float* yi = py + (nint)img * m * pixels;
                 if (hasResidual)
                 {
                     float* ri = pr + (nint)img * m * pixels;
-                    for (int p = 0; p < pixels; p++)
+                    for (int oc = 0; oc < m; oc++)
                     {
-                        float* src = ps + (nint)p * mPad;
-                        for (int oc = 0; oc < m; oc++) yi[(nint)oc * pixels + p] = src[oc] + ri[(nint)oc * pixels + p];
+                        float* src = ps + oc, dst = yi + (nint)oc * pixels, res = ri + (nint)oc * pixels;
+                        for (int p = 0; p < pixels; p++) dst[p] = src[(nint)p * mPad] + res[p];
                     }
                     continue;
                 }
-                for (int p = 0; p < pixels; p++)
+                for (int oc = 0; oc < m; oc++)
                 {
-                    float* src = ps + (nint)p * mPad, dst = yi + p;
-                    for (int oc = 0; oc < m; oc++) dst[(nint)oc * pixels] = src[oc];
+                    float* src = ps + oc, dst = yi + (nint)oc * pixels;
+                    for (int p = 0; p < pixels; p++) dst[p] = src[(nint)p * mPad];
                 }
             }
         }
