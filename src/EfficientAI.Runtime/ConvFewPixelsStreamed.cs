@@ -188,8 +188,8 @@ public static partial class Conv
             }
     }
 
-    // Taps per pixel up to which TileColumns keeps a tile's runs on the stack.
-    private const int MaxRunTaps = 1024;
+    // Taps per pixel up to which TileColumns keeps a tile's runs on the stack (9 KB: bases and 8-lane masks).
+    private const int MaxRunTaps = 256;
 
     /// <summary>
     /// The pixel tiles' im2col, columns[(t depth + ic taps + tap) rows + r], written in order. Where a tile's pixels
