@@ -1,4 +1,4 @@
-// dotnet run -c Release --project benchmarks/EfficientAI.Benchmarks -- [models|kernels|int8|alloc|moe|moe-layer|moe-bandwidth|qmoe-layer|all|sparse|sparse-conv|sparse-rows|sparse-blocks] [--short] [--models a,b]
+// dotnet run -c Release --project benchmarks/EfficientAI.Benchmarks -- [models|kernels|int8|alloc|moe|moe-layer|moe-bandwidth|qmoe-layer|all|sparse|sparse-conv|sparse-rows|sparse-blocks|few-pixels] [--short] [--models a,b]
 // Runs in-process (one process, one run: every side-by-side ratio comes from the same conditions) and prints,
 // after BenchmarkDotNet's own tables, the ratio ours/ORT per model with the geometric mean, and GEMM GFLOP/s
 // against the measured FMA peak.
@@ -101,6 +101,11 @@ if (what is "qmoe-layer")
 {
     var summary = BenchmarkRunner.Run<QMoeLayerBenchmarks>(config);
     report.AddRange(QMoeLayerTable(summary));
+}
+if (what is "few-pixels")
+{
+    // Not part of "all" and not BenchmarkDotNet: ResNet-18's 7x7-stage Convs, fastest of 30 with cold weights (FewPixelsLoop).
+    report.AddRange(FewPixelsLoop.Run(shortRun ? 10 : 30));
 }
 var text = string.Join(Environment.NewLine, report);
 Console.WriteLine(text);

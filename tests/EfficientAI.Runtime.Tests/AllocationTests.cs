@@ -31,6 +31,10 @@ public class AllocationTests
         var phasedScratch = new float[Conv.StridePhaseFloats(8, 12, 12, 3, 3, 6, 2, 2, 1, 1, 1, 1) + Conv.ScratchFloats(8, 8, 3, 3, 6, 6, 1)];
         var phased1x1Scratch = new float[Conv.StridePhaseFloats(8, 12, 12, 1, 1, 6, 2, 2, 0, 0, 1, 1) + Conv.ScratchFloats(8, 8, 1, 1, 6, 6, 1)];
         float[] residual = TestUtil.RandomArray(rng, 2 * 8 * 6 * 6);
+        // The streamed few-pixel kernel (8 -> 8 3x3 stride 2 to 6x6: 6-pixel tiles) and a non-register activation.
+        var streamed = new float[Conv.StreamedPackedLength(72, 8)];
+        Conv.PackStreamedWeights(w, streamed, 8, 72);
+        var streamedScratch = new float[Conv.StreamedScratchFloats(8, 8, 3, 3, 36)];
 
         void Run()
         {
@@ -47,6 +51,8 @@ public class AllocationTests
             Conv.Conv2D(x, w, bias, convOut, 2, 8, 12, 12, 8, 3, 3, 6, 6, 2, 2, 1, 1, 1, 1, 1, phasedScratch, Activation.Relu, residual: residual);
             Conv.Conv2D(x, w, bias, convOut, 2, 8, 12, 12, 8, 1, 1, 6, 6, 2, 2, 0, 0, 1, 1, 1, phased1x1Scratch, Activation.None);
             Conv.Conv2DWinograd(xWide, u, bias, wide, 1, 8, 12, 40, 8, 12, 40, 1, 1, 1, winogradScratch, Activation.Relu, residual: wide);
+            Conv.Conv2DFewPixelsStreamed(x, streamed, bias, small, 2, 8, 12, 12, 8, 3, 3, 6, 6, 2, 2, 1, 1, 1, 1, streamedScratch, Activation.Relu);
+            Conv.Conv2DFewPixelsStreamed(x, streamed, default, small, 2, 8, 12, 12, 8, 3, 3, 6, 6, 2, 2, 1, 1, 1, 1, streamedScratch, new Activation(ActivationKind.Sigmoid));
             Pool.MaxPool2D(x, small, 16, 12, 12, 3, 3, 12, 12, 1, 1, 1, 1, 1, 1);
             Pool.MaxPool2D(x, small, 16, 12, 12, 3, 3, 6, 6, 2, 2, 1, 1, 1, 1);
             Pool.AveragePool2D(x, small, 16, 12, 12, 3, 3, 12, 12, 1, 1, 1, 1, 1, 1, false);

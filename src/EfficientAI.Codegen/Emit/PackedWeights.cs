@@ -30,4 +30,33 @@ internal static class PackedWeights
         }
         return Tensor.FromFloats(new[] { packed.Length }, packed);
     }
+
+    /// <summary>Must equal EfficientAI.Runtime.Conv.StreamedDepthBlock.</summary>
+    public const int StreamedDepthBlock = 256;
+
+    /// <summary>Must equal EfficientAI.Runtime.Conv.StreamedGroupWidth.</summary>
+    public const int StreamedGroupWidth = 48;
+
+    /// <summary>
+    /// Weights [m, depth] in the order Conv.Conv2DFewPixelsStreamed reads them (Conv.PackStreamedWeights): per block of
+    /// 256 rows of depth, per group of 48 output channels (the last: the rest, zero-padded to 16), the block's rows of
+    /// the group's channels, so the layer's weights are one sequential stream. Same size as <see cref="Pack"/>'s panels.
+    /// </summary>
+    public static Tensor PackStreamed(Tensor weight, int m, int depth)
+    {
+        int mPad = (m + PanelWidth - 1) / PanelWidth * PanelWidth;
+        var packed = new float[checked(mPad * depth)];
+        var src = weight.ToFloats();
+        for (int k0 = 0; k0 < depth; k0 += StreamedDepthBlock)
+        {
+            int kc = System.Math.Min(StreamedDepthBlock, depth - k0);
+            for (int g0 = 0; g0 < mPad; g0 += StreamedGroupWidth)
+            {
+                int gw = System.Math.Min(StreamedGroupWidth, mPad - g0), at = k0 * mPad + g0 * kc;
+                for (int p = 0; p < kc; p++)
+                    for (int j = 0; j < gw && g0 + j < m; j++) packed[at + p * gw + j] = src[(g0 + j) * depth + k0 + p];
+            }
+        }
+        return Tensor.FromFloats(new[] { packed.Length }, packed);
+    }
 }

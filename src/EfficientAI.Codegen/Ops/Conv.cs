@@ -136,8 +136,8 @@ internal sealed class ConvOp : Operator
     /// <summary>
     /// A Conv whose own kernel adds a residual (ResidualAddFusion) before its activation: im2col + packed GEMM
     /// (Conv.Conv2D) of one group, NCHW, with constant float weights. 1x1 unit-stride unpadded Convs are
-    /// ResidualAddFusion's own case (Conv.Pointwise); the direct, few-pixel, depthwise, pruned and N-D kernels take
-    /// none, and neither does Winograd: Conv.Conv2DWinograd can add one as it stores its output rows, but that cost
+    /// ResidualAddFusion's own case (Conv.Pointwise); so is the streamed few-pixel kernel (large weights, ResNet-18's 7x7
+    /// stage); the direct, other few-pixel, depthwise, pruned and N-D kernels take none, and neither does Winograd: Conv.Conv2DWinograd can add one as it stores its output rows, but that cost
     /// more than the Add and Relu it replaced (ResNet-18 per node: 56x56 +45 us, 28x28 +105 us per block).
     /// </summary>
     internal static bool TakesResidual(OpContext ctx)
@@ -147,6 +147,7 @@ internal sealed class ConvOp : Operator
         var y = ctx.Output(0).RequireShape;
         if (x.Length != 4 || ctx.Node.ChannelsLastInput || ctx.Int("group", 1) != 1 || (x[1] == 1 && w[0] == 1) || ctx.Const(1) is not { Type: DataType.Float }) return false;
         if (Shape.Elements(y) == 0 || Shape.Elements(w) == 0 || WinogradDilation(ctx) > 0) return false;
+        if (UsesStreamed(ctx)) return true;
         var win = Window.Resolve(ctx, x.Skip(2).ToArray(), ctx.IntArray("kernel_shape") ?? w.Skip(2).ToArray());
         bool pointwise = win.Kernel.All(k => k == 1) && win.Strides.All(st => st == 1) && win.PadBegin.All(p => p == 0) && win.Output.SequenceEqual(x.Skip(2));
         return !pointwise && !UsesDirect(ctx) && !UsesFewPixels(ctx) && !Pruned(ctx);
@@ -180,8 +181,21 @@ internal sealed class ConvOp : Operator
     private static long FewPixelsScratchFloats(OpContext ctx)
     {
         var w = ctx.Shape(1);
-        return Shape.Elements(ctx.Output(0).RequireShape.Skip(2).ToArray()) * (Shape.Elements(w.Skip(1).ToArray()) + w[0]);
+        long pixels = Shape.Elements(ctx.Output(0).RequireShape.Skip(2).ToArray()), depth = Shape.Elements(w.Skip(1).ToArray());
+        if (!StreamsWeights(ctx)) return pixels * (depth + w[0]);
+        // Conv.StreamedScratchFloats: pixel tiles (up to 7 padding pixels) of im2col, tap offsets and sums, and the bias.
+        long mPad = (w[0] + PanelWidth - 1L) / PanelWidth * PanelWidth, taps = Shape.Elements(w.Skip(2).ToArray());
+        return (pixels + 7) * (depth + mPad + taps) + mPad;
     }
+
+    /// <summary>
+    /// A few-pixel Conv with 512 KB+ of weights (ResNet-18's 7x7 stage: 9.4 MB per layer) runs on
+    /// Conv.Conv2DFewPixelsStreamed: the weights laid out in the order it reads them, one sequential stream.
+    /// </summary>
+    private static bool StreamsWeights(OpContext ctx) => Shape.Elements(ctx.Shape(1)) >= LargeWeightFloats;
+
+    /// <summary>A few-pixel Conv on the streamed kernel (Conv.Conv2DFewPixelsStreamed), which also adds a residual in its epilogue.</summary>
+    private static bool UsesStreamed(OpContext ctx) => UsesFewPixels(ctx) && StreamsWeights(ctx);
 
     // Input channels up to which a Conv runs on the direct kernel (Conv.Conv2DDirect): a first layer's RGB(A).
     private const int DirectMaxChannels = 4;
@@ -378,6 +392,17 @@ internal sealed class ConvOp : Operator
         int last = win.Kernel.Length - 1;
         string bias = ctx.Has(2) ? ctx.In(2) : "default";
         string I(long v) => EmitContext.I(v);
+        if (UsesStreamed(ctx))
+        {
+            // The weights in the order the streamed kernel reads them, laid out here at compile time; a residual
+            // (ResidualAddFusion) joins the epilogue.
+            var streamed = PackedWeights.PackStreamed(ctx.Const(1)!, w[0], (int)Shape.Elements(w.Skip(1).ToArray()));
+            ctx.W.Line($"global::EfficientAI.Runtime.Conv.Conv2DFewPixelsStreamed({ctx.In(0)}, {ctx.ConstantTable(streamed, ctx.Node.Inputs[1] + "_streamed")}, {bias}, {(ctx.Node.HasInput(ResidualInput) ? ctx.In(ResidualInput) : "default")}, {ctx.Out(0)}, " +
+                $"{I(x[0])}, {I(x[1])}, {I(h)}, {I(wi)}, {I(w[0])}, {I(kH)}, {I(kW)}, {I(oH)}, {I(oW)}, " +
+                $"{I(is1D ? 1 : win.Strides[0])}, {I(win.Strides[last])}, {I(is1D ? 0 : win.PadBegin[0])}, {I(win.PadBegin[last])}, " +
+                $"{I(is1D ? 1 : win.Dilations[0])}, {I(win.Dilations[last])}, {ctx.Scratch}, {ctx.ActivationArgument});");
+            return;
+        }
         string residual = ctx.Node.HasInput(ResidualInput) ? $", residual: {ctx.In(ResidualInput)}" : "";
         if (ctx.Node.HasInput(ResidualInput) && !TakesResidual(ctx))
         {
