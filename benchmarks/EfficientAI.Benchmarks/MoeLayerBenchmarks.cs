@@ -88,6 +88,22 @@ public class MoeLayerBenchmarks
     [GlobalCleanup]
     public void Cleanup() => _ort.Dispose();
 
+    private float[]? _routes;
+    private int _route;
+
+    /// <summary>
+    /// Writes the next of 64 random router-logit rows into the bound logits (both engines read that array), so
+    /// consecutive calls choose other experts and their weights come from memory rather than the cache: a stream of
+    /// tokens, not one token again and again.
+    /// </summary>
+    public void NextRoute()
+    {
+        const int Routes = 64;
+        _routes ??= ModelCases.Uniform(Routes * T * E, 13, -2f, 2f);
+        _routes.AsSpan(_route * T * E, T * E).CopyTo(_logits);
+        _route = (_route + 1) % Routes;
+    }
+
     [Benchmark(Description = "EfficientAI, MoE layer")]
     public void Ours() => MixtureOfExperts.Compute(_x, _logits, _fc1, _b1, _fc2, _b2, _y, _scratch, T, E, K, Hidden, Inter, ExpertActivation.Relu, normalize: true, threads: Threads);
 
