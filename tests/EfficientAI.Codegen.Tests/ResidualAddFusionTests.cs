@@ -194,10 +194,13 @@ public class ResidualAddFusionTests
     public void Int8LayersAndTheThreadsOptionKeepTheAdd()
     {
         var model = Block(24, 24, 16).Build();
-        // A 1x1 Conv large enough to be shared among threads stays on the threaded kernel (2.4M MACs).
-        var big = Block(48, 48, 32).Build();
+        // A 1x1 Conv large enough to be shared among threads stays on the threaded kernel (9.4M MACs).
+        var big = Block(96, 96, 32).Build();
         var result = ModelCompilerFor(big, threads: "2");
         Assert.Contains("Add", result.Graph!.Nodes.Select(n => n.OpType));
+        // Below 8M MACs (2.4M here) the fused serial kernel beats the split one (BlazeFace's blocks): the Add is fused.
+        var medium = ModelCompilerFor(Block(48, 48, 32).Build(), threads: "2");
+        Assert.DoesNotContain("Add", medium.Graph!.Nodes.Select(n => n.OpType));
         // Quantize="int8": the Conv is an int8 layer, not a float Conv.
         var int8 = ModelCompilerFor(model, quantize: "int8");
         Assert.DoesNotContain(int8.Graph!.Nodes, n => n.OpType == "Conv" && n.Inputs.Count == 4);

@@ -362,8 +362,14 @@ internal sealed class ConvOp : Operator
     // Below this many MACs a Conv runs on the calling thread alone: waking a worker costs more than it saves.
     private const long ParallelMinMacs = 2_000_000;
 
+    // A Conv that carries a residual Add stays on the calling thread below this: ResidualAddFusion gives the Add (and
+    // its activation) to 1x1 Convs under it, and Conv.Pointwise has no threaded path. BlazeFace's 2-3M MAC blocks ran
+    // slower split (Conv, then Add and Relu passes, then the next node reading the other core's half) than fused.
+    internal const long ParallelMinMacsWithResidual = 8_000_000;
+
     /// <summary>Threads this Conv shares (Threads option): its im2col/GEMM or depthwise kernel, when it is large enough.</summary>
-    private int ThreadsFor(OpContext ctx) => ctx.Graph.Threads > 1 && ctx.Shape(0).Length <= 4 && Macs(ctx) >= ParallelMinMacs ? ctx.Graph.Threads : 1;
+    private int ThreadsFor(OpContext ctx) => ctx.Graph.Threads > 1 && ctx.Shape(0).Length <= 4
+        && Macs(ctx) >= (ctx.Node.HasInput(ResidualInput) ? ParallelMinMacsWithResidual : ParallelMinMacs) ? ctx.Graph.Threads : 1;
 
     // The im2col block's cap: 1 MB (a core's L2 on the machines we target).
     private const long MaxScratchFloats = 262144;

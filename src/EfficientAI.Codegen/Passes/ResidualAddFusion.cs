@@ -24,9 +24,6 @@ internal static class ResidualAddFusion
     // Input channels up to which Conv.Pointwise (no k blocking) streams its input rows from L1: 256 rows of two vectors.
     private const int MaxChannels = 256;
 
-    // ConvOp's threshold for sharing a Conv among threads: Conv.Pointwise runs on the calling thread.
-    private const long ParallelMinMacs = 2_000_000;
-
     public static Graph Run(Graph graph)
     {
         var consumers = graph.Consumers();
@@ -92,6 +89,6 @@ internal static class ResidualAddFusion
         var window = Window.Resolve(ctx, xs.Skip(2).ToArray(), ws.Skip(2).ToArray());
         if (window.Strides.Any(s => s != 1) || window.PadBegin.Any(p => p != 0) || !window.Output.SequenceEqual(xs.Skip(2))) return false;
         long macs = (long)Shape.Elements(graph.Values[conv.Outputs[0]].RequireShape) * ws[1];
-        return graph.Threads <= 1 || macs < ParallelMinMacs;
+        return graph.Threads <= 1 || macs < ConvOp.ParallelMinMacsWithResidual; // a shared Conv does not run Conv.Pointwise
     }
 }
