@@ -104,8 +104,11 @@ public static partial class Conv
                 Groups = group, Direct = direct, Block = block, Blocks = blocks, Gather = gather, Shifted = shifted, Geometry = geometry, Activation = activation,
                 FromY = hasResidual,
             };
-            // Work items: per image and group, the directly read (pointwise) pixels in chunks, then each block.
-            int perGroup = (direct + DirectChunk - 1) / DirectChunk + blocks;
+            // Work items: per image and group, the directly read (pointwise) pixels in chunks, then each block. Shared
+            // among threads, the chunks are cut so each thread gets two (a 20x20 layer was one 1024-pixel chunk).
+            const int pair = 2 * Gemm.PanelWidth;
+            job.DirectChunk = threads <= 1 ? DirectChunk : Math.Clamp((direct + 2 * threads * pair - 1) / (2 * threads * pair) * pair, pair, DirectChunk);
+            int perGroup = (direct + job.DirectChunk - 1) / job.DirectChunk + blocks;
             if (!phased)
             {
                 Workers.For(threads, n * group * perGroup, &Im2ColItem, &job);
@@ -194,7 +197,7 @@ public static partial class Conv
     private unsafe struct Im2ColJob
     {
         public float* X, W, Bias, Y, Scratch;
-        public int ScratchStride, C, M, Cg, Mg, Depth, SliceRows, Taps, InPlane, OutPlane, ChannelStride, Groups, Direct, Block, Blocks;
+        public int ScratchStride, C, M, Cg, Mg, Depth, SliceRows, Taps, InPlane, OutPlane, ChannelStride, Groups, Direct, DirectChunk, Block, Blocks;
         public bool Gather, Shifted;
         /// <summary>y holds the residual: the first slice starts from it.</summary>
         public bool FromY;
@@ -206,7 +209,7 @@ public static partial class Conv
     private static unsafe void Im2ColItem(void* state, int item, int participant)
     {
         ref Im2ColJob j = ref *(Im2ColJob*)state;
-        int directChunks = (j.Direct + DirectChunk - 1) / DirectChunk, perGroup = directChunks + j.Blocks;
+        int directChunks = (j.Direct + j.DirectChunk - 1) / j.DirectChunk, perGroup = directChunks + j.Blocks;
         int ig = item / perGroup, b = item % perGroup;
         int img = ig / j.Groups, g = ig % j.Groups;
         float* xg = j.X + (nint)img * j.C * j.InPlane + (nint)g * j.Cg * j.ChannelStride;
@@ -215,7 +218,7 @@ public static partial class Conv
         float* bg = j.Bias == null ? null : j.Bias + g * j.Mg;
         if (b < directChunks)
         {
-            int c0 = b * DirectChunk, count = Math.Min(DirectChunk, j.Direct - c0);
+            int c0 = b * j.DirectChunk, count = Math.Min(j.DirectChunk, j.Direct - c0);
             Gemm.AccumulatePacked(wg, j.Depth, xg + c0, null, yg + c0, j.OutPlane, j.Mg, count, j.Depth, j.Activation, rowBias: bg, ldb: j.ChannelStride, fromY: j.FromY);
             return;
         }

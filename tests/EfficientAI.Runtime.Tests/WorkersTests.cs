@@ -90,6 +90,26 @@ public unsafe class WorkersTests
         foreach (var r in results) Assert.Equal(serial, r);
     }
 
+    [Theory]
+    [InlineData(20, 20, 64, 96, 0)] // 400 pixels: 384 read in place, cut into chunks for the threads, 16 packed
+    [InlineData(7, 7, 32, 48, 0)]
+    [InlineData(40, 40, 16, 24, 2)] // a stride-2 1x1 Conv (one phase plane read in place)
+    public void ASharedPointwiseConvMatchesTheSerialResult(int h, int w, int c, int m, int strideCase)
+    {
+        var rng = new Random(7);
+        int stride = strideCase == 0 ? 1 : 2, oH = (h - 1) / stride + 1, oW = (w - 1) / stride + 1;
+        var x = TestUtil.RandomArray(rng, c * h * w);
+        var weight = TestUtil.RandomArray(rng, m * c);
+        var bias = TestUtil.RandomArray(rng, m);
+        long perThread = Conv.ScratchFloats(c, m, 1, 1, oH, oW, 1) + Conv.StridePhaseFloats(c, h, w, 1, 1, oW, stride, stride, 0, 0, 1, 1);
+        var serial = new float[m * oH * oW];
+        Conv.Conv2D(x, weight, bias, serial, 1, c, h, w, m, 1, 1, oH, oW, stride, stride, 0, 0, 1, 1, 1, new float[perThread], Activation.Relu);
+        var shared = new float[serial.Length];
+        Conv.Conv2D(x, weight, bias, shared, 1, c, h, w, m, 1, 1, oH, oW, stride, stride, 0, 0, 1, 1, 1, new float[perThread * 2], Activation.Relu, threads: 2);
+        Assert.Equal(serial, shared);
+        Assert.Contains(serial, v => v > 0);
+    }
+
     [Fact]
     public void ASharedConvAllocatesNothing()
     {
