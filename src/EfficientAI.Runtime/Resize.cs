@@ -2,6 +2,8 @@
 // per-axis tables at compile time, so the kernels only gather (nearest) or blend two taps per axis (linear).
 using System;
 using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
 
 namespace EfficientAI.Runtime;
 
@@ -61,30 +63,84 @@ public static class Resize
     /// Bilinear over the last two axes of x viewed as [planes, inH, inW] into y [planes, outH, outW]. For output row
     /// i the taps are rows[2i], rows[2i+1] with weights rowWeights[2i], rowWeights[2i+1] (likewise for columns).
     /// </summary>
-    public static void Linear(ReadOnlySpan<float> x, Span<float> y, int planes, int inH, int inW, int outH, int outW,
+    [SkipLocalsInit]
+    public static unsafe void Linear(ReadOnlySpan<float> x, Span<float> y, int planes, int inH, int inW, int outH, int outW,
         ReadOnlySpan<int> rows, ReadOnlySpan<float> rowWeights, ReadOnlySpan<int> cols, ReadOnlySpan<float> colWeights)
     {
         if (rows.Length != 2 * outH || rowWeights.Length != 2 * outH || cols.Length != 2 * outW || colWeights.Length != 2 * outW)
             ThrowHelper.Argument("row and column tables must hold two taps per output index.");
         if ((long)planes * inH * inW != x.Length || (long)planes * outH * outW != y.Length) ThrowHelper.Argument("x or y does not match the shapes.");
-        for (int p = 0; p < planes; p++)
+        // The kernel reads through pointers: every tap must lie inside its plane.
+        foreach (int r in rows) if ((uint)r >= (uint)inH) ThrowHelper.Argument("a row tap lies outside the input.");
+        foreach (int c in cols) if ((uint)c >= (uint)inW) ThrowHelper.Argument("a column tap lies outside the input.");
+        if (planes == 0 || outH == 0 || outW == 0) return;
+        // Per output row the two source rows are blended once (inW values), then every output column takes its two
+        // taps from the blend: AVX2 gathers eight columns per step. M-LSD's three 2x upsamplings ran 1.3 ms as scalar code
+        // that blended four taps per output.
+        float* blend = stackalloc float[Math.Min(inW, MaxBlendWidth)];
+        bool gather = Avx2.IsSupported && Fma.IsSupported && inW <= MaxBlendWidth;
+        fixed (float* px = x, py = y, prw = rowWeights, pcw = colWeights)
+        fixed (int* pr = rows, pc = cols)
         {
-            var plane = x.Slice(p * inH * inW, inH * inW);
-            var output = y.Slice(p * outH * outW, outH * outW);
-            for (int i = 0; i < outH; i++)
+            for (int p = 0; p < planes; p++)
             {
-                var top = plane.Slice(rows[2 * i] * inW, inW);
-                var bottom = plane.Slice(rows[2 * i + 1] * inW, inW);
-                float wTop = rowWeights[2 * i], wBottom = rowWeights[2 * i + 1];
-                var line = output.Slice(i * outW, outW);
-                for (int j = 0; j < outW; j++)
+                float* plane = px + (nint)p * inH * inW;
+                for (int i = 0; i < outH; i++)
                 {
-                    int c0 = cols[2 * j], c1 = cols[2 * j + 1];
-                    float wLeft = colWeights[2 * j], wRight = colWeights[2 * j + 1];
-                    line[j] = wLeft * wTop * top[c0] + wRight * wTop * top[c1] + wLeft * wBottom * bottom[c0] + wRight * wBottom * bottom[c1];
+                    float* top = plane + (nint)pr[2 * i] * inW, bottom = plane + (nint)pr[2 * i + 1] * inW;
+                    float wTop = prw[2 * i], wBottom = prw[2 * i + 1];
+                    float* line = py + ((nint)p * outH + i) * outW;
+                    if (!gather)
+                    {
+                        for (int j = 0; j < outW; j++)
+                        {
+                            int c0 = pc[2 * j], c1 = pc[2 * j + 1];
+                            float left = MathF.FusedMultiplyAdd(wBottom, bottom[c0], wTop * top[c0]), right = MathF.FusedMultiplyAdd(wBottom, bottom[c1], wTop * top[c1]);
+                            line[j] = MathF.FusedMultiplyAdd(pcw[2 * j + 1], right, pcw[2 * j] * left);
+                        }
+                        continue;
+                    }
+                    BlendRows(top, bottom, wTop, wBottom, blend, inW);
+                    GatherColumns(blend, pc, pcw, line, outW);
                 }
             }
         }
+    }
+
+    // Widest input row blended on the stack (16 KB); wider rows run the scalar loop.
+    private const int MaxBlendWidth = 4096;
+
+    private static unsafe void BlendRows(float* top, float* bottom, float wTop, float wBottom, float* blend, int width)
+    {
+        var vt = Vector256.Create(wTop);
+        var vb = Vector256.Create(wBottom);
+        int c = 0;
+        for (; c + 8 <= width; c += 8)
+            Fma.MultiplyAdd(vb, Vector256.Load(bottom + c), vt * Vector256.Load(top + c)).Store(blend + c);
+        for (; c < width; c++) blend[c] = MathF.FusedMultiplyAdd(wBottom, bottom[c], wTop * top[c]);
+    }
+
+    private static unsafe void GatherColumns(float* blend, int* cols, float* colWeights, float* line, int outW)
+    {
+        int j = 0;
+        for (; j + 8 <= outW; j += 8)
+        {
+            var (left, right) = Deinterleave(Vector256.Load(cols + 2 * j), Vector256.Load(cols + 2 * j + 8));
+            var (wLeft, wRight) = Deinterleave(Vector256.Load((int*)colWeights + 2 * j), Vector256.Load((int*)colWeights + 2 * j + 8));
+            var l = Avx2.GatherVector256(blend, left, sizeof(float));
+            var r = Avx2.GatherVector256(blend, right, sizeof(float));
+            Fma.MultiplyAdd(wRight.AsSingle(), r, wLeft.AsSingle() * l).Store(line + j);
+        }
+        for (; j < outW; j++) line[j] = MathF.FusedMultiplyAdd(colWeights[2 * j + 1], blend[cols[2 * j + 1]], colWeights[2 * j] * blend[cols[2 * j]]);
+    }
+
+    /// <summary>Eight (even, odd) pairs in two vectors: the even lanes in order, then the odd ones.</summary>
+    private static (Vector256<int> Even, Vector256<int> Odd) Deinterleave(Vector256<int> pairs0, Vector256<int> pairs1)
+    {
+        var order = Vector256.Create(0, 2, 4, 6, 1, 3, 5, 7);
+        var a = Avx2.PermuteVar8x32(pairs0, order);
+        var b = Avx2.PermuteVar8x32(pairs1, order);
+        return (Avx2.Permute2x128(a, b, 0x20), Avx2.Permute2x128(a, b, 0x31));
     }
 
     /// <summary>
