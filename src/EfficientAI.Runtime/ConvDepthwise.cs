@@ -27,7 +27,7 @@ public static partial class Conv
     /// <summary><paramref name="stride2Kernel"/>: column stride 2 runs DepthwiseStride2 where it can (tests turn it off).</summary>
     internal static unsafe void Depthwise(ReadOnlySpan<float> x, ReadOnlySpan<float> weight, ReadOnlySpan<float> bias, Span<float> y,
         int n, int c, int h, int w, int kH, int kW, int oH, int oW, int strideH, int strideW, int padTop, int padLeft,
-        int dilationH, int dilationW, Span<float> scratch, int threads, bool stride2Kernel = true)
+        int dilationH, int dilationW, Span<float> scratch, int threads, bool stride2Kernel = true, Activation activation = default)
     {
         int inPlane = h * w, outPlane = oH * oW, taps = kH * kW;
         if (x.Length < n * c * inPlane || weight.Length < c * taps || y.Length < n * c * outPlane || (!bias.IsEmpty && bias.Length < c))
@@ -39,7 +39,7 @@ public static partial class Conv
                 X = px, W = pw, Bias = bias.IsEmpty ? null : pb, Y = py, Scratch = ps, ScratchStride = scratch.Length,
                 C = c, H = h, Wd = w, KH = kH, KW = kW, OH = oH, OW = oW, StrideH = strideH, StrideW = strideW,
                 PadTop = padTop, PadLeft = padLeft, DilationH = dilationH, DilationW = dilationW,
-                Stride2 = stride2Kernel && strideW == 2 && Stride2Supported,
+                Stride2 = stride2Kernel && strideW == 2 && Stride2Supported, Activation = activation,
             };
             Workers.For(threads, n * c, &DepthwisePlane, &job);
         }
@@ -50,6 +50,9 @@ public static partial class Conv
         public float* X, W, Bias, Y, Scratch;
         public int ScratchStride, C, H, Wd, KH, KW, OH, OW, StrideH, StrideW, PadTop, PadLeft, DilationH, DilationW;
         public bool Stride2;
+        /// <summary>Applied to each plane as soon as it is done, while it is in L1 (a pass over the whole output after
+        /// the last plane read it back from L3: M-LSD's 144 x 80 x 80).</summary>
+        public Activation Activation;
     }
 
     private static unsafe void DepthwisePlane(void* state, int plane, int participant)
@@ -59,10 +62,14 @@ public static partial class Conv
         float* x = j.X + (nint)plane * j.H * j.Wd, wt = j.W + (nint)ch * taps, yp = j.Y + (nint)plane * outPlane;
         float* ps = j.Scratch + (nint)participant * j.ScratchStride;
         if (j.Stride2)
-        {
             DepthwiseStride2(x, wt, j.Bias == null ? 0f : j.Bias[ch], yp, j.H, j.Wd, j.KH, j.KW, j.OH, j.OW, j.StrideH, j.PadTop, j.PadLeft, j.DilationH, j.DilationW, ps);
-            return;
-        }
+        else
+            DepthwisePlaneRows(x, wt, yp, ch, outPlane, ps, ref j);
+        j.Activation.Apply(new Span<float>(yp, outPlane));
+    }
+
+    private static unsafe void DepthwisePlaneRows(float* x, float* wt, float* yp, int ch, int outPlane, float* ps, ref DepthwiseJob j)
+    {
         new Span<float>(yp, outPlane).Fill(j.Bias == null ? 0f : j.Bias[ch]);
         if (Simd512.IsSupported && j.OW >= 16)
             DepthwisePadded<Simd512, Vector512<float>>(x, wt, yp, j.H, j.Wd, j.KH, j.KW, j.OH, j.OW, j.StrideH, j.StrideW, j.PadTop, j.PadLeft, j.DilationH, j.DilationW, ps);

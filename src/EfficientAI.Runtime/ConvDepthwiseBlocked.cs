@@ -77,8 +77,7 @@ public static partial class Conv
         {
             // The row kernel offsets each participant by the length of the slice it is given.
             Depthwise(x, weight, bias, y, n, c, h, w, kH, kW, oH, oW, strideH, strideW, padTop, padLeft, dilationH, dilationW,
-                scratch.Slice(0, scratch.Length / threads), threads);
-            activation.Apply(y.Slice(0, n * c * outPlane));
+                scratch.Slice(0, scratch.Length / threads), threads, activation: activation);
             return;
         }
         int blocks = strideW == 1 && oW >= SplitMinWidth && c > Lanes ? c / Lanes : (c + Lanes - 1) / Lanes;
@@ -100,8 +99,8 @@ public static partial class Conv
             int first = img * c + blocks * Lanes;
             var part = y.Slice(first * outPlane, rest * outPlane);
             Depthwise(x.Slice(first * inPlane, rest * inPlane), weight.Slice(blocks * Lanes * taps), bias.IsEmpty ? bias : bias.Slice(blocks * Lanes), part,
-                1, rest, h, w, kH, kW, oH, oW, strideH, strideW, padTop, padLeft, dilationH, dilationW, scratch.Slice(0, scratch.Length / threads), threads);
-            activation.Apply(part);
+                1, rest, h, w, kH, kW, oH, oW, strideH, strideW, padTop, padLeft, dilationH, dilationW, scratch.Slice(0, scratch.Length / threads), threads,
+                activation: activation);
         }
     }
 

@@ -62,8 +62,7 @@ public static partial class Conv
             ThrowHelper.Argument("A residual needs the im2col path (scratch, a non-depthwise NCHW convolution) and y's shape.");
         if (cg == 1 && mg == 1 && !channelsLast && outPlane > 0 && scratch.Length >= DepthwiseScratchFloats(kH, kW, oH, oW, strideH, strideW, dilationH, dilationW))
         {
-            Depthwise(x, weight, bias, y, n, c, h, w, kH, kW, oH, oW, strideH, strideW, padTop, padLeft, dilationH, dilationW, scratch, threads);
-            activation.Apply(y.Slice(0, n * m * outPlane));
+            Depthwise(x, weight, bias, y, n, c, h, w, kH, kW, oH, oW, strideH, strideW, padTop, padLeft, dilationH, dilationW, scratch, threads, activation: activation);
             return;
         }
         if ((cg == 1 && mg == 1) || block < Gemm.PanelWidth || outPlane == 0)
