@@ -22,10 +22,15 @@ public static partial class Conv
     /// </summary>
     public static long DepthwiseBlockedScratchFloats(int kH, int kW, int oH, int oW, int strideH, int strideW, int dilationH, int dilationW)
     {
-        var (rows, width) = BlockedPlane(kH, kW, oH, oW, strideH, strideW, dilationH, dilationW);
-        long blocked = ((long)rows * width + (long)Lanes * strideW + kH * kW + 2) * Lanes;
-        return Math.Max(blocked, DepthwiseScratchFloats(kH, kW, oH, oW, strideH, strideW, dilationH, dilationW));
+        long rowKernel = DepthwiseScratchFloats(kH, kW, oH, oW, strideH, strideW, dilationH, dilationW);
+        // A plane too large to run blocked needs only the row kernel's scratch.
+        return BlockedPlaneFloats(kH, kW, oH, oW, strideH, strideW, dilationH, dilationW) > MaxBlockedPlaneFloats ? rowKernel
+            : Math.Max(BlockedKernelScratchFloats(kH, kW, oH, oW, strideH, strideW, dilationH, dilationW), rowKernel);
     }
+
+    /// <summary>The blocked kernel's own scratch: the padded block plane, the packed weights and bias, alignment slack.</summary>
+    private static long BlockedKernelScratchFloats(int kH, int kW, int oH, int oW, int strideH, int strideW, int dilationH, int dilationW) =>
+        BlockedPlaneFloats(kH, kW, oH, oW, strideH, strideW, dilationH, dilationW) + ((long)Lanes * strideW + kH * kW + 2) * Lanes;
 
     /// <summary>Rows and columns of the padded plane the output reads (a tile's pixels past the row read past its end).</summary>
     private static (int Rows, int Width) BlockedPlane(int kH, int kW, int oH, int oW, int strideH, int strideW, int dilationH, int dilationW) =>
@@ -38,15 +43,16 @@ public static partial class Conv
     /// <summary>
     /// 2-D depthwise convolution (group = c = m): x [n, c, h, w], weight [c, 1, kH, kW], bias [c] or empty, y [n, c, oH,
     /// oW], act(conv + bias). Channels in blocks of 16 run with the channels in vector lanes (AVX-512, column stride 1 or
-    /// 2, no negative pads, unit-stride rows narrower than 64; on rows of 32+ the channels past the last whole block run
-    /// on the row kernel); otherwise the row kernel. scratch holds <see cref="DepthwiseBlockedScratchFloats"/> floats
+    /// 2, no negative pads, unit-stride rows narrower than 64, a padded block plane of at most 1 MB; on rows of 32+ the
+    /// channels past the last whole block run on the row kernel); otherwise the row kernel. scratch holds <see cref="DepthwiseBlockedScratchFloats"/> floats
     /// per thread; with threads &gt; 1 the caller and pool workers share the channel blocks.
     /// </summary>
     public static unsafe void DepthwiseBlocked(ReadOnlySpan<float> x, ReadOnlySpan<float> weight, ReadOnlySpan<float> bias, Span<float> y,
         int n, int c, int h, int w, int kH, int kW, int oH, int oW, int strideH, int strideW, int padTop, int padLeft,
         int dilationH, int dilationW, Span<float> scratch, Activation activation, int threads = 1) =>
         DepthwiseBlockedOrRows(x, weight, bias, y, n, c, h, w, kH, kW, oH, oW, strideH, strideW, padTop, padLeft, dilationH, dilationW, scratch, activation, threads,
-            DepthwiseBlockedSupported(strideW, padTop, padLeft) && !(strideW == 1 && oW >= RowKernelMinWidth && oH >= RowKernelMinRows));
+            DepthwiseBlockedSupported(strideW, padTop, padLeft) && !(strideW == 1 && oW >= RowKernelMinWidth && oH >= RowKernelMinRows)
+            && BlockedPlaneFloats(kH, kW, oH, oW, strideH, strideW, dilationH, dilationW) <= MaxBlockedPlaneFloats);
 
     // Unit-stride output rows from this width on stay on the row kernel: whole 512-bit vectors, no transposes, and a
     // plane small enough for L1 (BlazeFace's 24 channels on 64x64: 92 us there, 101 us as a block of 16 plus 8 channels
@@ -56,6 +62,17 @@ public static partial class Conv
     // ... and at least this many rows: on planes of a few wide rows (PP-OCR's 5x5 on 2x96 and 3x96, 200 and 88
     // channels) the row kernel's per-plane padding copy dominates; blocked there 60 -> 43 and 38 -> 28 us per node.
     private const int RowKernelMinRows = 8;
+
+    // Block planes past this many floats (1 MB, a core's L2) run on the row kernel, whose padded plane is a sixteenth
+    // of it: M-LSD's stride-2 3x3 on 96 x 160x160 (a 1.7 MB block plane) 860 -> 599 us in the model; alone, fastest of
+    // 30 in one process, rows/blocked 0.83 there.
+    private const long MaxBlockedPlaneFloats = 262144;
+
+    private static long BlockedPlaneFloats(int kH, int kW, int oH, int oW, int strideH, int strideW, int dilationH, int dilationW)
+    {
+        var (rows, width) = BlockedPlane(kH, kW, oH, oW, strideH, strideW, dilationH, dilationW);
+        return (long)rows * width * Lanes;
+    }
 
     // Unit-stride rows from this width on run the channels past the last whole block on the row kernel instead of as a
     // block of mostly zero lanes.
@@ -73,7 +90,8 @@ public static partial class Conv
         if (scratch.Length / threads < DepthwiseBlockedScratchFloats(kH, kW, oH, oW, strideH, strideW, dilationH, dilationW))
             ThrowHelper.Argument("scratch is shorter than DepthwiseBlockedScratchFloats per thread.");
         if (outPlane == 0 || n * c == 0) return;
-        if (!blocked || !DepthwiseBlockedSupported(strideW, padTop, padLeft))
+        if (!blocked || !DepthwiseBlockedSupported(strideW, padTop, padLeft)
+            || scratch.Length / threads < BlockedKernelScratchFloats(kH, kW, oH, oW, strideH, strideW, dilationH, dilationW))
         {
             // The row kernel offsets each participant by the length of the slice it is given.
             Depthwise(x, weight, bias, y, n, c, h, w, kH, kW, oH, oW, strideH, strideW, padTop, padLeft, dilationH, dilationW,
