@@ -21,6 +21,7 @@ public class ConvDepthwiseBlockedTests
     [InlineData(1, 20, 7, 5, 3, 3, 1, 1, 1, 1, 1, 1, 1, true)] // rows of 5, two per tile, an odd last row
     [InlineData(2, 16, 9, 9, 3, 3, 2, 2, 1, 1, 1, 1, 1, false)] // stride 2 to 5x5, two per tile
     [InlineData(1, 40, 16, 16, 5, 5, 2, 2, 1, 1, 2, 2, 1, true)] // BlazeFace's 16x16 -> 8x8 stride 2
+    [InlineData(1, 17, 162, 162, 3, 3, 2, 2, 0, 0, 1, 1, 1, true)] // M-LSD's stride-2 160x160 kind: a block plane past 1 MB, the row kernel's scratch only
     public void MatchesDirectConvolution(int n, int c, int h, int w, int kH, int kW, int strideH, int strideW,
         int padTop, int padLeft, int padBottom, int padRight, int dilation, bool withBias)
     {
