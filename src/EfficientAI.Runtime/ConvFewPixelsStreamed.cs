@@ -71,9 +71,9 @@ public static partial class Conv
     /// </summary>
     public static void Conv2DFewPixelsStreamed(ReadOnlySpan<float> x, ReadOnlySpan<float> packedWeight, ReadOnlySpan<float> bias, Span<float> y,
         int n, int c, int h, int w, int m, int kH, int kW, int oH, int oW, int strideH, int strideW, int padTop, int padLeft,
-        int dilationH, int dilationW, Span<float> scratch, Activation activation) =>
+        int dilationH, int dilationW, Span<float> scratch, Activation activation, int threads = 1) =>
         Conv2DFewPixelsStreamed(x, packedWeight, bias, default, y, n, c, h, w, m, kH, kW, oH, oW, strideH, strideW, padTop, padLeft, dilationH, dilationW,
-            scratch, activation, Gemm.MaxVectorWidth, StreamedDepthBlock);
+            scratch, activation, Gemm.MaxVectorWidth, StreamedDepthBlock, threads);
 
     /// <summary>
     /// The same with a residual [n, m, oH, oW] added before the activation (ResidualAddFusion: a residual block's Conv ->
@@ -81,9 +81,9 @@ public static partial class Conv
     /// </summary>
     public static void Conv2DFewPixelsStreamed(ReadOnlySpan<float> x, ReadOnlySpan<float> packedWeight, ReadOnlySpan<float> bias, ReadOnlySpan<float> residual, Span<float> y,
         int n, int c, int h, int w, int m, int kH, int kW, int oH, int oW, int strideH, int strideW, int padTop, int padLeft,
-        int dilationH, int dilationW, Span<float> scratch, Activation activation) =>
+        int dilationH, int dilationW, Span<float> scratch, Activation activation, int threads = 1) =>
         Conv2DFewPixelsStreamed(x, packedWeight, bias, residual, y, n, c, h, w, m, kH, kW, oH, oW, strideH, strideW, padTop, padLeft, dilationH, dilationW,
-            scratch, activation, Gemm.MaxVectorWidth, StreamedDepthBlock);
+            scratch, activation, Gemm.MaxVectorWidth, StreamedDepthBlock, threads);
 
     /// <summary>Pixel rows per register tile: the one of 8, 7 and 6 that pads the pixels least (49: 7), all of 1-8 pixels.</summary>
     internal static int StreamedTileRows(int pixels)
@@ -98,10 +98,10 @@ public static partial class Conv
         return best;
     }
 
-    /// <summary><see cref="Conv2DFewPixelsStreamed(ReadOnlySpan{float}, ReadOnlySpan{float}, ReadOnlySpan{float}, Span{float}, int, int, int, int, int, int, int, int, int, int, int, int, int, int, int, Span{float}, Activation)"/> on vectors of at most maxWidth floats, with weights packed in blocks of depthBlock rows.</summary>
+    /// <summary><see cref="Conv2DFewPixelsStreamed(ReadOnlySpan{float}, ReadOnlySpan{float}, ReadOnlySpan{float}, Span{float}, int, int, int, int, int, int, int, int, int, int, int, int, int, int, int, Span{float}, Activation, int)"/> on vectors of at most maxWidth floats, with weights packed in blocks of depthBlock rows.</summary>
     internal static unsafe void Conv2DFewPixelsStreamed(ReadOnlySpan<float> x, ReadOnlySpan<float> packedWeight, ReadOnlySpan<float> bias, ReadOnlySpan<float> residual, Span<float> y,
         int n, int c, int h, int w, int m, int kH, int kW, int oH, int oW, int strideH, int strideW, int padTop, int padLeft,
-        int dilationH, int dilationW, Span<float> scratch, Activation activation, int maxWidth, int depthBlock)
+        int dilationH, int dilationW, Span<float> scratch, Activation activation, int maxWidth, int depthBlock, int threads = 1)
     {
         int depth = c * kH * kW, pixels = oH * oW, taps = kH * kW;
         if (x.Length < (long)n * c * h * w || packedWeight.Length < StreamedPackedLength(depth, m) || y.Length < (long)n * m * pixels || (!bias.IsEmpty && bias.Length < m)
@@ -127,6 +127,18 @@ public static partial class Conv
             for (int img = 0; img < n; img++)
             {
                 TileColumns(px + (nint)img * c * h * w, pc, po, c, h * w, taps, rows, tiles);
+                if (threads > 1)
+                {
+                    // Shared among threads by group of output channels: each thread streams its groups' blocks, every
+                    // group's sums are its own columns of the partial sums.
+                    var job = new StreamedJob
+                    {
+                        Weights = pw, Columns = pc, Sums = ps, Bias = pb, Depth = depth, MPad = mPad, Rows = rows, Tiles = tiles,
+                        DepthBlock = depthBlock, MaxWidth = maxWidth, Activation = inRegisters,
+                    };
+                    Workers.For(threads, (mPad + StreamedGroupWidth - 1) / StreamedGroupWidth, &StreamedGroup, &job);
+                }
+                else
                 for (int k0 = 0; k0 < depth; k0 += depthBlock)
                 {
                     int kc = Math.Min(depthBlock, depth - k0);
@@ -165,6 +177,33 @@ public static partial class Conv
             }
         }
         if (!activation.InRegisters || hasResidual) activation.Apply(y.Slice(0, n * m * pixels));
+    }
+
+    private unsafe struct StreamedJob
+    {
+        public float* Weights, Columns, Sums, Bias;
+        public int Depth, MPad, Rows, Tiles, DepthBlock, MaxWidth;
+        public Activation Activation;
+    }
+
+    /// <summary>
+    /// One group of output channels over every block of depth (the Threads option): the same sums, in the same order,
+    /// as the one-thread loop; the first tiles prefetch the group's next block, the next one this thread reads.
+    /// </summary>
+    private static unsafe void StreamedGroup(void* state, int group, int participant)
+    {
+        ref StreamedJob j = ref *(StreamedJob*)state;
+        int g0 = group * StreamedGroupWidth, gw = Math.Min(StreamedGroupWidth, j.MPad - g0);
+        for (int k0 = 0; k0 < j.Depth; k0 += j.DepthBlock)
+        {
+            int kc = Math.Min(j.DepthBlock, j.Depth - k0), next0 = k0 + kc;
+            float* b = j.Weights + (nint)k0 * j.MPad + (nint)g0 * kc;
+            float* next = next0 < j.Depth ? j.Weights + (nint)next0 * j.MPad + (nint)g0 * Math.Min(j.DepthBlock, j.Depth - next0) : null;
+            var act = next0 == j.Depth ? j.Activation : Activation.None;
+            for (int t = 0; t < j.Tiles; t++)
+                StreamedBlock(j.Columns + ((nint)t * j.Depth + k0) * j.Rows, b, gw, j.Sums + (nint)t * j.Rows * j.MPad + g0, j.MPad, kc, j.Rows, k0 == 0,
+                    j.Bias + g0, act, j.MaxWidth, next != null && t * kc < kc * StreamedGroupWidth / StreamedLane ? next + (nint)t * kc * StreamedLane : null);
+        }
     }
 
     /// <summary>offsets[(t taps + tap) rows + r]: where pixel t rows + r reads tap in an input plane, or -1 (padding, or a pixel past the last).</summary>

@@ -11,8 +11,8 @@ namespace EfficientAI.Codegen.Tests;
 /// </summary>
 public class FewPixelsConvTests
 {
-    private static string Source(byte[] model) => ModelCompiler.CompileDetailed(new ModelRequest(new ModelFile("m.onnx", new EquatableArray<byte>(model), null),
-        ModelOptions.Default("m.onnx")), CancellationToken.None).Output.Sources[0].Text;
+    private static string Source(byte[] model, string threads = "1") => ModelCompiler.CompileDetailed(new ModelRequest(new ModelFile("m.onnx", new EquatableArray<byte>(model), null),
+        ModelOptions.Default("m.onnx") with { Threads = threads }), CancellationToken.None).Output.Sources[0].Text;
 
     [Fact]
     public void AudioTailMatchesOnnxRuntime()
@@ -66,6 +66,19 @@ public class FewPixelsConvTests
         var model = b.Build();
         Assert.Contains("Conv.Conv2DFewPixelsStreamed(", Source(model));
         ModelCheck.AgainstOrt(model, new[] { ("x", new[] { 1, 129, 14, 14 }) });
+    }
+
+    [Fact]
+    public void StreamedSharedAmongThreadsMatchesOnnxRuntime()
+    {
+        // With Threads the streamed kernel shares its channel groups (ResNet-18's 7x7 stage): 6.8M MACs, four groups.
+        var b = new OnnxBuilder(13).Input("x", 1, 96, 7, 7);
+        b.Initializer("w", new[] { 160, 96, 3, 3 }, OrtReference.RandomFloats(160 * 96 * 9, 7, 0.05f));
+        b.Node("Conv", new[] { "x", "w" }, new[] { "c" }, A.Ints("pads", 1, 1, 1, 1)).Node("Relu", "c", "y").Output("y");
+        var model = b.Build();
+        Assert.Contains("threads: 2);", Source(model, "2").Split("Conv.Conv2DFewPixelsStreamed(")[1]);
+        var runner = ModelCheck.AgainstOrt(model, new[] { ("x", new[] { 1, 96, 7, 7 }) }, metadata: new() { ["Threads"] = "2" });
+        Assert.Equal(0, runner.Allocations(new System.Array[] { OrtReference.RandomFloats(96 * 49, 8) }, 50));
     }
 
     [Fact]

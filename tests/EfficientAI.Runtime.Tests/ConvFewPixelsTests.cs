@@ -108,6 +108,11 @@ public class ConvFewPixelsTests
                 });
                 TestUtil.AssertClose(activated, y.AsSpan(0, expected.Length), 1e-5, 1e-6, $"width {width} {act.Kind}", scale);
                 Assert.True(float.IsNaN(y[expected.Length]), "wrote past y");
+                // Shared among two threads by channel group: the same sums in the same order, so the same bits.
+                var shared = new float[y.Length];
+                Array.Fill(shared, float.NaN);
+                Conv.Conv2DFewPixelsStreamed(x, packed, bias, default, shared, n, c, h, w, m, kH, kW, oH, oW, strideH, strideW, padTop, pad, dilation, dilation, scratch, act, width, depthBlock, threads: 2);
+                Assert.Equal(y, shared);
             }
     }
 

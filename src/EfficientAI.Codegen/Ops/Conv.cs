@@ -406,7 +406,7 @@ internal sealed class ConvOp : Operator
             ctx.W.Line($"global::EfficientAI.Runtime.Conv.Conv2DFewPixelsStreamed({ctx.In(0)}, {ctx.ConstantTable(streamed, ctx.Node.Inputs[1] + "_streamed")}, {bias}, {(ctx.Node.HasInput(ResidualInput) ? ctx.In(ResidualInput) : "default")}, {ctx.Out(0)}, " +
                 $"{I(x[0])}, {I(x[1])}, {I(h)}, {I(wi)}, {I(w[0])}, {I(kH)}, {I(kW)}, {I(oH)}, {I(oW)}, " +
                 $"{I(is1D ? 1 : win.Strides[0])}, {I(win.Strides[last])}, {I(is1D ? 0 : win.PadBegin[0])}, {I(win.PadBegin[last])}, " +
-                $"{I(is1D ? 1 : win.Dilations[0])}, {I(win.Dilations[last])}, {ctx.Scratch}, {ctx.ActivationArgument});");
+                $"{I(is1D ? 1 : win.Dilations[0])}, {I(win.Dilations[last])}, {ctx.Scratch}, {ctx.ActivationArgument}{(ThreadsFor(ctx) > 1 ? $", threads: {ThreadsFor(ctx)}" : "")});");
             return;
         }
         string residual = ctx.Node.HasInput(ResidualInput) ? $", residual: {ctx.In(ResidualInput)}" : "";
