@@ -92,6 +92,9 @@ public static class ModelCases
         list.Add(new("resnet18", Metadata("ResNet18Onnx")!,
             new[] { F("Input247", 10, -1f, 1f, 1, 3, 224, 224) }, new[] { ResNet18.Pooling395Output0Length },
             (i, o) => () => ResNet18.Infer((float[])i[0], o[0])));
+        list.Add(new("resnet18_2t", Metadata("ResNet18Onnx")!,
+            new[] { F("Input247", 10, -1f, 1f, 1, 3, 224, 224) }, new[] { ResNet18TwoThreads.Pooling395Output0Length },
+            (i, o) => () => ResNet18TwoThreads.Infer((float[])i[0], o[0])));
 #endif
         return list;
     }

@@ -127,21 +127,7 @@ public static partial class Conv
             for (int img = 0; img < n; img++)
             {
                 TileColumns(px + (nint)img * c * h * w, pc, po, c, h * w, taps, rows, tiles);
-                if (threads > 1)
-                {
-                    // Shared among threads by group of output channels: each thread streams its groups' blocks, every
-                    // group's sums are its own columns of the partial sums.
-                    var job = new StreamedJob
-                    {
-                        Weights = pw, Columns = pc, Sums = ps, Bias = pb, Depth = depth, MPad = mPad, Rows = rows, Tiles = tiles,
-                        DepthBlock = depthBlock, MaxWidth = maxWidth, Activation = inRegisters,
-                    };
-                    // Each group's pixel tiles in two halves, one work item each: eleven groups of 512 channels on two
-                    // threads were six against five (ResNet-18's 7x7 layers 1.3x faster than one thread, not 1.8x); the
-                    // second half's weights come from L3, where the first half's core just brought them.
-                    job.TileSplits = Math.Min(2, tiles);
-                    Workers.For(threads, (mPad + StreamedGroupWidth - 1) / StreamedGroupWidth * job.TileSplits, &StreamedGroup, &job);
-                }
+                if (threads > 1) StreamedShared(pw, pc, ps, pb, depth, mPad, rows, tiles, depthBlock, maxWidth, inRegisters, threads);
                 else
                 for (int k0 = 0; k0 < depth; k0 += depthBlock)
                 {
@@ -181,6 +167,25 @@ public static partial class Conv
             }
         }
         if (!activation.InRegisters || hasResidual) activation.Apply(y.Slice(0, n * m * pixels));
+    }
+
+    /// <summary>
+    /// The channel groups shared among threads: each thread streams its groups' blocks, every group's sums are its own
+    /// columns of the partial sums. Each group's pixel tiles go in two halves, one work item each: eleven groups of 512
+    /// channels on two threads were six against five (ResNet-18's 7x7 layers 1.3x faster than one thread, not 1.8x); the
+    /// second half's weights come from L3, where the first half's core just brought them. Its own method, so the
+    /// one-thread loop's method takes no local's address.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static unsafe void StreamedShared(float* weights, float* columns, float* sums, float* bias, int depth, int mPad, int rows, int tiles,
+        int depthBlock, int maxWidth, Activation activation, int threads)
+    {
+        var job = new StreamedJob
+        {
+            Weights = weights, Columns = columns, Sums = sums, Bias = bias, Depth = depth, MPad = mPad, Rows = rows, Tiles = tiles,
+            DepthBlock = depthBlock, MaxWidth = maxWidth, Activation = activation, TileSplits = Math.Min(2, tiles),
+        };
+        Workers.For(threads, (mPad + StreamedGroupWidth - 1) / StreamedGroupWidth * job.TileSplits, &StreamedGroup, &job);
     }
 
     private unsafe struct StreamedJob
