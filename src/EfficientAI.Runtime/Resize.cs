@@ -75,10 +75,10 @@ public static class Resize
         foreach (int c in cols) if ((uint)c >= (uint)inW) ThrowHelper.Argument("a column tap lies outside the input.");
         if (planes == 0 || outH == 0 || outW == 0) return;
         // Per output row the two source rows are blended once (inW values), then every output column takes its two
-        // taps from the blend: AVX2 gathers eight columns per step. M-LSD's three 2x upsamplings ran 1.3 ms as scalar code
-        // that blended four taps per output.
-        float* blend = stackalloc float[Math.Min(inW, MaxBlendWidth)];
-        bool gather = Avx2.IsSupported && Fma.IsSupported && inW <= MaxBlendWidth;
+        // taps from the blend (AVX2 gathers eight columns per step). M-LSD's three 2x upsamplings ran 1.3 ms as scalar
+        // code that blended four taps per output; rows too wide for the stack still do.
+        bool blended = inW <= MaxBlendWidth;
+        float* blend = stackalloc float[blended ? inW : 0];
         fixed (float* px = x, py = y, prw = rowWeights, pcw = colWeights)
         fixed (int* pr = rows, pc = cols)
         {
@@ -90,7 +90,12 @@ public static class Resize
                     float* top = plane + (nint)pr[2 * i] * inW, bottom = plane + (nint)pr[2 * i + 1] * inW;
                     float wTop = prw[2 * i], wBottom = prw[2 * i + 1];
                     float* line = py + ((nint)p * outH + i) * outW;
-                    if (!gather)
+                    if (blended)
+                    {
+                        BlendRows(top, bottom, wTop, wBottom, blend, inW);
+                        GatherColumns(blend, pc, pcw, line, outW);
+                    }
+                    else
                     {
                         for (int j = 0; j < outW; j++)
                         {
@@ -98,10 +103,7 @@ public static class Resize
                             float left = MathF.FusedMultiplyAdd(wBottom, bottom[c0], wTop * top[c0]), right = MathF.FusedMultiplyAdd(wBottom, bottom[c1], wTop * top[c1]);
                             line[j] = MathF.FusedMultiplyAdd(pcw[2 * j + 1], right, pcw[2 * j] * left);
                         }
-                        continue;
                     }
-                    BlendRows(top, bottom, wTop, wBottom, blend, inW);
-                    GatherColumns(blend, pc, pcw, line, outW);
                 }
             }
         }
@@ -115,15 +117,16 @@ public static class Resize
         var vt = Vector256.Create(wTop);
         var vb = Vector256.Create(wBottom);
         int c = 0;
-        for (; c + 8 <= width; c += 8)
-            Fma.MultiplyAdd(vb, Vector256.Load(bottom + c), vt * Vector256.Load(top + c)).Store(blend + c);
+        if (Fma.IsSupported)
+            for (; c + 8 <= width; c += 8)
+                Fma.MultiplyAdd(vb, Vector256.Load(bottom + c), vt * Vector256.Load(top + c)).Store(blend + c);
         for (; c < width; c++) blend[c] = MathF.FusedMultiplyAdd(wBottom, bottom[c], wTop * top[c]);
     }
 
     private static unsafe void GatherColumns(float* blend, int* cols, float* colWeights, float* line, int outW)
     {
         int j = 0;
-        for (; j + 8 <= outW; j += 8)
+        for (; Avx2.IsSupported && Fma.IsSupported && j + 8 <= outW; j += 8)
         {
             var (left, right) = Deinterleave(Vector256.Load(cols + 2 * j), Vector256.Load(cols + 2 * j + 8));
             var (wLeft, wRight) = Deinterleave(Vector256.Load((int*)colWeights + 2 * j), Vector256.Load((int*)colWeights + 2 * j + 8));
