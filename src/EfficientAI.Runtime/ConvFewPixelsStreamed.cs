@@ -129,21 +129,23 @@ public static partial class Conv
                 TileColumns(px + (nint)img * c * h * w, pc, po, c, h * w, taps, rows, tiles);
                 if (threads > 1) StreamedShared(pw, pc, ps, pb, depth, mPad, rows, tiles, depthBlock, maxWidth, inRegisters, threads);
                 else
-                for (int k0 = 0; k0 < depth; k0 += depthBlock)
                 {
-                    int kc = Math.Min(depthBlock, depth - k0);
-                    bool first = k0 == 0;
-                    var act = k0 + kc == depth ? inRegisters : Activation.None;
-                    for (int g0 = 0; g0 < mPad; g0 += StreamedGroupWidth)
+                    for (int k0 = 0; k0 < depth; k0 += depthBlock)
                     {
-                        int gw = Math.Min(StreamedGroupWidth, mPad - g0);
-                        float* b = pw + (nint)k0 * mPad + (nint)g0 * kc;
-                        // The next group's block follows this one: its lines are prefetched one per row of depth by
-                        // the first tiles (kc lines each), so it arrives while this block is being multiplied.
-                        float* next = b + (nint)kc * gw;
-                        for (int t = 0; t < tiles; t++)
-                            StreamedBlock(pc + ((nint)t * depth + k0) * rows, b, gw, ps + (nint)t * rows * mPad + g0, mPad, kc, rows, first, pb + g0, act, maxWidth,
-                                t * kc < kc * StreamedGroupWidth / StreamedLane ? next + (nint)t * kc * StreamedLane : null);
+                        int kc = Math.Min(depthBlock, depth - k0);
+                        bool first = k0 == 0;
+                        var act = k0 + kc == depth ? inRegisters : Activation.None;
+                        for (int g0 = 0; g0 < mPad; g0 += StreamedGroupWidth)
+                        {
+                            int gw = Math.Min(StreamedGroupWidth, mPad - g0);
+                            float* b = pw + (nint)k0 * mPad + (nint)g0 * kc;
+                            // The next group's block follows this one: its lines are prefetched one per row of depth by
+                            // the first tiles (kc lines each), so it arrives while this block is being multiplied.
+                            float* next = b + (nint)kc * gw;
+                            for (int t = 0; t < tiles; t++)
+                                StreamedBlock(pc + ((nint)t * depth + k0) * rows, b, gw, ps + (nint)t * rows * mPad + g0, mPad, kc, rows, first, pb + g0, act, maxWidth,
+                                    t * kc < kc * StreamedGroupWidth / StreamedLane ? next + (nint)t * kc * StreamedLane : null);
+                        }
                     }
                 }
                 // [pixels, mPad] -> NCHW, one output channel's plane at a time: the writes (and residual reads) run

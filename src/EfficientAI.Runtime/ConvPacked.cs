@@ -94,20 +94,21 @@ public static partial class Conv
         // The GEMM starts from y: the residual goes there first unless it is y (the output planned in its memory).
         if (hasResidual && !Unsafe.AreSame(ref MemoryMarshal.GetReference(residual), ref MemoryMarshal.GetReference((ReadOnlySpan<float>)y)))
             residual.Slice(0, n * m * outPlane).CopyTo(y);
+        // The directly read (pointwise) pixels go in chunks; shared among threads, cut so each thread gets two (a 20x20
+        // layer was one 1024-pixel chunk).
+        const int pair = 2 * Gemm.PanelWidth;
+        int directChunk = threads <= 1 ? DirectChunk : Math.Clamp((direct + 2 * threads * pair - 1) / (2 * threads * pair) * pair, pair, DirectChunk);
         fixed (float* px = x, pw = weight, pb = bias, py = y, ps = scratch, pp = phases)
         {
             var job = new Im2ColJob
             {
                 X = phased ? pp : px, W = pw, Bias = bias.IsEmpty ? null : pb, Y = py, Scratch = ps, ScratchStride = scratch.Length,
                 C = c, M = m, Cg = cg, Mg = mg, Depth = depth, SliceRows = sliceRows, Taps = kH * kW, InPlane = inPlane, OutPlane = outPlane, ChannelStride = channelStride,
-                Groups = group, Direct = direct, Block = block, Blocks = blocks, Gather = gather, Shifted = shifted, Geometry = geometry, Activation = activation,
+                Groups = group, Direct = direct, DirectChunk = directChunk, Block = block, Blocks = blocks, Gather = gather, Shifted = shifted, Geometry = geometry, Activation = activation,
                 FromY = hasResidual,
             };
-            // Work items: per image and group, the directly read (pointwise) pixels in chunks, then each block. Shared
-            // among threads, the chunks are cut so each thread gets two (a 20x20 layer was one 1024-pixel chunk).
-            const int pair = 2 * Gemm.PanelWidth;
-            job.DirectChunk = threads <= 1 ? DirectChunk : Math.Clamp((direct + 2 * threads * pair - 1) / (2 * threads * pair) * pair, pair, DirectChunk);
-            int perGroup = (direct + job.DirectChunk - 1) / job.DirectChunk + blocks;
+            // Work items: per image and group, the direct pixels' chunks, then each block.
+            int perGroup = (direct + directChunk - 1) / directChunk + blocks;
             if (!phased)
             {
                 Workers.For(threads, n * group * perGroup, &Im2ColItem, &job);
